@@ -1,0 +1,49 @@
+"""Forms for chapter administration."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+
+from chapter.core.forms import strip_filter
+from chapter.members.forms import MoneyField, required_money
+
+
+class DistrictForm(FlaskForm):
+    code = StringField("Code", filters=[strip_filter],
+                       validators=[DataRequired(), Length(max=20), Regexp(r"^[A-Za-z0-9_-]+$", message="Letters, digits, - and _ only.")])
+    name = StringField("Name", filters=[strip_filter], validators=[DataRequired(), Length(max=100)])
+
+
+class DistrictManagerForm(FlaskForm):
+    email = EmailField("E-mail of the new district manager", filters=[strip_filter],
+                       validators=[DataRequired(), Email(message="Enter a valid e-mail address.")])
+    starts_on = DateField("From", validators=[DataRequired(message="Enter a date.")])
+
+
+class ChapterForm(FlaskForm):
+    number = IntegerField("Number", validators=[InputRequired(message="Enter the chapter number."), NumberRange(min=1, max=99999)])
+    name = StringField("Name", filters=[strip_filter], validators=[DataRequired(), Length(max=150)])
+    district_id = SelectField("District", coerce=int, validators=[DataRequired(message="Choose a district.")])
+    city = StringField("City", filters=[strip_filter], validators=[Optional(), Length(max=100)])
+    region = StringField("State / province", filters=[strip_filter], validators=[Optional(), Length(max=100)])
+    country = StringField("Country (2-letter code)", default="US", filters=[strip_filter],
+                          validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}$", message="Use a 2-letter code such as US or CA.")])
+    currency = StringField("Currency", default="USD", filters=[strip_filter],
+                           validators=[DataRequired(), Regexp(r"^[A-Za-z]{3}$", message="A 3-letter ISO code, such as USD.")])
+    dues_share_cents = MoneyField("Chapter share of dues", default=0, validators=[required_money],
+                                  description="Used when a membership type does not set its own chapter share.")
+    website = StringField("Website", filters=[strip_filter], validators=[
+        Optional(), Length(max=200), Regexp(r"^https?://[^\s]+$", message="Start with http:// or https://.")])
+    is_active = BooleanField("Active (listed and taking members)", default=True)
+
+
+class AppointOfficerForm(FlaskForm):
+    email = EmailField("Officer's e-mail", filters=[strip_filter],
+                       validators=[DataRequired(), Email(message="Enter a valid e-mail address.")],
+                       description="The person must have an account.")
+    position_id = SelectField("Position", coerce=int, validators=[DataRequired(message="Choose a position.")])
+    starts_on = DateField("First day", validators=[DataRequired(message="Enter a date.")])
+    ends_on = DateField("Last day", validators=[Optional()], description="Leave empty if the term has no set end.")
+
+
+class EndOfficerTermForm(FlaskForm):
+    ends_on = DateField("Last day", validators=[DataRequired(message="Enter a date.")])

@@ -1,0 +1,56 @@
+"""Batch commands: `flask --app wsgi seed-demo`, `demo-logins`, `seed-reference`."""
+import click
+from flask import Flask
+
+from chapter.extensions import db
+
+
+def register_core_commands(app: Flask) -> None:
+    """Attach the core commands to the app's CLI."""
+
+    @app.cli.command("seed-demo")
+    @click.option("--members", default=2000, show_default=True, help="How many members to create.")
+    @click.option("--chapters", default=30, show_default=True, help="How many chapters (at least 9).")
+    @click.option("--reset", is_flag=True, help="Delete all existing data first.")
+    @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has data.")
+    def seed_demo_command(members: int, chapters: int, reset: bool, if_empty: bool):
+        """Create realistic demo data: districts, chapters, officers, members, demo log-ins."""
+        from chapter.core import demo
+
+        if chapters < 9:
+            raise click.BadParameter("at least 9 chapters, one per district", param_hint="--chapters")
+        if if_empty and demo.database_has_data():
+            click.echo("The database already has data; nothing seeded.")
+            _print_logins()
+            return
+        try:
+            with click.progressbar(length=members, label=f"Seeding {members:,} members") as bar:
+                counts = demo.seed_demo(members=members, chapters=chapters, reset=reset, progress=bar.update)
+        except demo.SeedRefused as error:
+            db.session.rollback()
+            raise click.ClickException(str(error))
+        db.session.commit()
+        click.echo(f"Created {counts['chapters']} chapters and {counts['members']:,} members.")
+        _print_logins()
+
+    @app.cli.command("demo-logins")
+    def demo_logins_command():
+        """Print the demo log-ins that seed-demo creates."""
+        _print_logins()
+
+    @app.cli.command("seed-reference")
+    def seed_reference_command():
+        """Add the standard districts, officer positions and membership types that are missing."""
+        from chapter.core.reference import ensure_reference_data
+
+        ensure_reference_data()
+        db.session.commit()
+        click.echo("Reference data is in place.")
+
+
+def _print_logins() -> None:
+    from chapter.core.demo import DEMO_LOGINS, DEMO_PASSWORD
+
+    click.echo(f"\nDemo log-ins (password for all: {DEMO_PASSWORD}):")
+    for login in DEMO_LOGINS:
+        click.echo(f"  {login.role:<18} {login.email:<26} {login.what}")

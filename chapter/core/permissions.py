@@ -1,0 +1,117 @@
+"""Who may do what: roles held on a day, and decorators for routes.
+
+Role checks sit on routes (`staff_required`); object checks (`Roles.can_view_roster(chapter)`)
+on what a view has loaded. Roles are computed from dated terms, so an officer's rights start
+on the first day of the term and end after the last.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import wraps
+from typing import TYPE_CHECKING, Callable
+
+import sqlalchemy as sa
+from flask import abort, g
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from chapter.core.models import today
+from chapter.extensions import db, login_manager
+
+if TYPE_CHECKING:
+    from chapter.auth.models import User
+    from chapter.chapters.models import Chapter, OfficerPosition
+
+
+def _current_on(model, day: date):
+    return sa.and_(model.starts_on <= day, sa.or_(model.ends_on.is_(None), model.ends_on >= day))
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The roles one user holds on one day."""
+
+    user_id: int | None = None
+    is_staff: bool = False
+    managed_district_ids: frozenset[int] = frozenset()
+    positions_by_chapter: dict[int, tuple["OfficerPosition", ...]] = field(default_factory=dict)
+
+    @property
+    def is_officer(self) -> bool:
+        return bool(self.positions_by_chapter)
+
+    @property
+    def is_district_manager(self) -> bool:
+        return bool(self.managed_district_ids)
+
+    def positions_in(self, chapter: "Chapter") -> tuple["OfficerPosition", ...]:
+        return self.positions_by_chapter.get(chapter.id, ())
+
+    def _oversees(self, chapter: "Chapter") -> bool:
+        return self.is_staff or chapter.district_id in self.managed_district_ids
+
+    def can_view_roster(self, chapter: "Chapter") -> bool:
+        """Officers of the chapter, its district manager and staff see its roster."""
+        return self._oversees(chapter) or any(p.can_view_roster for p in self.positions_in(chapter))
+
+    def can_export_roster(self, chapter: "Chapter") -> bool:
+        return self.is_staff or any(p.can_export_roster for p in self.positions_in(chapter))
+
+    def can_manage_officers(self, chapter: "Chapter") -> bool:
+        return self.is_staff or any(p.can_manage_officers for p in self.positions_in(chapter))
+
+    def can_view_finances(self, chapter: "Chapter") -> bool:
+        return self.is_staff or any(p.can_view_finances for p in self.positions_in(chapter))
+
+
+ANONYMOUS_ROLES = Roles()
+
+
+def roles_of(user: "User | None", day: date | None = None) -> Roles:
+    """Load the roles a user holds on `day` (today by default) in two small queries."""
+    from chapter.chapters.models import DistrictManagerTerm, OfficerTerm
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ANONYMOUS_ROLES
+    day = day or today()
+    district_ids = db.session.scalars(
+        sa.select(DistrictManagerTerm.district_id).where(
+            DistrictManagerTerm.user_id == user.id, _current_on(DistrictManagerTerm, day)
+        )
+    ).all()
+    terms = db.session.scalars(
+        sa.select(OfficerTerm)
+        .options(selectinload(OfficerTerm.position))
+        .where(OfficerTerm.user_id == user.id, _current_on(OfficerTerm, day))
+    ).all()
+    positions: dict[int, list] = {}
+    for term in terms:
+        positions.setdefault(term.chapter_id, []).append(term.position)
+    return Roles(
+        user_id=user.id,
+        is_staff=user.is_staff,
+        managed_district_ids=frozenset(district_ids),
+        positions_by_chapter={k: tuple(v) for k, v in positions.items()},
+    )
+
+
+def current_roles() -> Roles:
+    """The logged-in user's roles today, loaded once per request."""
+    if "roles" not in g:
+        g.roles = roles_of(current_user if current_user.is_authenticated else None)
+    return g.roles
+
+
+def staff_required(view: Callable) -> Callable:
+    """Route decorator: national staff only (log-in page for the anonymous, 403 for others)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_staff:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

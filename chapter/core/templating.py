@@ -1,0 +1,36 @@
+"""Jinja filters and globals every template can use."""
+from datetime import date
+
+from flask import Flask, request, url_for
+
+from chapter.core.models import FOREVER
+from chapter.core.money import format_money
+from chapter.core.permissions import current_roles
+
+
+def format_date(value: date | None, empty: str = "—") -> str:
+    """Dates as people read them: 24 Nov 2026; a lifetime end shows as 'Lifetime'."""
+    if value is None:
+        return empty
+    if value == FOREVER:
+        return "Lifetime"
+    return f"{value.day} {value:%b %Y}"
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (None removes one); for pagers and sorts."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Register filters (money, date) and globals (roles, url_with)."""
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["current_roles"] = current_roles

@@ -1,0 +1,227 @@
+"""Members, organizations (corporate members), membership types and membership terms."""
+from __future__ import annotations
+
+import enum
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from chapter.core.models import FOREVER, TimestampMixin
+from chapter.extensions import db
+
+if TYPE_CHECKING:
+    from chapter.auth.models import User
+    from chapter.chapters.models import Chapter
+
+
+class MembershipStatus(str, enum.Enum):
+    """A member's standing on a given day, computed from the dates of their terms."""
+
+    PENDING = "pending"  # registered, never paid
+    ACTIVE = "active"
+    GRACE = "grace"  # term ended, still inside the type's grace period
+    LAPSED = "lapsed"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "Pending", "active": "Active", "grace": "In grace", "lapsed": "Lapsed"}[
+            self.value
+        ]
+
+
+class MembershipKind(str, enum.Enum):
+    """The family a membership type belongs to."""
+
+    INDIVIDUAL = "individual"
+    STUDENT = "student"
+    RETIRED = "retired"
+    HONORARY = "honorary"
+    LIFETIME = "lifetime"
+    CORPORATE_SEAT = "corporate_seat"
+
+
+class TermSource(str, enum.Enum):
+    """How a membership term was granted."""
+
+    PAYMENT = "payment"
+    STAFF_GRANT = "staff_grant"
+    CORPORATE = "corporate"
+    EXTENSION = "extension"  # the unemployed extension
+    IMPORT = "import"
+
+
+class Organization(TimestampMixin, db.Model):
+    """A company holding a corporate membership, with a contact person who pays for seats."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False, index=True)
+    contact_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    billing_email: Mapped[str | None] = mapped_column(sa.String(254))
+    address_line1: Mapped[str | None] = mapped_column(sa.String(200))
+    city: Mapped[str | None] = mapped_column(sa.String(100))
+    region: Mapped[str | None] = mapped_column(sa.String(100))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(20))
+    country: Mapped[str] = mapped_column(sa.String(2), default="US", nullable=False)
+
+    contact_user: Mapped[User | None] = relationship()
+    members: Mapped[list[Member]] = relationship(back_populates="organization")
+
+
+class MembershipType(TimestampMixin, db.Model):
+    """A class of membership with its prices, chapter share and term length (data, not code)."""
+
+    __tablename__ = "membership_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    kind: Mapped[MembershipKind] = mapped_column(
+        sa.Enum(MembershipKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        nullable=False,
+    )
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    currency: Mapped[str] = mapped_column(sa.String(3), default="USD", nullable=False)
+    join_price_cents: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+    renewal_price_cents: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+    # The home chapter's part of the price; None means the chapter's own dues_share_cents.
+    chapter_share_cents: Mapped[int | None] = mapped_column(sa.Integer)
+    term_months: Mapped[int | None] = mapped_column(sa.Integer)  # None: never ends (lifetime)
+    grace_days: Mapped[int] = mapped_column(sa.Integer, default=30, nullable=False)
+    is_public: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
+    is_invoiced: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
+    min_seats: Mapped[int | None] = mapped_column(sa.Integer)  # corporate types only
+    is_available: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
+    sort_order: Mapped[int] = mapped_column(sa.Integer, default=100, nullable=False)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "join_price_cents >= 0 AND renewal_price_cents >= 0", name="prices_not_negative"
+        ),
+        sa.CheckConstraint(
+            "chapter_share_cents IS NULL OR chapter_share_cents >= 0", name="share_not_negative"
+        ),
+        sa.CheckConstraint("term_months IS NULL OR term_months > 0", name="term_positive"),
+        sa.CheckConstraint("grace_days >= 0", name="grace_not_negative"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<MembershipType {self.code}>"
+
+
+class Member(TimestampMixin, db.Model):
+    """A person on the association's books: number, contact, employer, home chapter."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_number: Mapped[str] = mapped_column(sa.String(20), unique=True, nullable=False)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    first_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    last_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)  # stored lower-case
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    address_line1: Mapped[str | None] = mapped_column(sa.String(200))
+    address_line2: Mapped[str | None] = mapped_column(sa.String(200))
+    city: Mapped[str | None] = mapped_column(sa.String(100))
+    region: Mapped[str | None] = mapped_column(sa.String(100))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(20))
+    country: Mapped[str] = mapped_column(sa.String(2), default="US", nullable=False)
+    employer: Mapped[str | None] = mapped_column(sa.String(200))
+    job_title: Mapped[str | None] = mapped_column(sa.String(200))
+    home_chapter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("chapters.id"))
+    organization_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organizations.id"), index=True
+    )
+    # Dates derived from the terms (see services.refresh_membership_dates); status is computed
+    # from them at query time, so nobody lapses late for want of a scheduled job.
+    joined_on: Mapped[date | None] = mapped_column(sa.Date)
+    paid_through: Mapped[date | None] = mapped_column(sa.Date)
+    grace_ends_on: Mapped[date | None] = mapped_column(sa.Date)
+    current_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership_types.id"))
+
+    user: Mapped[User | None] = relationship(back_populates="member")
+    home_chapter: Mapped[Chapter | None] = relationship()
+    organization: Mapped[Organization | None] = relationship(back_populates="members")
+    current_type: Mapped[MembershipType | None] = relationship()
+    terms: Mapped[list[MembershipTerm]] = relationship(
+        back_populates="member", order_by="MembershipTerm.starts_on"
+    )
+
+    __table_args__ = (
+        sa.Index("ix_members_chapter_name", "home_chapter_id", "last_name", "first_name"),
+        sa.Index("ix_members_chapter_paid_through", "home_chapter_id", "paid_through"),
+        sa.Index("ix_members_last_name", "last_name"),
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_lifetime(self) -> bool:
+        return self.paid_through == FOREVER
+
+    def status_on(self, day: date) -> MembershipStatus:
+        """The member's status on a day, from the derived dates."""
+        if self.paid_through is None:
+            return MembershipStatus.PENDING
+        if self.paid_through >= day:
+            return MembershipStatus.ACTIVE
+        if self.grace_ends_on is not None and self.grace_ends_on >= day:
+            return MembershipStatus.GRACE
+        return MembershipStatus.LAPSED
+
+    @classmethod
+    def status_clause(cls, status: MembershipStatus, day: date) -> sa.ColumnElement[bool]:
+        """The SQL condition for members having `status` on `day` (index-friendly)."""
+        if status is MembershipStatus.PENDING:
+            return cls.paid_through.is_(None)
+        if status is MembershipStatus.ACTIVE:
+            return cls.paid_through >= day
+        if status is MembershipStatus.GRACE:
+            return sa.and_(cls.paid_through < day, cls.grace_ends_on >= day)
+        return sa.and_(cls.paid_through < day, cls.grace_ends_on < day)
+
+    def __repr__(self) -> str:
+        return f"<Member {self.member_number} {self.full_name}>"
+
+
+class MembershipTerm(TimestampMixin, db.Model):
+    """One period of membership: a row of its own, never overwritten by a renewal."""
+
+    __tablename__ = "membership_terms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    membership_type_id: Mapped[int] = mapped_column(sa.ForeignKey("membership_types.id"))
+    starts_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    ends_on: Mapped[date] = mapped_column(sa.Date, nullable=False)  # FOREVER for lifetime
+    source: Mapped[TermSource] = mapped_column(
+        sa.Enum(TermSource, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        nullable=False,
+    )
+    organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(sa.String(300))
+
+    member: Mapped[Member] = relationship(back_populates="terms")
+    membership_type: Mapped[MembershipType] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
+        sa.Index("ix_membership_terms_member_ends", "member_id", "ends_on"),
+    )
+
+    @property
+    def is_lifetime(self) -> bool:
+        return self.ends_on == FOREVER
+
+    def grace_ends_on(self) -> date:
+        """The last day of grace after this term."""
+        if self.ends_on == FOREVER:
+            return FOREVER
+        return self.ends_on + timedelta(days=self.membership_type.grace_days)

@@ -1,0 +1,209 @@
+"""Members and their terms: creating members, granting terms, profile and home-chapter changes."""
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from chapter.chapters.models import Chapter, ChapterTransfer
+from chapter.core.errors import DomainError
+from chapter.core.models import FOREVER, today
+from chapter.core.sequences import reserve_numbers
+from chapter.extensions import db
+from chapter.members.models import Member, MembershipTerm, MembershipType, TermSource
+
+if TYPE_CHECKING:
+    from chapter.auth.models import User
+
+MEMBER_NUMBER_START = 1_000_001
+PROFILE_FIELDS = (
+    "first_name", "last_name", "phone", "address_line1", "address_line2", "city", "region",
+    "postal_code", "country", "employer", "job_title",
+)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def term_end(starts_on: date, membership_type: MembershipType) -> date:
+    """The last day of a term of this type that starts on `starts_on`."""
+    if membership_type.term_months is None:
+        return FOREVER
+    return add_months(starts_on, membership_type.term_months) - timedelta(days=1)
+
+
+def next_member_numbers(count: int = 1) -> int:
+    """Reserve `count` member numbers and return the first."""
+    return reserve_numbers("member_number", count, start=MEMBER_NUMBER_START)
+
+
+def get_member_by_number(member_number: str) -> Member | None:
+    """The member with this number, or None."""
+    return db.session.scalar(sa.select(Member).where(Member.member_number == member_number.strip()))
+
+
+def create_member(
+    *,
+    first_name: str,
+    last_name: str,
+    email: str | None,
+    home_chapter_id: int | None,
+    actor: User | None,
+    user: User | None = None,
+    **profile,
+) -> Member:
+    """Create a member with a new member number; the membership is pending until a term exists."""
+    first_name, last_name = first_name.strip(), last_name.strip()
+    if not first_name or not last_name:
+        raise DomainError("First and last name are required.")
+    member = Member(
+        member_number=str(next_member_numbers()),
+        first_name=first_name,
+        last_name=last_name,
+        email=(email or "").strip().lower() or None,
+        user=user,
+        **{key: value for key, value in profile.items() if key in PROFILE_FIELDS},
+    )
+    db.session.add(member)
+    db.session.flush()
+    if home_chapter_id is not None:
+        change_home_chapter(member, _get_chapter(home_chapter_id), actor=actor, reason="Joined")
+    return member
+
+
+def _get_chapter(chapter_id: int) -> Chapter:
+    chapter = db.session.get(Chapter, chapter_id)
+    if chapter is None or not chapter.is_active:
+        raise DomainError("Choose one of the listed chapters.", field="home_chapter_id")
+    return chapter
+
+
+def grant_term(
+    member: Member,
+    membership_type: MembershipType,
+    *,
+    starts_on: date,
+    source: TermSource,
+    actor: User | None,
+    organization_id: int | None = None,
+    ends_on: date | None = None,
+    note: str | None = None,
+) -> MembershipTerm:
+    """Add a term of membership (a row of its own) and refresh the member's derived dates."""
+    term = MembershipTerm(
+        member=member,
+        membership_type=membership_type,
+        starts_on=starts_on,
+        ends_on=ends_on or term_end(starts_on, membership_type),
+        source=source,
+        organization_id=organization_id,
+        granted_by_id=actor.id if actor else None,
+        note=note,
+    )
+    db.session.add(term)
+    db.session.flush()
+    refresh_membership_dates(member)
+    return term
+
+
+def refresh_membership_dates(member: Member) -> None:
+    """Derive joined_on, paid_through, grace_ends_on and the current type from the terms."""
+    terms = db.session.scalars(
+        sa.select(MembershipTerm)
+        .where(MembershipTerm.member_id == member.id)
+        .order_by(MembershipTerm.ends_on.desc(), MembershipTerm.id.desc())
+    ).all()
+    if not terms:
+        member.joined_on = member.paid_through = member.grace_ends_on = None
+        member.current_type_id = None
+    else:
+        latest = terms[0]
+        member.joined_on = min(term.starts_on for term in terms)
+        member.paid_through = latest.ends_on
+        member.grace_ends_on = latest.grace_ends_on()
+        member.current_type_id = latest.membership_type_id
+    db.session.flush()
+
+
+def update_profile(member: Member, *, actor: User, **changes) -> Member:
+    """Change a member's contact and employment details (only the profile fields)."""
+    for key, value in changes.items():
+        if key not in PROFILE_FIELDS:
+            raise DomainError(f"{key} cannot be changed here.")
+        if isinstance(value, str):
+            value = value.strip() or None
+        if key in ("first_name", "last_name") and not value:
+            raise DomainError("This field is required.", field=key)
+        setattr(member, key, value)
+    db.session.flush()
+    return member
+
+
+def change_home_chapter(
+    member: Member, chapter: Chapter, *, actor: User | None, reason: str | None = None, on: date | None = None
+) -> ChapterTransfer | None:
+    """Move a member to another home chapter at once; the move is kept in both chapters' history."""
+    if not chapter.is_active:
+        raise DomainError("That chapter is not taking members.", field="home_chapter_id")
+    if member.home_chapter_id == chapter.id:
+        return None
+    transfer = ChapterTransfer(
+        member_id=member.id,
+        from_chapter_id=member.home_chapter_id,
+        to_chapter_id=chapter.id,
+        effective_on=on or today(),
+        actor_id=actor.id if actor else None,
+        reason=reason,
+    )
+    member.home_chapter_id = chapter.id
+    db.session.add(transfer)
+    db.session.flush()
+    return transfer
+
+
+def chapter_history(member: Member) -> list[ChapterTransfer]:
+    """The member's home-chapter changes, newest first."""
+    return db.session.scalars(
+        sa.select(ChapterTransfer)
+        .where(ChapterTransfer.member_id == member.id)
+        .order_by(ChapterTransfer.recorded_at.desc(), ChapterTransfer.id.desc())
+    ).all()
+
+
+def membership_types(include_staff_only: bool = False) -> list[MembershipType]:
+    """Membership types in display order; staff-only ones when asked."""
+    statement = sa.select(MembershipType).order_by(MembershipType.sort_order, MembershipType.name)
+    if not include_staff_only:
+        statement = statement.where(MembershipType.is_public.is_(True))
+    return db.session.scalars(statement).all()
+
+
+MEMBERSHIP_TYPE_FIELDS = ("code", "name", "kind", "description", "currency", "join_price_cents",
+                          "renewal_price_cents", "chapter_share_cents", "term_months", "grace_days",
+                          "is_public", "is_invoiced", "min_seats", "is_available", "sort_order")
+
+
+def save_membership_type(membership_type: MembershipType | None, **fields) -> MembershipType:
+    """Create or update a membership type; codes are unique and the chapter share fits the price."""
+    code = fields["code"].strip().lower()
+    clash = db.session.scalar(sa.select(MembershipType).where(MembershipType.code == code))
+    if clash is not None and clash is not membership_type:
+        raise DomainError("Another membership type has this code.", field="code")
+    share = fields.get("chapter_share_cents")
+    if share is not None and share > min(fields["join_price_cents"], fields["renewal_price_cents"]) and fields.get("is_invoiced", True):
+        raise DomainError("The chapter share cannot exceed the price.", field="chapter_share_cents")
+    membership_type = membership_type or MembershipType()
+    for key in MEMBERSHIP_TYPE_FIELDS:
+        if key in fields:
+            setattr(membership_type, key, fields[key])
+    membership_type.code = code
+    membership_type.currency = membership_type.currency.upper()
+    db.session.add(membership_type)
+    db.session.flush()
+    return membership_type
