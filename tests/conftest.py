@@ -1,0 +1,139 @@
+"""Fixtures: an app per database (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
+a clean database for every test, a client that logs in like a person, a real SMTP server."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+
+import pytest
+import sqlalchemy as sa
+
+from chapter import create_app
+from chapter.extensions import db, limiter
+from config import TestConfig
+
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request, tmp_path_factory) -> str:
+    """The URL of the database under test; each test module runs once per database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    return os.environ["TEST_DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def _app(database_url):
+    """One app per database with the schema created from the models."""
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url,
+                     MAIL_OUTBOX_DIR=os.path.join(os.path.dirname(database_url.split("///")[-1]), "outbox")
+                     if database_url.startswith("sqlite") else "/tmp/chapter-test-outbox")
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = [t for t in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_app):
+    """The app inside an app context; every table is emptied after the test."""
+    limiter.reset()
+    saved_config = dict(_app.config)
+    with _app.app_context():
+        yield _app
+        db.session.rollback()
+        db.session.remove()
+        _empty_all_tables()
+    _app.config.clear()
+    _app.config.update(saved_config)
+
+
+@pytest.fixture
+def db_session(app):
+    return db.session
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Browserish:
+    """A test client that fills forms as a person would: it reads the CSRF token from the page."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def csrf_token(self, url: str) -> str:
+        page = self.client.get(url)
+        match = CSRF_PATTERN.search(page.get_data(as_text=True))
+        assert match, f"no CSRF token on {url} ({page.status_code})"
+        return match.group(1)
+
+    def submit(self, url: str, data: dict | None = None, *, form_url: str | None = None, **kwargs):
+        """POST `data` to `url` with the CSRF token of the page at `form_url` (default: `url`)."""
+        payload = dict(data or {})
+        payload["csrf_token"] = self.csrf_token(form_url or url)
+        return self.client.post(url, data=payload, **kwargs)
+
+    def login(self, email: str, password: str | None = None):
+        from tests.factories import DEFAULT_PASSWORD
+
+        response = self.submit("/login", {"email": email, "password": password or DEFAULT_PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    def logout(self):
+        return self.submit("/logout", form_url="/chapters")
+
+
+@pytest.fixture
+def client(app) -> Browserish:
+    return Browserish(app.test_client())
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) on loopback; the app sends its mail there."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Collect(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    port = free_port()
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        yield received
+    finally:
+        controller.stop()

@@ -1,0 +1,60 @@
+"""The migration history has one head, builds the schema on an empty database, and matches the models."""
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import upgrade
+
+from chapter import create_app
+from chapter.extensions import db
+from config import BASE_DIR, TestConfig
+
+
+def test_migration_history_has_a_single_head():
+    config = AlembicConfig(str(BASE_DIR / "migrations" / "alembic.ini"))
+    config.set_main_option("script_location", str(BASE_DIR / "migrations"))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"several migration heads: {heads}"
+
+
+def _empty_database_url(kind: str, tmp_path) -> tuple[str, callable]:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrated.sqlite'}", lambda: None
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("TEST_DATABASE_URL is not set: the PostgreSQL migration test needs it")
+    server = sa.engine.make_url(base)
+    name = f"chapter_migrate_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return server.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_upgrade_builds_the_schema_of_the_models_on_an_empty_database(kind, tmp_path):
+    url, drop = _empty_database_url(kind, tmp_path)
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    try:
+        with app.app_context():
+            upgrade()
+            with db.engine.connect() as connection:
+                tables = set(sa.inspect(connection).get_table_names())
+                differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            assert {"users", "districts", "chapters", "officer_terms", "members", "membership_types",
+                    "membership_terms", "organizations", "chapter_transfers"} <= tables
+            assert differences == [], f"models and migrations differ: {differences}"
+            db.engine.dispose()
+    finally:
+        drop()
