@@ -12,7 +12,7 @@ from functools import wraps
 from typing import TYPE_CHECKING, Callable
 
 import sqlalchemy as sa
-from flask import abort, g
+from flask import abort, request
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -97,10 +97,17 @@ def roles_of(user: "User | None", day: date | None = None) -> Roles:
 
 
 def current_roles() -> Roles:
-    """The logged-in user's roles today, loaded once per request."""
-    if "roles" not in g:
-        g.roles = roles_of(current_user if current_user.is_authenticated else None)
-    return g.roles
+    """The logged-in user's roles today, loaded once per request.
+
+    Cached on the request (not on `g`, which an app context can share between requests),
+    and only for the user it was loaded for, so logging in or out mid-request is seen.
+    """
+    user = current_user if current_user.is_authenticated else None
+    cached = request.environ.get("chapter.roles")
+    if cached is None or cached.user_id != (user.id if user else None):
+        cached = roles_of(user)
+        request.environ["chapter.roles"] = cached
+    return cached
 
 
 def staff_required(view: Callable) -> Callable:
