@@ -10,6 +10,8 @@ from chapter.chapters.models import (
 )
 from chapter.core.sequences import Counter
 from chapter.members.models import (
+    CorporateMembership,
+    CorporateSeat,
     Member,
     MembershipKind,
     MembershipStatus,
@@ -19,9 +21,25 @@ from chapter.members.models import (
     TermSource,
 )
 
+from chapter.payments.models import (
+    Order,
+    OrderLine,
+    OrderPurpose,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RenewalAttempt,
+    RenewalReminder,
+    StripeEvent,
+    TermAction,
+)
+
 __all__ = [
     "Chapter",
     "ChapterTransfer",
+    "CorporateMembership",
+    "CorporateSeat",
     "Counter",
     "District",
     "DistrictManagerTerm",
@@ -31,6 +49,17 @@ __all__ = [
     "MembershipTerm",
     "MembershipType",
     "OfficerPosition",
+    "Order",
+    "OrderLine",
+    "OrderPurpose",
+    "OrderStatus",
+    "Payment",
+    "PaymentStatus",
+    "Refund",
+    "RenewalAttempt",
+    "RenewalReminder",
+    "StripeEvent",
+    "TermAction",
     "OfficerTerm",
     "Organization",
     "TermSource",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -66,6 +66,7 @@ class Organization(TimestampMixin, db.Model):
     region: Mapped[str | None] = mapped_column(sa.String(100))
     postal_code: Mapped[str | None] = mapped_column(sa.String(20))
     country: Mapped[str] = mapped_column(sa.String(2), default="US", nullable=False)
+    stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
 
     contact_user: Mapped[User | None] = relationship()
     members: Mapped[list[Member]] = relationship(back_populates="organization")
@@ -142,6 +143,13 @@ class Member(TimestampMixin, db.Model):
     paid_through: Mapped[date | None] = mapped_column(sa.Date)
     grace_ends_on: Mapped[date | None] = mapped_column(sa.Date)
     current_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership_types.id"))
+    # Stripe: the customer, and the card saved (SetupIntent, off-session) when auto-renew is on.
+    # Only Stripe's ids and the brand/last 4 digits for display: no card data is ever stored here.
+    stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    auto_renew: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
+    saved_payment_method_id: Mapped[str | None] = mapped_column(sa.String(255))
+    saved_card_brand: Mapped[str | None] = mapped_column(sa.String(30))
+    saved_card_last4: Mapped[str | None] = mapped_column(sa.String(4))
 
     user: Mapped[User | None] = relationship(back_populates="member")
     home_chapter: Mapped[Chapter | None] = relationship()
@@ -155,6 +163,7 @@ class Member(TimestampMixin, db.Model):
         sa.Index("ix_members_chapter_name", "home_chapter_id", "last_name", "first_name"),
         sa.Index("ix_members_chapter_paid_through", "home_chapter_id", "paid_through"),
         sa.Index("ix_members_last_name", "last_name"),
+        sa.Index("ix_members_paid_through", "paid_through"),  # reminders and auto-renew scan by end date
     )
 
     @property
@@ -207,6 +216,12 @@ class MembershipTerm(TimestampMixin, db.Model):
     organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
     granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(sa.String(300))
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    corporate_membership_id: Mapped[int | None] = mapped_column(sa.ForeignKey("corporate_memberships.id"), index=True)
+    # A refund can shorten a term (ends_on moves, original_ends_on keeps what was paid for)
+    # or void it (voided_at set; a voided term no longer counts toward the member's dates).
+    original_ends_on: Mapped[date | None] = mapped_column(sa.Date)
+    voided_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
     member: Mapped[Member] = relationship(back_populates="terms")
     membership_type: Mapped[MembershipType] = relationship()
@@ -225,3 +240,39 @@ class MembershipTerm(TimestampMixin, db.Model):
         if self.ends_on == FOREVER:
             return FOREVER
         return self.ends_on + timedelta(days=self.membership_type.grace_days)
+
+
+class CorporateMembership(TimestampMixin, db.Model):
+    """An organization's block of seats of a corporate type for one term, paid once for all."""
+
+    __tablename__ = "corporate_memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    membership_type_id: Mapped[int] = mapped_column(sa.ForeignKey("membership_types.id"))
+    seats: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    starts_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    ends_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id"))
+
+    organization: Mapped[Organization] = relationship()
+    membership_type: Mapped[MembershipType] = relationship()
+    seat_assignments: Mapped[list[CorporateSeat]] = relationship(back_populates="corporate_membership", order_by="CorporateSeat.id")
+
+    __table_args__ = (sa.CheckConstraint("seats > 0", name="seats_positive"),)
+
+
+class CorporateSeat(db.Model):
+    """An employee named to a seat, from assigned_on until released_on (the member record stays)."""
+
+    __tablename__ = "corporate_seats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    corporate_membership_id: Mapped[int] = mapped_column(sa.ForeignKey("corporate_memberships.id"), index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    assigned_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    released_on: Mapped[date | None] = mapped_column(sa.Date)
+    term_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership_terms.id"))
+
+    corporate_membership: Mapped[CorporateMembership] = relationship(back_populates="seat_assignments")
+    member: Mapped[Member] = relationship()

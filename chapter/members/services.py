@@ -116,7 +116,7 @@ def refresh_membership_dates(member: Member) -> None:
     """Derive joined_on, paid_through, grace_ends_on and the current type from the terms."""
     terms = db.session.scalars(
         sa.select(MembershipTerm)
-        .where(MembershipTerm.member_id == member.id)
+        .where(MembershipTerm.member_id == member.id, MembershipTerm.voided_at.is_(None))
         .order_by(MembershipTerm.ends_on.desc(), MembershipTerm.id.desc())
     ).all()
     if not terms:

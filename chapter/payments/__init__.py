@@ -1,0 +1,4 @@
+"""Payments: orders, the Stripe card flow, webhooks, receipts and refunds."""
+from flask import Blueprint
+
+bp = Blueprint("payments", __name__)
