@@ -66,15 +66,18 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.chapters import views as _chapters_views  # noqa: F401
     from chapter.core import views as _core_views  # noqa: F401
     from chapter.members import views as _members_views  # noqa: F401
+    from chapter.payments import views as _payments_views  # noqa: F401
     from chapter.auth import bp as auth_bp
     from chapter.chapters import bp as chapters_bp
     from chapter.core import bp as core_bp
     from chapter.members import bp as members_bp
+    from chapter.payments import bp as payments_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(chapters_bp)
+    app.register_blueprint(payments_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -5,9 +5,16 @@ from __future__ import annotations
 import os
 import re
 import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
 
 import pytest
 import sqlalchemy as sa
+
+from werkzeug.serving import make_server
 
 from chapter import create_app
 from chapter.extensions import db, limiter
@@ -137,3 +144,79 @@ def smtp_server(app):
         yield received
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free loopback port for the length of one test; yields its base URL."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _wait_for(url: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def localstripe_server(tmp_path_factory):
+    """localstripe, the fake Stripe server, on a free loopback port for the whole session."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
+    log_file = open(log_path, "w")
+    process = subprocess.Popen([sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+                               stdout=log_file, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/v1/customers")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log_file.close()
+
+
+WEBHOOK_SECRET = "whsec_test_secret"
+
+
+@pytest.fixture
+def stripe_peer(app, localstripe_server):
+    """The app pointed at an emptied localstripe; webhooks are registered by `stripe_webhooks`."""
+    request = urllib.request.Request(f"{localstripe_server}/_config/data", method="DELETE")
+    urllib.request.urlopen(request, timeout=5)
+    app.config.update(
+        STRIPE_SECRET_KEY="sk_test_chapter", STRIPE_PUBLISHABLE_KEY="pk_test_chapter",
+        STRIPE_API_BASE=localstripe_server, STRIPE_JS_URL=f"{localstripe_server.replace('127.0.0.1', 'localhost')}/js.stripe.com/v3/",
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
+    return localstripe_server
+
+
+@pytest.fixture
+def stripe_webhooks(stripe_peer, live_server):
+    """localstripe calls the live app's /stripe/webhook, signed with the test secret."""
+    import urllib.parse
+
+    data = urllib.parse.urlencode({"url": f"{live_server}/stripe/webhook", "secret": WEBHOOK_SECRET}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{stripe_peer}/_config/webhooks/chapter", data=data, method="POST"), timeout=5)
+    yield live_server
+    # Point the hook nowhere so a later test's events do not reach this (stopped) server.
+    data = urllib.parse.urlencode({"url": "http://127.0.0.1:9/nowhere", "secret": WEBHOOK_SECRET}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{stripe_peer}/_config/webhooks/chapter", data=data, method="POST"), timeout=5)

@@ -1,6 +1,7 @@
 """Districts, chapters, officer positions and terms, district managers, chapter history."""
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from chapter.extensions import db
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
+    from chapter.members.models import Member
 
 
 class District(TimestampMixin, db.Model):
@@ -77,6 +79,13 @@ class OfficerPosition(db.Model):
     can_export_roster: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
     can_manage_officers: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
     can_view_finances: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
+    # Import members from a CSV file and ask members of other chapters to transfer in.
+    can_manage_members: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false(), nullable=False
+    )
+    can_read_audit_log: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false(), nullable=False
+    )
 
 
 class OfficerTerm(TimestampMixin, db.Model):
@@ -141,3 +150,93 @@ class ChapterTransfer(db.Model):
     from_chapter: Mapped[Chapter | None] = relationship(foreign_keys=[from_chapter_id])
     to_chapter: Mapped[Chapter | None] = relationship(foreign_keys=[to_chapter_id])
     actor: Mapped[User | None] = relationship()
+
+
+def _enum(enum_class):
+    return sa.Enum(enum_class, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class MemberNote(db.Model):
+    """A dated note an officer keeps on a member; seen only by the officers of the chapter it was written in."""
+
+    __tablename__ = "member_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"))
+    chapter_id: Mapped[int] = mapped_column(sa.ForeignKey("chapters.id"))
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    noted_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    body: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
+
+    author: Mapped[User | None] = relationship()
+
+    __table_args__ = (sa.Index("ix_member_notes_member_chapter", "member_id", "chapter_id"),)
+
+
+class TransferRequestStatus(str, enum.Enum):
+    """Where an officer's request to move a member into their chapter stands."""
+
+    PENDING = "pending"  # waiting for the member
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"  # withdrawn by the requesting chapter
+
+
+class TransferRequest(db.Model):
+    """An officer of the receiving chapter asks a member to move there; the move happens when the member confirms."""
+
+    __tablename__ = "transfer_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    from_chapter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("chapters.id"))
+    to_chapter_id: Mapped[int] = mapped_column(sa.ForeignKey("chapters.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
+    status: Mapped[TransferRequestStatus] = mapped_column(
+        _enum(TransferRequestStatus), default=TransferRequestStatus.PENDING, nullable=False
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    transfer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("chapter_transfers.id"))
+
+    member: Mapped[Member] = relationship()
+    from_chapter: Mapped[Chapter | None] = relationship(foreign_keys=[from_chapter_id])
+    to_chapter: Mapped[Chapter] = relationship(foreign_keys=[to_chapter_id])
+    requested_by: Mapped[User | None] = relationship()
+
+
+class RosterImportStatus(str, enum.Enum):
+    """An uploaded roster file: waiting for confirmation, written, or given up."""
+
+    PREVIEWED = "previewed"
+    COMPLETED = "completed"
+    DISCARDED = "discarded"
+
+
+class RosterImport(db.Model):
+    """A CSV file uploaded for import, kept in the database between the preview and the confirmation.
+
+    The file lives here rather than in a worker's memory or disk, so any app process can confirm it.
+    Its content is cleared once it is imported or discarded; the counts stay as a record.
+    """
+
+    __tablename__ = "roster_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    chapter_id: Mapped[int] = mapped_column(sa.ForeignKey("chapters.id"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    status: Mapped[RosterImportStatus] = mapped_column(
+        _enum(RosterImportStatus), default=RosterImportStatus.PREVIEWED, nullable=False
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
+    completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    new_count: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+    matched_count: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+    invalid_count: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+
+    chapter: Mapped[Chapter] = relationship()
+    uploaded_by: Mapped[User | None] = relationship()

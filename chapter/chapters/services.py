@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -9,13 +10,25 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from chapter.chapters.models import Chapter, District, DistrictManagerTerm, OfficerPosition, OfficerTerm
-from chapter.core.errors import DomainError
-from chapter.core.models import today
+from chapter.chapters.models import (
+    Chapter,
+    ChapterTransfer,
+    District,
+    DistrictManagerTerm,
+    MemberNote,
+    OfficerPosition,
+    OfficerTerm,
+    TransferRequest,
+    TransferRequestStatus,
+)
+from chapter.core import audit
+from chapter.core.audit import AuditAction
+from chapter.core.errors import DomainError, NotAllowed
+from chapter.core.models import today, utcnow
 from chapter.core.pagination import Page, paginate
 from chapter.core.permissions import Roles
 from chapter.extensions import db
-from chapter.members.models import Member, MembershipStatus
+from chapter.members.models import Member, MembershipStatus, MembershipTerm, MembershipType
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -81,61 +94,180 @@ class RosterSort(str, enum.Enum):
     NAME = "name"
     NUMBER = "number"
     EMAIL = "email"
+    EMPLOYER = "employer"
+    TYPE = "type"
     STATUS = "status"
     PAID_THROUGH = "paid_through"
     JOINED = "joined"
-    EMPLOYER = "employer"
 
 
 ROSTER_SORT_COLUMNS = {
     RosterSort.NAME: (Member.last_name, Member.first_name, Member.id),
     RosterSort.NUMBER: (Member.member_number,),
     RosterSort.EMAIL: (Member.email, Member.id),
+    RosterSort.EMPLOYER: (Member.employer, Member.last_name, Member.id),
+    RosterSort.TYPE: (MembershipType.sort_order, MembershipType.name, Member.last_name, Member.id),
+    # Status follows the end date: pending (no date) first, then lapsed, grace, active.
     RosterSort.STATUS: (Member.paid_through, Member.id),
     RosterSort.PAID_THROUGH: (Member.paid_through, Member.id),
     RosterSort.JOINED: (Member.joined_on, Member.id),
-    RosterSort.EMPLOYER: (Member.employer, Member.last_name, Member.id),
 }
+
+
+class RosterView(str, enum.Enum):
+    """Ready-made lists officers ask for again and again; dates roll with the day they are opened."""
+
+    EXPIRING_30 = "expiring-30"
+    EXPIRING_60 = "expiring-60"
+    EXPIRING_90 = "expiring-90"
+    LAPSED_12_MONTHS = "lapsed-12-months"
+    NEW_THIS_MONTH = "new-this-month"
+
+    @property
+    def label(self) -> str:
+        return {
+            "expiring-30": "Expiring in 30 days", "expiring-60": "Expiring in 60 days",
+            "expiring-90": "Expiring in 90 days", "lapsed-12-months": "Lapsed in the last 12 months",
+            "new-this-month": "New this month",
+        }[self.value]
+
+    @property
+    def purpose(self) -> str:
+        return {"expiring-30": "renewal outreach", "expiring-60": "renewal outreach",
+                "expiring-90": "renewal outreach", "lapsed-12-months": "win-back",
+                "new-this-month": "welcome"}[self.value]
+
+    @property
+    def default_sort(self) -> RosterSort:
+        return RosterSort.JOINED if self is RosterView.NEW_THIS_MONTH else RosterSort.PAID_THROUGH
+
+    def condition(self, day: date) -> sa.ColumnElement[bool]:
+        """The SQL condition of the view on `day`."""
+        if self is RosterView.LAPSED_12_MONTHS:
+            return sa.and_(Member.status_clause(MembershipStatus.LAPSED, day),
+                           Member.grace_ends_on >= day - timedelta(days=365))
+        if self is RosterView.NEW_THIS_MONTH:
+            return Member.joined_on.between(day.replace(day=1), day)
+        days = int(self.value.split("-")[1])
+        return Member.paid_through.between(day, day + timedelta(days=days))
 
 
 @dataclass
 class RosterQuery:
-    """What an officer asked the roster for: search text, status, sort, page."""
+    """What an officer asked the roster for: search text, filters, a ready-made view, sort, page.
+
+    Every field round-trips through the URL's query string (see `as_args`), so a list can be
+    bookmarked, shared, and exported exactly as it is on screen.
+    """
 
     search: str = ""
     status: MembershipStatus | None = None
+    membership_type: str | None = None  # a MembershipType code
+    joined_from: date | None = None
+    joined_to: date | None = None
+    ends_from: date | None = None
+    ends_to: date | None = None
+    view: RosterView | None = None
+    # Hook for issue 4 (certifications): a certification code; ignored until that feature exists.
+    certification: str | None = None
     sort: RosterSort = RosterSort.NAME
     descending: bool = False
     page: int = 1
 
+    def as_args(self) -> dict[str, str]:
+        """The query-string arguments that reproduce this list (the page excepted)."""
+        args = {
+            "q": self.search, "status": self.status.value if self.status else None,
+            "type": self.membership_type, "view": self.view.value if self.view else None,
+            "joined_from": self.joined_from, "joined_to": self.joined_to,
+            "ends_from": self.ends_from, "ends_to": self.ends_to, "certification": self.certification,
+            "sort": self.sort.value if self.sort is not RosterSort.NAME else None,
+            "dir": "desc" if self.descending else None,
+        }
+        return {key: str(value) if not isinstance(value, date) else value.isoformat()
+                for key, value in args.items() if value not in (None, "")}
 
-def roster_statement(chapter: Chapter, query: RosterQuery, day: date) -> sa.Select:
-    """The SELECT for a chapter's roster with search, status filter and sort applied."""
-    statement = (
-        sa.select(Member)
-        .options(joinedload(Member.current_type))
-        .where(Member.home_chapter_id == chapter.id)
-    )
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.search or self.status or self.membership_type or self.view or self.joined_from
+                    or self.joined_to or self.ends_from or self.ends_to or self.certification)
+
+
+def roster_conditions(chapter: Chapter, query: RosterQuery, day: date) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of a roster query: the chapter, the search and every filter."""
+    conditions: list[sa.ColumnElement[bool]] = [Member.home_chapter_id == chapter.id]
     text = query.search.strip()
     if text:
         pattern = f"%{text.lower()}%"
-        conditions = [
+        conditions.append(sa.or_(
             sa.func.lower(Member.first_name + " " + Member.last_name).like(pattern),
             sa.func.lower(Member.last_name).like(pattern),
             Member.email.like(pattern),
+            sa.func.lower(Member.employer).like(pattern),
             Member.member_number == text,
-        ]
-        statement = statement.where(sa.or_(*conditions))
+        ))
     if query.status is not None:
-        statement = statement.where(Member.status_clause(query.status, day))
+        conditions.append(Member.status_clause(query.status, day))
+    if query.membership_type:
+        conditions.append(Member.current_type_id.in_(
+            sa.select(MembershipType.id).where(MembershipType.code == query.membership_type).scalar_subquery()
+        ))
+    if query.joined_from:
+        conditions.append(Member.joined_on >= query.joined_from)
+    if query.joined_to:
+        conditions.append(Member.joined_on <= query.joined_to)
+    if query.ends_from:
+        conditions.append(Member.paid_through >= query.ends_from)
+    if query.ends_to:
+        conditions.append(Member.paid_through <= query.ends_to)
+    if query.view is not None:
+        conditions.append(query.view.condition(day))
+    certification = _certification_condition(query.certification)
+    if certification is not None:
+        conditions.append(certification)
+    return conditions
+
+
+def _certification_condition(code: str | None) -> sa.ColumnElement[bool] | None:
+    """Hook for the certifications feature (issue 4): members holding `code`; None until it exists."""
+    if not code:
+        return None
+    try:
+        from chapter.certifications import services as certification_services  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    holds = getattr(certification_services, "member_holds_certification", None)
+    return holds(Member.id, code) if holds is not None else None
+
+
+def roster_order(query: RosterQuery) -> list[sa.ColumnElement]:
+    """ORDER BY for the query's sort column and direction."""
     columns = ROSTER_SORT_COLUMNS[query.sort]
-    order = [column.desc() if query.descending else column.asc() for column in columns]
-    return statement.order_by(*order)
+    return [column.desc() if query.descending else column.asc() for column in columns]
+
+
+def roster_statement(chapter: Chapter, query: RosterQuery, day: date) -> sa.Select:
+    """The SELECT for a chapter's roster with search, filters and sort applied."""
+    statement = (
+        sa.select(Member)
+        .options(joinedload(Member.current_type))
+        .where(*roster_conditions(chapter, query, day))
+    )
+    if query.sort is RosterSort.TYPE:
+        statement = statement.outerjoin(MembershipType, Member.current_type_id == MembershipType.id)
+    return statement.order_by(*roster_order(query))
 
 
 def roster_page(chapter: Chapter, query: RosterQuery, per_page: int, day: date | None = None) -> Page[Member]:
     """One page of a chapter's roster, counted and paged in SQL."""
     return paginate(roster_statement(chapter, query, day or today()), query.page, per_page)
+
+
+def roster_count(chapter: Chapter, query: RosterQuery, day: date | None = None) -> int:
+    """How many members the query finds (one COUNT)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Member.id)).where(*roster_conditions(chapter, query, day or today()))
+    ) or 0
 
 
 def roster_counts(chapter: Chapter, day: date | None = None) -> dict[MembershipStatus, int]:
@@ -230,6 +362,11 @@ def appoint_officer(
     )
     db.session.add(term)
     db.session.flush()
+    audit.record(
+        AuditAction.OFFICER_APPOINTED, actor=actor, chapter_id=chapter.id,
+        summary=f"{user.name} appointed {position.title} from {starts_on}" + (f" to {ends_on}" if ends_on else ""),
+        after={"officer": user.email, "position": position.code, "starts_on": starts_on, "ends_on": ends_on},
+    )
     return term
 
 
@@ -237,8 +374,15 @@ def end_officer_term(term: OfficerTerm, *, ends_on: date, actor: User) -> Office
     """Close an officer's term on `ends_on` (the last day they hold the position)."""
     if ends_on < term.starts_on:
         raise DomainError("The term cannot end before it starts.", field="ends_on")
+    before = term.ends_on
     term.ends_on = ends_on
     db.session.flush()
+    audit.record(
+        AuditAction.OFFICER_TERM_ENDED, actor=actor, chapter_id=term.chapter_id,
+        summary=f"{term.user.name}'s term as {term.position.title} ends on {ends_on}",
+        before={"officer": term.user.email, "position": term.position.code, "ends_on": before},
+        after={"officer": term.user.email, "position": term.position.code, "ends_on": ends_on},
+    )
     return term
 
 
@@ -254,6 +398,11 @@ def appoint_district_manager(district: District, *, user: User, starts_on: date,
     term = DistrictManagerTerm(district=district, user=user, starts_on=starts_on)
     db.session.add(term)
     db.session.flush()
+    audit.record(
+        AuditAction.DISTRICT_MANAGER_APPOINTED, actor=actor,
+        summary=f"{user.name} is district manager of {district.name} from {starts_on}",
+        after={"district": district.code, "manager": user.email, "starts_on": starts_on},
+    )
     return term
 
 
@@ -292,3 +441,248 @@ def chapters_page(search: str, page: int, per_page: int, visible_to: Roles | Non
             conditions.append(Chapter.number == int(text))
         statement = statement.where(sa.or_(*conditions))
     return paginate(statement, page, per_page)
+
+
+# --- A member's record, notes ------------------------------------------------------------
+
+def get_roster_member(chapter: Chapter, member_number: str) -> Member | None:
+    """The member with this number if their home chapter is `chapter` (others are not found)."""
+    return db.session.scalar(
+        sa.select(Member).options(joinedload(Member.current_type))
+        .where(Member.member_number == member_number.strip(), Member.home_chapter_id == chapter.id)
+    )
+
+
+@dataclass
+class MemberRecord:
+    """Everything an officer's page on one member shows."""
+
+    member: Member
+    status: MembershipStatus
+    terms: list[MembershipTerm]
+    history: list[ChapterTransfer]
+    notes: list[MemberNote]
+    pending_requests: list[TransferRequest]
+    # None while the payments feature provides no history (see `payment_history`).
+    payments: list | None
+
+
+def member_record(chapter: Chapter, member: Member, day: date | None = None) -> MemberRecord:
+    """Load a member's terms, chapter history, this chapter's notes and payments (a fixed number of queries)."""
+    day = day or today()
+    terms = db.session.scalars(
+        sa.select(MembershipTerm).options(joinedload(MembershipTerm.membership_type))
+        .where(MembershipTerm.member_id == member.id).order_by(MembershipTerm.starts_on.desc())
+    ).all()
+    history = db.session.scalars(
+        sa.select(ChapterTransfer)
+        .options(joinedload(ChapterTransfer.from_chapter), joinedload(ChapterTransfer.to_chapter),
+                 joinedload(ChapterTransfer.actor))
+        .where(ChapterTransfer.member_id == member.id)
+        .order_by(ChapterTransfer.effective_on.desc(), ChapterTransfer.id.desc())
+    ).all()
+    notes = db.session.scalars(
+        sa.select(MemberNote).options(joinedload(MemberNote.author))
+        .where(MemberNote.member_id == member.id, MemberNote.chapter_id == chapter.id)
+        .order_by(MemberNote.noted_on.desc(), MemberNote.id.desc())
+    ).all()
+    pending = db.session.scalars(
+        sa.select(TransferRequest).options(joinedload(TransferRequest.to_chapter))
+        .where(TransferRequest.member_id == member.id, TransferRequest.status == TransferRequestStatus.PENDING)
+    ).all()
+    return MemberRecord(member=member, status=member.status_on(day), terms=terms, history=history, notes=notes,
+                        pending_requests=pending, payments=payment_history(member))
+
+
+def payment_history(member: Member) -> list | None:
+    """Hook for the payments feature: the member's payments as dates, amounts and status, never card data.
+
+    Uses `chapter.payments.services.member_payment_history(member)` when the payments feature offers it
+    (a list of objects with `paid_on`, `amount_cents`, `currency` and `status_label`); None until then.
+    """
+    try:
+        from chapter.payments import services as payment_services  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    history = getattr(payment_services, "member_payment_history", None)
+    return list(history(member)) if history is not None else None
+
+
+NOTE_MAX_LENGTH = 2000
+
+
+def add_note(chapter: Chapter, member: Member, *, noted_on: date, body: str, actor: User) -> MemberNote:
+    """Keep a dated note on a member, visible to the chapter's officers."""
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("Write the note.", field="body")
+    if len(body) > NOTE_MAX_LENGTH:
+        raise DomainError(f"Keep the note under {NOTE_MAX_LENGTH} characters.", field="body")
+    if noted_on > today():
+        raise DomainError("A note cannot be dated in the future.", field="noted_on")
+    note = MemberNote(member_id=member.id, chapter_id=chapter.id, author_id=actor.id, noted_on=noted_on, body=body)
+    db.session.add(note)
+    db.session.flush()
+    audit.record(AuditAction.NOTE_ADDED, actor=actor, chapter_id=chapter.id, member_id=member.id,
+                 summary=f"Note on {member.full_name} dated {noted_on}", after={"noted_on": noted_on, "body": body})
+    return note
+
+
+# --- Transfers ---------------------------------------------------------------------------
+
+def chapter_transfers_page(chapter: Chapter, page: int, per_page: int = 50) -> Page[ChapterTransfer]:
+    """Moves into and out of a chapter (joins included), newest first."""
+    statement = (
+        sa.select(ChapterTransfer)
+        .options(joinedload(ChapterTransfer.from_chapter), joinedload(ChapterTransfer.to_chapter),
+                 joinedload(ChapterTransfer.actor), joinedload(ChapterTransfer.member))
+        .where(sa.or_(ChapterTransfer.from_chapter_id == chapter.id, ChapterTransfer.to_chapter_id == chapter.id))
+        .order_by(ChapterTransfer.effective_on.desc(), ChapterTransfer.id.desc())
+    )
+    return paginate(statement, page, per_page)
+
+
+def chapter_transfer_requests(chapter: Chapter) -> list[TransferRequest]:
+    """The chapter's requests still waiting for the member, oldest first."""
+    return db.session.scalars(
+        sa.select(TransferRequest)
+        .options(joinedload(TransferRequest.member), joinedload(TransferRequest.from_chapter),
+                 joinedload(TransferRequest.requested_by))
+        .where(TransferRequest.to_chapter_id == chapter.id, TransferRequest.status == TransferRequestStatus.PENDING)
+        .order_by(TransferRequest.requested_at, TransferRequest.id)
+    ).all()
+
+
+def request_transfer(to_chapter: Chapter, *, member_number: str, last_name: str, actor: User) -> TransferRequest:
+    """Ask a member of another chapter to move to `to_chapter`; nothing moves until the member confirms.
+
+    The officer must know both the member number and the last name, so the form cannot be used
+    to probe who is a member of which chapter.
+    """
+    from chapter.members.services import get_member_by_number
+
+    member = get_member_by_number(member_number or "")
+    if member is None or member.last_name.strip().lower() != (last_name or "").strip().lower():
+        raise DomainError("No member has this number and last name.", field="member_number")
+    if member.home_chapter_id == to_chapter.id:
+        raise DomainError(f"{member.full_name} is already a member of {to_chapter.display_name}.", field="member_number")
+    if not to_chapter.is_active:
+        raise DomainError("This chapter is not taking members.")
+    waiting = db.session.scalar(sa.select(TransferRequest.id).where(
+        TransferRequest.member_id == member.id, TransferRequest.to_chapter_id == to_chapter.id,
+        TransferRequest.status == TransferRequestStatus.PENDING,
+    ))
+    if waiting is not None:
+        raise DomainError(f"A request to {member.full_name} is already waiting for their answer.", field="member_number")
+    request = TransferRequest(member_id=member.id, from_chapter_id=member.home_chapter_id,
+                              to_chapter_id=to_chapter.id, requested_by_id=actor.id)
+    db.session.add(request)
+    db.session.flush()
+    audit.record(AuditAction.TRANSFER_REQUESTED, actor=actor, chapter_id=to_chapter.id, member_id=member.id,
+                 summary=f"Asked {member.full_name} ({member.member_number}) to move to {to_chapter.display_name}",
+                 after={"member_number": member.member_number, "to_chapter": to_chapter.number})
+    return request
+
+
+def pending_requests_for_member(member: Member) -> list[TransferRequest]:
+    """Requests from chapters waiting for this member's answer."""
+    return db.session.scalars(
+        sa.select(TransferRequest)
+        .options(joinedload(TransferRequest.to_chapter), joinedload(TransferRequest.requested_by))
+        .where(TransferRequest.member_id == member.id, TransferRequest.status == TransferRequestStatus.PENDING)
+        .order_by(TransferRequest.requested_at)
+    ).all()
+
+
+def _pending_request_of(request: TransferRequest, actor: User) -> Member:
+    member = request.member
+    if member.user_id is None or member.user_id != actor.id:
+        raise NotAllowed("Only the member can answer this request.")
+    if request.status is not TransferRequestStatus.PENDING:
+        raise DomainError("This request has already been answered.")
+    return member
+
+
+def confirm_transfer_request(request: TransferRequest, *, actor: User) -> ChapterTransfer | None:
+    """The member accepts: their home chapter changes today and the move is kept in both chapters' history."""
+    from chapter.members.services import change_home_chapter
+
+    member = _pending_request_of(request, actor)
+    requester = request.requested_by.name if request.requested_by else "the chapter"
+    transfer = change_home_chapter(member, request.to_chapter, actor=actor,
+                                   reason=f"Requested by {requester}; confirmed by the member")
+    request.status = TransferRequestStatus.CONFIRMED
+    request.decided_at = utcnow()
+    request.transfer_id = transfer.id if transfer is not None else None
+    db.session.flush()
+    return transfer
+
+
+def decline_transfer_request(request: TransferRequest, *, actor: User) -> TransferRequest:
+    """The member says no: nothing moves, and the requesting chapter sees the answer."""
+    member = _pending_request_of(request, actor)
+    request.status = TransferRequestStatus.DECLINED
+    request.decided_at = utcnow()
+    db.session.flush()
+    audit.record(AuditAction.TRANSFER_DECLINED, actor=actor, chapter_id=request.to_chapter_id, member_id=member.id,
+                 summary=f"{member.full_name} declined to move to {request.to_chapter.display_name}")
+    return request
+
+
+def cancel_transfer_request(request: TransferRequest, *, actor: User) -> TransferRequest:
+    """The requesting chapter withdraws a request the member has not answered."""
+    if request.status is not TransferRequestStatus.PENDING:
+        raise DomainError("This request has already been answered.")
+    request.status = TransferRequestStatus.CANCELLED
+    request.decided_at = utcnow()
+    db.session.flush()
+    audit.record(AuditAction.TRANSFER_CANCELLED, actor=actor, chapter_id=request.to_chapter_id,
+                 member_id=request.member_id, summary=f"Withdrew the request to {request.member.full_name}")
+    return request
+
+
+def parse_member_numbers(text: str) -> list[str]:
+    """Member numbers typed or pasted one per line, or separated by commas or spaces; duplicates dropped."""
+    seen: dict[str, None] = {}
+    for token in re.split(r"[\s,;]+", text or ""):
+        if token:
+            seen.setdefault(token, None)
+    return list(seen)
+
+
+MAX_BULK_TRANSFER = 5000
+
+
+def transfer_members(
+    member_numbers: list[str], to_chapter: Chapter, *, actor: User, reason: str, on: date | None = None,
+) -> tuple[list[ChapterTransfer], int]:
+    """Staff move many members at once, all or none; returns the transfers and how many were already there."""
+    from chapter.members.services import change_home_chapter
+
+    if not actor.is_staff:
+        raise NotAllowed("Only national staff can move members in bulk.")
+    if not member_numbers:
+        raise DomainError("Enter at least one member number.", field="member_numbers")
+    if len(member_numbers) > MAX_BULK_TRANSFER:
+        raise DomainError(f"Move at most {MAX_BULK_TRANSFER:,} members at a time.", field="member_numbers")
+    if not to_chapter.is_active:
+        raise DomainError("That chapter is not taking members.", field="to_chapter")
+    members: list[Member] = []
+    for chunk in _chunks(member_numbers, 500):
+        members.extend(db.session.scalars(sa.select(Member).where(Member.member_number.in_(chunk))))
+    unknown = sorted(set(member_numbers) - {m.member_number for m in members})
+    if unknown:
+        shown = ", ".join(unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
+        raise DomainError(f"No member has the number{'s' if len(unknown) > 1 else ''} {shown}. Nobody was moved.",
+                          field="member_numbers")
+    transfers = []
+    for member in members:
+        transfer = change_home_chapter(member, to_chapter, actor=actor, reason=reason or "Moved by national staff", on=on)
+        if transfer is not None:
+            transfers.append(transfer)
+    return transfers, len(members) - len(transfers)
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

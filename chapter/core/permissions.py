@@ -56,7 +56,20 @@ class Roles:
         return self._oversees(chapter) or any(p.can_view_roster for p in self.positions_in(chapter))
 
     def can_export_roster(self, chapter: "Chapter") -> bool:
+        """Download the roster as CSV: positions with the export right (not district managers) and staff."""
         return self.is_staff or any(p.can_export_roster for p in self.positions_in(chapter))
+
+    def can_manage_members(self, chapter: "Chapter") -> bool:
+        """Import members and ask members of other chapters to transfer in."""
+        return self.is_staff or any(p.can_manage_members for p in self.positions_in(chapter))
+
+    def can_write_notes(self, chapter: "Chapter") -> bool:
+        """Add dated notes on members: the chapter's officers who see its roster, and staff."""
+        return self.is_staff or any(p.can_view_roster for p in self.positions_in(chapter))
+
+    def can_read_audit_log(self, chapter: "Chapter") -> bool:
+        """Read who changed what in the chapter: positions with that right (the president) and staff."""
+        return self.is_staff or any(p.can_read_audit_log for p in self.positions_in(chapter))
 
     def can_manage_officers(self, chapter: "Chapter") -> bool:
         return self.is_staff or any(p.can_manage_officers for p in self.positions_in(chapter))

@@ -14,21 +14,21 @@ DISTRICTS = [
     ("TG", "Terra Grande"),
 ]
 
-# code, title, sort, roster, export, manage officers, finances
+# code, title, sort, roster, export, manage officers, finances, manage members (import, transfers), audit log
 OFFICER_POSITIONS = [
-    ("president", "President", 10, True, True, True, True),
-    ("past_president", "Past President", 20, True, False, False, False),
-    ("president_elect", "President-Elect", 30, True, False, False, False),
-    ("executive_vp", "Executive VP", 40, True, False, False, False),
-    ("vp_administration", "VP Administration", 50, True, False, False, False),
-    ("treasurer", "Treasurer / VP Finance", 60, True, False, False, True),
-    ("secretary", "Secretary", 70, True, True, False, False),
-    ("vp_membership", "VP Membership", 80, True, True, False, False),
-    ("vp_education", "VP Education", 90, True, False, False, False),
-    ("vp_programs", "VP Programs", 100, True, False, False, False),
-    ("vp_marketing", "VP Marketing", 110, True, False, False, False),
-    ("vp_newsletter", "VP Newsletter", 120, True, False, False, False),
-    ("webmaster", "Webmaster", 130, False, False, False, False),
+    ("president", "President", 10, True, True, True, True, True, True),
+    ("past_president", "Past President", 20, True, False, False, False, False, False),
+    ("president_elect", "President-Elect", 30, True, False, False, False, False, False),
+    ("executive_vp", "Executive VP", 40, True, False, False, False, False, False),
+    ("vp_administration", "VP Administration", 50, True, False, False, False, False, False),
+    ("treasurer", "Treasurer / VP Finance", 60, True, False, False, True, False, False),
+    ("secretary", "Secretary", 70, True, True, False, False, True, False),
+    ("vp_membership", "VP Membership", 80, True, True, False, False, True, False),
+    ("vp_education", "VP Education", 90, True, False, False, False, False, False),
+    ("vp_programs", "VP Programs", 100, True, False, False, False, False, False),
+    ("vp_marketing", "VP Marketing", 110, True, False, False, False, False, False),
+    ("vp_newsletter", "VP Newsletter", 120, True, False, False, False, False, False),
+    ("webmaster", "Webmaster", 130, False, False, False, False, False, False),
 ]
 
 # Prices and shares are unconfirmed in DOMAIN.md: starting figures, editable by staff.
@@ -64,11 +64,12 @@ def ensure_reference_data() -> None:
         if code not in existing:
             db.session.add(District(code=code, name=name))
     existing = set(db.session.scalars(sa.select(OfficerPosition.code)))
-    for code, title, sort, roster, export, manage, finances in OFFICER_POSITIONS:
+    for code, title, sort, roster, export, manage, finances, members, audit in OFFICER_POSITIONS:
         if code not in existing:
             db.session.add(OfficerPosition(
                 code=code, title=title, sort_order=sort, can_view_roster=roster, can_export_roster=export,
-                can_manage_officers=manage, can_view_finances=finances,
+                can_manage_officers=manage, can_view_finances=finances, can_manage_members=members,
+                can_read_audit_log=audit,
             ))
     existing = set(db.session.scalars(sa.select(MembershipType.code)))
     for fields in MEMBERSHIP_TYPES:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from chapter.chapters.models import Chapter, ChapterTransfer
+from chapter.core import audit
+from chapter.core.audit import AuditAction
 from chapter.core.errors import DomainError
 from chapter.core.models import FOREVER, today
 from chapter.core.sequences import reserve_numbers
@@ -72,6 +74,9 @@ def create_member(
     )
     db.session.add(member)
     db.session.flush()
+    audit.record(AuditAction.MEMBER_CREATED, actor=actor, chapter_id=home_chapter_id, member_id=member.id,
+                 summary=f"{member.full_name} ({member.member_number}) added",
+                 after={key: getattr(member, key) for key in ("member_number", "first_name", "last_name", "email")})
     if home_chapter_id is not None:
         change_home_chapter(member, _get_chapter(home_chapter_id), actor=actor, reason="Joined")
     return member
@@ -108,7 +113,13 @@ def grant_term(
     )
     db.session.add(term)
     db.session.flush()
+    paid_through_before = member.paid_through
     refresh_membership_dates(member)
+    audit.record(AuditAction.TERM_CREATED, actor=actor, chapter_id=member.home_chapter_id, member_id=member.id,
+                 summary=f"{membership_type.name} term {term.starts_on} to {term.ends_on} for {member.full_name}",
+                 before={"paid_through": paid_through_before},
+                 after={"paid_through": member.paid_through, "type": membership_type.code,
+                        "starts_on": term.starts_on, "ends_on": term.ends_on, "source": source})
     return term
 
 
@@ -133,6 +144,7 @@ def refresh_membership_dates(member: Member) -> None:
 
 def update_profile(member: Member, *, actor: User, **changes) -> Member:
     """Change a member's contact and employment details (only the profile fields)."""
+    before, after = {}, {}
     for key, value in changes.items():
         if key not in PROFILE_FIELDS:
             raise DomainError(f"{key} cannot be changed here.")
@@ -140,8 +152,13 @@ def update_profile(member: Member, *, actor: User, **changes) -> Member:
             value = value.strip() or None
         if key in ("first_name", "last_name") and not value:
             raise DomainError("This field is required.", field=key)
+        if getattr(member, key) != value:
+            before[key], after[key] = getattr(member, key), value
         setattr(member, key, value)
     db.session.flush()
+    if after:
+        audit.record(AuditAction.MEMBER_UPDATED, actor=actor, chapter_id=member.home_chapter_id, member_id=member.id,
+                     summary=f"{member.full_name}: {', '.join(after)} changed", before=before, after=after)
     return member
 
 
@@ -164,6 +181,13 @@ def change_home_chapter(
     member.home_chapter_id = chapter.id
     db.session.add(transfer)
     db.session.flush()
+    # Recorded in both chapters' logs: each sees who left and who arrived.
+    previous = db.session.get(Chapter, transfer.from_chapter_id) if transfer.from_chapter_id else None
+    for chapter_id in {transfer.from_chapter_id, transfer.to_chapter_id} - {None}:
+        audit.record(AuditAction.MEMBER_TRANSFERRED, actor=actor, chapter_id=chapter_id, member_id=member.id,
+                     summary=f"{member.full_name} moved to {chapter.display_name}" + (f" ({reason})" if reason else ""),
+                     before={"home_chapter": previous.display_name if previous else None},
+                     after={"home_chapter": chapter.display_name, "effective_on": transfer.effective_on})
     return transfer
 
 
@@ -207,3 +231,11 @@ def save_membership_type(membership_type: MembershipType | None, **fields) -> Me
     db.session.add(membership_type)
     db.session.flush()
     return membership_type
+
+
+def set_auto_renew(member: Member, *, enabled: bool, actor: User) -> None:
+    """Switch automatic renewal on (only with a saved card) or off."""
+    if enabled and not member.saved_payment_method_id:
+        raise DomainError("There is no saved card to renew with.")
+    member.auto_renew = enabled
+    db.session.flush()

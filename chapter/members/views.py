@@ -31,10 +31,12 @@ def dashboard():
         .options(sa.orm.joinedload(MembershipTerm.membership_type))
         .order_by(MembershipTerm.starts_on.desc())
     ).all()
+    from chapter.payments.services import renewal_options
+
     day = today()
     return render_template(
         "members/dashboard.html", member=member, status=member.status_on(day), terms=terms,
-        history=services.chapter_history(member), today=day,
+        history=services.chapter_history(member), today=day, options=renewal_options(member, day),
     )
 
 
@@ -128,3 +130,101 @@ def admin_edit_membership_type(type_id: int | None):
     return render_template(
         "members/admin_type_form.html", form=form, membership_type=membership_type
     ), (400 if form.is_submitted() else 200)
+
+
+# --- Dues: join, renew, change type, auto-renew ------------------------------------------------
+
+def _choose_type_page(template_action: str, start, title: str, intro: str, options=None):
+    """Shared flow of the join / renew / change-type pages: choose a type, then pay."""
+    from chapter.payments import services as payment_services
+    from chapter.payments.forms import ChooseTypeForm
+
+    member = _own_member()
+    if member is None:
+        abort(404)
+    types = payment_services.purchasable_types()
+    form = ChooseTypeForm(membership_type_id=member.current_type_id if member.current_type_id in [t.id for t in types] else None)
+    form.membership_type_id.choices = [(t.id, t.name) for t in types]
+    if form.validate_on_submit():
+        chosen = db.session.get(MembershipType, form.membership_type_id.data)
+        try:
+            order = start(member, chosen, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            attach_domain_error(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("payments.pay", order_id=order.id))
+    day = today()
+    quotes = {}
+    if template_action == "change":
+        for t in types:
+            try:
+                quotes[t.id] = payment_services.type_change_quote(member, t, day)[0]
+            except DomainError:
+                quotes[t.id] = None
+    return render_template("members/choose_type.html", form=form, types=types, member=member, title=title,
+                           intro=intro, action=template_action, quotes=quotes, options=options,
+                           status=member.status_on(day)), (400 if form.is_submitted() else 200)
+
+
+@bp.route("/membership/join", methods=["GET", "POST"])
+@login_required
+def join():
+    """Choose a membership type and pay the join price; the term starts on the payment date."""
+    from chapter.payments import services as payment_services
+
+    member = _own_member()
+    if member is not None and not payment_services.renewal_options(member, today()).can_join:
+        flash("Your membership is current. You can renew it from your dashboard.", "info")
+        return redirect(url_for("members.dashboard"))
+    return _choose_type_page("join", payment_services.start_join, "Join the association",
+                             "Choose your membership. Your first term starts on the day you pay and lasts a year.")
+
+
+@bp.route("/membership/renew", methods=["GET", "POST"])
+@login_required
+def renew():
+    """Renew from 90 days before the end date through the grace period; no day is lost."""
+    from chapter.payments import services as payment_services
+
+    member = _own_member()
+    if member is None:
+        abort(404)
+    options = payment_services.renewal_options(member, today())
+    if not options.can_renew:
+        flash(options.message, "info")
+        return redirect(url_for("members.join") if options.can_join else url_for("members.dashboard"))
+    return _choose_type_page("renew", payment_services.start_renewal, "Renew your membership", options.message, options)
+
+
+@bp.route("/membership/change-type", methods=["GET", "POST"])
+@login_required
+def change_type():
+    """Upgrade for the rest of the term (price difference prorated by day); downgrades wait for renewal."""
+    from chapter.payments import services as payment_services
+
+    return _choose_type_page("change", payment_services.start_type_change, "Change your membership type",
+                             "An upgrade takes effect today: you pay the difference for the days left in your term. "
+                             "A change to a cheaper type takes effect when you renew.")
+
+
+@bp.route("/membership/auto-renew", methods=["GET", "POST"])
+@login_required
+def auto_renew():
+    """See and switch off automatic renewal; the card is saved when paying with the box ticked."""
+    from chapter.payments.forms import AutoRenewForm
+
+    member = _own_member()
+    if member is None:
+        abort(404)
+    form = AutoRenewForm(enabled=member.auto_renew)
+    if form.validate_on_submit():
+        if form.enabled.data and not member.saved_payment_method_id:
+            flash("To turn on automatic renewal, pay your next renewal with the box ticked: that saves your card.", "info")
+        else:
+            services.set_auto_renew(member, enabled=form.enabled.data, actor=current_user)
+            db.session.commit()
+            flash("Automatic renewal is " + ("on." if member.auto_renew else "off."), "success")
+        return redirect(url_for("members.auto_renew"))
+    return render_template("members/auto_renew.html", form=form, member=member)

@@ -1,0 +1,81 @@
+"""Test-side stand-ins for what the browser does with Stripe.js, spoken straight to localstripe."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+import urllib.parse
+import urllib.request
+
+from tests.conftest import WEBHOOK_SECRET
+
+CARD_OK = "4242424242424242"
+CARD_DECLINED_ON_CHARGE = "4000000000000341"
+CARD_DECLINED_ON_SETUP = "4000000000000002"
+CARD_3DS = "4000002500003155"
+
+
+def stripe_api(base: str, path: str, data: dict | None = None, method: str = "POST") -> dict:
+    """Call localstripe as Stripe.js (or the dashboard) would."""
+    body = urllib.parse.urlencode(data or {}).encode() if data is not None else None
+    request = urllib.request.Request(f"{base}{path}", data=body, method=method,
+                                     headers={"Authorization": "Bearer sk_test_chapter"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return json.loads(error.read() or b"{}")
+
+
+def confirm_card_setup(base: str, setup_intent_id: str, number: str) -> dict:
+    """What stripe.confirmCardSetup does: attach a card to the SetupIntent (3-D Secure accepted)."""
+    method = stripe_api(base, "/v1/payment_methods", {"type": "card", "card[number]": number, "card[exp_month]": "12",
+                                                      "card[exp_year]": "2034", "card[cvc]": "123"})
+    if "error" in method:
+        return method
+    result = stripe_api(base, f"/v1/setup_intents/{setup_intent_id}/confirm", {"payment_method": method["id"]})
+    if result.get("status") == "requires_action":
+        result = stripe_api(base, f"/v1/setup_intents/{setup_intent_id}/confirm", {})
+    return result
+
+
+def authenticate_payment(base: str, client_secret: str, success: bool = True) -> dict:
+    """What stripe.confirmCardPayment does when the bank asks for 3-D Secure."""
+    intent_id = client_secret.split("_secret_")[0]
+    return stripe_api(base, f"/v1/payment_intents/{intent_id}/_authenticate",
+                      {"client_secret": client_secret, "success": "true" if success else "false"})
+
+
+def pay_page(client, order_id: int) -> tuple[str, str]:
+    """Open the payment page and read the SetupIntent id and CSRF token the script would use."""
+    page = client.get(f"/pay/{order_id}").get_data(as_text=True)
+    setup_intent = re.search(r'data-setup-intent="([^"]+)"', page).group(1)
+    token = re.search(r'data-csrf="([^"]+)"', page).group(1)
+    return setup_intent, token
+
+
+def post_json(client, url: str, token: str, body: dict):
+    return client.client.post(url, json=body, headers={"X-CSRFToken": token})
+
+
+def pay_order(client, base: str, order_id: int, number: str = CARD_OK, auto_renew: bool = False):
+    """The whole browser side of paying an order with a card; returns the charge endpoint's answer."""
+    setup_intent, token = pay_page(client, order_id)
+    confirmed = confirm_card_setup(base, setup_intent, number)
+    assert confirmed.get("status") == "succeeded", confirmed
+    return post_json(client, f"/pay/{order_id}/charge", token, {"setup_intent_id": setup_intent, "auto_renew": auto_renew})
+
+
+def signed_event(payload: dict, secret: str = WEBHOOK_SECRET) -> tuple[bytes, str]:
+    """A webhook body and its Stripe-Signature header, as Stripe signs them."""
+    body = json.dumps(payload).encode()
+    timestamp = int(time.time())
+    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return body, f"t={timestamp},v1={signature}"
+
+
+def intent_event(event_id: str, intent: dict, event_type: str = "payment_intent.succeeded") -> dict:
+    return {"id": event_id, "object": "event", "type": event_type, "created": int(time.time()),
+            "data": {"object": intent}}
