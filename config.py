@@ -77,6 +77,7 @@ class TestConfig(DevelopmentConfig):
     MAIL_SERVER = None
     RATELIMIT_STORAGE_URI = "memory://"
     STRIPE_API_BASE = None
+    STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
 
 
 def config_for(name: str | None) -> type[Config]:

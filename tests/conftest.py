@@ -193,7 +193,7 @@ def localstripe_server(tmp_path_factory):
         log_file.close()
 
 
-WEBHOOK_SECRET = "whsec_test_secret"
+WEBHOOK_SECRET = TestConfig.STRIPE_WEBHOOK_SECRET
 
 
 @pytest.fixture

@@ -63,8 +63,17 @@ def _new_order(member: Member, purpose: OrderPurpose, membership_type: Membershi
     if order is not None and _payment_in_flight(order) is not None:
         raise PaymentInProgress("A payment for this is already in progress. Wait a moment and reload the page.")
     if order is None:
-        order = Order(member=member, purpose=purpose)
-        db.session.add(order)
+        try:
+            with db.session.begin_nested():
+                order = Order(member_id=member.id, purpose=purpose, currency=membership_type.currency,
+                              total_cents=0, description="")
+                db.session.add(order)
+        except IntegrityError:
+            # A parallel request created the open order first: use (and reprice) that one.
+            order = db.session.scalar(sa.select(Order).where(
+                Order.member_id == member.id, Order.purpose == purpose, Order.status == OrderStatus.OPEN))
+            if order is None or _payment_in_flight(order) is not None:
+                raise PaymentInProgress("A payment for this is already in progress. Wait a moment and reload the page.")
     order.purchaser_id = actor.id if actor else None
     order.membership_type = membership_type
     order.chapter_id = chapter.id if chapter else None
@@ -77,16 +86,7 @@ def _new_order(member: Member, purpose: OrderPurpose, membership_type: Membershi
     order.lines.clear()
     order.lines.append(OrderLine(description=description, quantity=1, unit_price_cents=amount_cents,
                                  amount_cents=amount_cents, chapter_share_cents=share))
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        # A parallel request created the open order first: use that one.
-        db.session.expunge(order) if order in db.session else None
-        order = db.session.scalar(sa.select(Order).where(
-            Order.member_id == member.id, Order.purpose == purpose, Order.status == OrderStatus.OPEN))
-        if order is None:
-            raise
+    db.session.flush()
     return order
 
 
@@ -232,12 +232,11 @@ def open_payment(order: Order, *, off_session: bool = False) -> Payment:
         stale.status = PaymentStatus.FAILED
         stale.failure_code, stale.failure_message = "abandoned", "No answer from the payment service."
         db.session.flush()
-    payment = Payment(order=order, amount_cents=order.total_cents, currency=order.currency,
+    payment = Payment(order_id=order.id, amount_cents=order.total_cents, currency=order.currency,
                       chapter_id=order.chapter_id, off_session=off_session)
-    db.session.add(payment)
     try:
         with db.session.begin_nested():
-            db.session.flush()
+            db.session.add(payment)
     except IntegrityError:
         raise PaymentInProgress("A payment for this order is already in progress. Wait a moment and reload the page.")
     return payment
@@ -398,10 +397,9 @@ def receive_webhook(event: dict) -> WebhookOutcome:
     if not event_id:
         raise DomainError("event without id")
     stored = StripeEvent(id=event_id, type=event_type, payload=json.dumps(event, default=str))
-    db.session.add(stored)
     try:
-        with db.session.begin_nested():
-            db.session.flush()
+        with db.session.begin_nested():  # a savepoint: a duplicate id undoes only this insert
+            db.session.add(stored)
     except IntegrityError:
         return WebhookOutcome(event_id, True, "duplicate")
     fulfilled_id = None

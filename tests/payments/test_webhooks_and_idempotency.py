@@ -1,0 +1,203 @@
+"""Every payment fulfilled once and only once: repeated and forged webhooks, races, double submissions."""
+import threading
+import time
+
+import sqlalchemy as sa
+
+from chapter.core.models import today
+from chapter.extensions import db
+from chapter.members.models import MembershipStatus, MembershipTerm
+from chapter.payments.models import Order, OrderStatus, Payment, PaymentStatus, StripeEvent
+from tests import factories
+from tests.payments.helpers import CARD_OK, confirm_card_setup, intent_event, pay_order, pay_page, signed_event
+
+
+def _joining_member_with_order(client):
+    home = factories.chapter(40)
+    member = factories.member(home=home, status="pending", email="ada@example.org", with_user=True)
+    db.session.commit()
+    client.login("ada@example.org")
+    response = client.submit("/membership/join", {"membership_type_id": factories.membership_type().id})
+    return member, int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def _post_event(client, event, secret=None):
+    body, signature = signed_event(event, secret) if secret else signed_event(event)
+    return client.client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": signature,
+                                                                      "Content-Type": "application/json"})
+
+
+def _pending_payment(client, stripe_peer, order_id):
+    """A payment that reached Stripe but whose success we have not recorded yet (the browser went away)."""
+    from chapter.payments import services
+
+    setup_intent, _ = pay_page(client, order_id)
+    confirmed = confirm_card_setup(stripe_peer, setup_intent, CARD_OK)
+    order = db.session.get(Order, order_id)
+    payment = services.open_payment(order)
+    db.session.commit()
+    result = services.charge_payment(payment, payment_method_id=confirmed["payment_method"])
+    payment.stripe_payment_intent_id = result.id
+    db.session.commit()
+    return payment, result
+
+
+def _intent(payment, **overrides):
+    data = {"id": payment.stripe_payment_intent_id, "object": "payment_intent", "status": "succeeded",
+            "amount": payment.amount_cents, "currency": payment.currency.lower(),
+            "metadata": {"order_id": str(payment.order_id), "payment_id": str(payment.id)}}
+    data.update(overrides)
+    return data
+
+
+def test_the_same_webhook_delivered_five_times_fulfils_once(app, client, stripe_peer):
+    member, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    event = intent_event("evt_repeat_1", _intent(payment))
+    answers = [_post_event(client, event).get_json() for _ in range(5)]
+    assert [a["duplicate"] for a in answers] == [False, True, True, True, True]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == 1
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.SUCCEEDED
+    assert member.status_on(today()) is MembershipStatus.ACTIVE
+
+
+def test_a_second_event_for_an_already_fulfilled_payment_changes_nothing(app, client, stripe_peer):
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    _post_event(client, intent_event("evt_a", _intent(payment)))
+    answer = _post_event(client, intent_event("evt_b", _intent(payment))).get_json()
+    assert answer["duplicate"] is False and "fulfilled" not in answer["outcome"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 1
+
+
+def test_a_forged_webhook_gets_400_and_changes_nothing(app, client, stripe_peer):
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    event = intent_event("evt_forged", _intent(payment))
+    assert _post_event(client, event, secret="whsec_wrong").status_code == 400
+    body, _ = signed_event(event)
+    assert client.client.post("/stripe/webhook", data=body).status_code == 400  # no signature at all
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 0
+    assert db.session.get(Order, order_id).status is OrderStatus.OPEN
+
+
+def test_an_event_with_another_amount_is_recorded_not_fulfilled(app, client, stripe_peer):
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    answer = _post_event(client, intent_event("evt_amount", _intent(payment, amount=100))).get_json()
+    assert answer["outcome"].startswith("amount mismatch")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 0
+
+
+def test_an_event_for_an_unknown_payment_is_recorded_without_crashing(app, client):
+    answer = _post_event(client, intent_event("evt_unknown", {"id": "pi_nobody", "status": "succeeded", "amount": 500,
+                                                             "currency": "usd", "metadata": {}}))
+    assert answer.status_code == 200 and answer.get_json()["outcome"] == "unknown payment"
+    assert db.session.get(StripeEvent, "evt_unknown").outcome == "unknown payment"
+
+
+def test_other_event_types_are_stored_and_ignored(app, client):
+    answer = _post_event(client, {"id": "evt_customer", "type": "customer.created", "data": {"object": {"id": "cus_1"}}})
+    assert answer.status_code == 200 and answer.get_json()["outcome"] == "ignored"
+
+
+def test_the_webhook_can_arrive_before_we_stored_the_intent_id(app, client, stripe_peer):
+    _, order_id = _joining_member_with_order(client)
+    payment, result = _pending_payment(client, stripe_peer, order_id)
+    payment.stripe_payment_intent_id = None  # as if the webhook beat our own write
+    db.session.commit()
+    answer = _post_event(client, intent_event("evt_early", _intent(payment, id=result.id))).get_json()
+    assert "fulfilled" in answer["outcome"]
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).stripe_payment_intent_id == result.id
+
+
+def test_a_failed_payment_event_marks_the_payment_failed(app, client, stripe_peer):
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    db.session.execute(sa.update(Payment).values(status=PaymentStatus.PROCESSING))
+    db.session.commit()
+    _post_event(client, intent_event("evt_fail", _intent(payment, status="requires_payment_method",
+                                                          last_payment_error={"code": "card_declined", "message": "Declined."}),
+                                     "payment_intent.payment_failed"))
+    db.session.expire_all()
+    refreshed = db.session.get(Payment, payment.id)
+    assert refreshed.status is PaymentStatus.FAILED and refreshed.failure_message == "Declined."
+
+
+def test_synchronous_confirmation_and_real_webhook_race_to_one_term(app, client, stripe_webhooks, stripe_peer):
+    """localstripe really calls the live app's webhook while the browser's request fulfils the order."""
+    _, order_id = _joining_member_with_order(client)
+    answer = pay_order(client, stripe_peer, order_id, CARD_OK)
+    assert answer.get_json()["status"] == "succeeded"
+    payment = db.session.scalar(sa.select(Payment))
+    # localstripe may still deliver events of earlier tests' intents: look for this payment's.
+    ours = sa.select(StripeEvent).where(StripeEvent.type == "payment_intent.succeeded",
+                                        StripeEvent.payload.contains(payment.stripe_payment_intent_id))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        if db.session.scalar(ours):
+            break
+        time.sleep(0.2)
+    event = db.session.scalar(ours)
+    assert event is not None, "localstripe never delivered payment_intent.succeeded"
+    assert event.payment_id == payment.id, event.outcome  # whichever came second found it fulfilled
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
+
+
+def test_two_payment_submissions_in_parallel_charge_once(app, client, stripe_peer, live_server):
+    """Two tabs press Pay at the same moment: one payment, one term; the other is told to wait."""
+    import json
+    import urllib.request
+    from http.cookiejar import CookieJar
+
+    _, order_id = _joining_member_with_order(client)
+    setup_a, token = pay_page(client, order_id)
+    setup_b, _ = pay_page(client, order_id)
+    confirm_card_setup(stripe_peer, setup_a, CARD_OK)
+    confirm_card_setup(stripe_peer, setup_b, CARD_OK)
+    session_cookie = client.client.get_cookie("session").value
+    results = []
+
+    def press_pay(setup_intent):
+        request = urllib.request.Request(
+            f"{live_server}/pay/{order_id}/charge", method="POST",
+            data=json.dumps({"setup_intent_id": setup_intent}).encode(),
+            headers={"Content-Type": "application/json", "X-CSRFToken": token, "Cookie": f"session={session_cookie}",
+                     "Referer": live_server})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                results.append((response.status, json.loads(response.read())))
+        except urllib.error.HTTPError as error:
+            results.append((error.code, json.loads(error.read() or b"{}")))
+
+    threads = [threading.Thread(target=press_pay, args=(s,)) for s in (setup_a, setup_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(code for code, _ in results)
+    assert statuses in ([200, 409], [200, 400]), results
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment).where(
+        Payment.status == PaymentStatus.SUCCEEDED)) == 1
+
+
+def test_double_clicked_join_reuses_the_open_order(app, client):
+    home = factories.chapter(40)
+    factories.member(home=home, status="pending", email="ada@example.org", with_user=True)
+    db.session.commit()
+    client.login("ada@example.org")
+    first = client.submit("/membership/join", {"membership_type_id": factories.membership_type().id})
+    second = client.submit("/membership/join", {"membership_type_id": factories.membership_type("student").id})
+    assert first.headers["Location"] == second.headers["Location"]
+    order = db.session.scalar(sa.select(Order))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1
+    assert order.total_cents == 4500  # repriced to the last choice
