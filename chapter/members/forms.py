@@ -1,6 +1,6 @@
 """Forms for members' own pages and staff administration of membership types."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from chapter.core.forms import strip_filter
@@ -74,3 +74,13 @@ class MembershipTypeForm(FlaskForm):
     is_public = BooleanField("Members can choose it (otherwise staff only)", default=True)
     is_invoiced = BooleanField("Invoiced (unchecked: never billed, e.g. honorary)", default=True)
     is_available = BooleanField("Available for new terms", default=True)
+
+
+class GrantFreeMembershipForm(FlaskForm):
+    membership_type_id = SelectField("Free membership type", coerce=int, validators=[DataRequired(message="Choose a type.")])
+    starts_on = DateField("From", validators=[DataRequired(message="Enter a date.")])
+
+
+class UnemployedExtensionForm(FlaskForm):
+    approver_email = StringField("Approved by (the chapter president's e-mail)", filters=[strip_filter],
+                                 validators=[DataRequired(message="Enter the president's e-mail.")])

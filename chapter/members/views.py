@@ -1,6 +1,6 @@
 """Members' own pages and staff administration of membership types."""
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from chapter.chapters.services import active_chapters
@@ -228,3 +228,76 @@ def auto_renew():
             flash("Automatic renewal is " + ("on." if member.auto_renew else "off."), "success")
         return redirect(url_for("members.auto_renew"))
     return render_template("members/auto_renew.html", form=form, member=member)
+
+
+# --- Staff: members, free memberships, unemployed extensions ---------------------------------
+
+@bp.get("/admin/members")
+@staff_required
+def admin_members():
+    """Staff find any member by name, e-mail or member number (paged in SQL)."""
+    from chapter.core.pagination import paginate
+    from chapter.members.models import Member
+
+    search = request.args.get("q", "").strip()[:100]
+    statement = sa.select(Member).options(sa.orm.joinedload(Member.home_chapter)).order_by(Member.last_name, Member.first_name, Member.id)
+    if search:
+        pattern = f"%{search.lower()}%"
+        statement = statement.where(sa.or_(
+            Member.member_number == search, Member.email.like(pattern),
+            sa.func.lower(Member.first_name + " " + Member.last_name).like(pattern)))
+    try:
+        page_number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page_number = 1
+    return render_template("members/admin_members.html", page=paginate(statement, page_number, 50),
+                           search=search, today=today())
+
+
+@bp.route("/admin/members/<member_number>", methods=["GET", "POST"])
+@staff_required
+def admin_member(member_number: str):
+    """Staff view of a member: terms and payments, free grants and unemployed extensions."""
+    from chapter.auth.services import find_user_by_email
+    from chapter.members.forms import GrantFreeMembershipForm, UnemployedExtensionForm
+    from chapter.payments import services as payment_services
+
+    member = services.get_member_by_number(member_number) or abort(404)
+    grant_form = GrantFreeMembershipForm(prefix="grant", starts_on=today())
+    grant_form.membership_type_id.choices = [(0, "Choose a type")] + [
+        (t.id, t.name) for t in services.membership_types(include_staff_only=True) if not t.is_invoiced]
+    extension_form = UnemployedExtensionForm(prefix="extension")
+    failed = False
+    if request.method == "POST":
+        form = grant_form if "grant-membership_type_id" in request.form else extension_form
+        if form.validate_on_submit():
+            try:
+                if form is grant_form:
+                    chosen = db.session.get(MembershipType, grant_form.membership_type_id.data)
+                    if chosen is None:
+                        raise DomainError("Choose a type.", field="membership_type_id")
+                    payment_services.free_membership_grant(member, chosen, starts_on=grant_form.starts_on.data, actor=current_user)
+                    message = f"{chosen.name} membership granted."
+                else:
+                    approver = find_user_by_email(extension_form.approver_email.data)
+                    if approver is None:
+                        raise DomainError("No account uses this e-mail address.", field="approver_email")
+                    term = payment_services.grant_unemployed_extension(member, approved_by=approver, actor=current_user)
+                    message = f"Extended until {term.ends_on:%d %b %Y}."
+            except DomainError as error:
+                db.session.rollback()
+                attach_domain_error(form, error)
+            else:
+                db.session.commit()
+                flash(message, "success")
+                return redirect(url_for("members.admin_member", member_number=member.member_number))
+        failed = True
+    terms = db.session.scalars(
+        sa.select(MembershipTerm).where(MembershipTerm.member_id == member.id)
+        .options(sa.orm.joinedload(MembershipTerm.membership_type)).order_by(MembershipTerm.starts_on.desc())
+    ).all()
+    return render_template(
+        "members/admin_member.html", member=member, terms=terms, payments=payment_services.member_payments(member),
+        grant_form=grant_form, extension_form=extension_form, status=member.status_on(today()),
+        history=services.chapter_history(member),
+    ), (400 if failed else 200)
