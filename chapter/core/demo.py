@@ -29,7 +29,7 @@ class DemoLogin:
 
 
 DEMO_LOGINS = [
-    DemoLogin("Member", f"member@{DEMO_DOMAIN}", "an active member of chapter #1"),
+    DemoLogin("Member", f"member@{DEMO_DOMAIN}", "an active member of chapter #1, due to renew"),
     DemoLogin("Chapter president", f"president@{DEMO_DOMAIN}", "president of chapter #1: roster, officers"),
     DemoLogin("Chapter treasurer", f"treasurer@{DEMO_DOMAIN}", "treasurer of chapter #1"),
     DemoLogin("District manager", f"district@{DEMO_DOMAIN}", "manager of chapter #1's district"),
@@ -281,11 +281,13 @@ def _seed_officers(rng, chapters, positions, types, password_hash, day) -> None:
     member_user = User(email=f"member@{DEMO_DOMAIN}", name="Morgan Member", password_hash=password_hash)
     db.session.add(member_user)
     db.session.flush()
-    _demo_member(member_user, "Morgan", "Member", chapters[0], professional, day, rng)
+    # The demo member's term ends in three weeks, so renewing can be tried at once.
+    _demo_member(member_user, "Morgan", "Member", chapters[0], professional, day, rng,
+                 start=add_months(day + timedelta(days=21), -12) + timedelta(days=1))
 
 
-def _demo_member(user, first, last, chapter, membership_type, day, rng) -> Member:
-    start = day - timedelta(days=rng.randint(10, 300))
+def _demo_member(user, first, last, chapter, membership_type, day, rng, start: date | None = None) -> Member:
+    start = start or day - timedelta(days=rng.randint(10, 300))
     end = add_months(start, 12) - timedelta(days=1)
     member = Member(member_number=str(next_member_numbers()), first_name=first, last_name=last, email=user.email,
                     user=user, home_chapter_id=chapter.id, city=chapter.city, region=chapter.region,

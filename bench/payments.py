@@ -1,0 +1,205 @@
+"""Payments: what a renewal costs on our server (Stripe's own latency taken out), and how many
+webhook events per second /stripe/webhook absorbs (verify, store, apply, fulfil).
+
+The renewal runs against localstripe (started here on a free port): the time spent inside
+chapter.payments.gateway calls is measured and subtracted, so the figure is our own work:
+routing, permission checks, SQL, fulfilment, templates. The webhook figure posts signed
+`payment_intent.succeeded` events for pending payments (each one fulfils a renewal), then the
+same events again (duplicates, which change nothing).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from bench.common import Bench, log, median, percentile
+
+SAMPLES = 30
+WEBHOOK_EVENTS = 500
+
+
+def run(bench: Bench) -> None:
+    with _localstripe() as base:
+        bench.app.config.update(STRIPE_SECRET_KEY="sk_test_bench", STRIPE_PUBLISHABLE_KEY="pk_test_bench",
+                                STRIPE_API_BASE=base, STRIPE_WEBHOOK_SECRET="whsec_bench", RATELIMIT_ENABLED=False)
+        _renewal_server_time(bench, base)
+        _webhook_throughput(bench)
+
+
+@contextmanager
+def _localstripe():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/v1/customers", timeout=1)
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.05)
+            else:
+                break
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _stripe(base: str, path: str, data: dict) -> dict:
+    request = urllib.request.Request(f"{base}{path}", data=urllib.parse.urlencode(data).encode(), method="POST",
+                                     headers={"Authorization": "Bearer sk_test_bench"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _members_due(bench: Bench, count: int) -> list[str]:
+    """Active members in the renewal window, each given a log-in for the benchmark."""
+    from werkzeug.security import generate_password_hash
+
+    from chapter.auth.models import User
+    from chapter.core.demo import DEMO_PASSWORD
+    from chapter.core.models import today
+    from chapter.extensions import db
+    from chapter.members.models import Member
+
+    with bench.app.app_context():
+        day = today()
+        members = db.session.scalars(
+            sa.select(Member).where(Member.user_id.is_(None), Member.paid_through.between(day + timedelta(days=5), day + timedelta(days=80)),
+                                    Member.current_type_id.is_not(None), Member.home_chapter_id.is_not(None))
+            .order_by(Member.id).limit(count)).all()
+        password_hash = generate_password_hash(DEMO_PASSWORD)
+        emails = []
+        for member in members:
+            email = f"bench.renewal.{member.member_number}@example.org"
+            user = User(email=email, name=member.full_name, password_hash=password_hash)
+            db.session.add(user)
+            db.session.flush()
+            member.user_id = user.id
+            emails.append(email)
+        db.session.commit()
+        db.session.remove()
+    return emails
+
+
+def _renewal_server_time(bench: Bench, base: str) -> None:
+    from chapter.extensions import db
+    from chapter.members.models import MembershipType
+    from chapter.payments import gateway
+
+    emails = _members_due(bench, SAMPLES + bench.warmup)
+    with bench.app.app_context():
+        professional = db.session.scalar(sa.select(MembershipType.id).where(MembershipType.code == "professional"))
+    spent = {"stripe": 0.0}
+    originals = {}
+    for name in ("ensure_customer", "create_setup_intent", "retrieve_setup_intent", "charge", "retrieve_payment_intent"):
+        original = getattr(gateway, name)
+        originals[name] = original
+
+        def timed(*args, _original=original, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent["stripe"] += time.perf_counter() - started
+
+        setattr(gateway, name, timed)
+    server_ms, stripe_ms = [], []
+    try:
+        for index, email in enumerate(emails):
+            client = bench.client(email)
+            spent["stripe"] = 0.0
+            started = time.perf_counter()
+            response = client.post("/membership/renew", data={"membership_type_id": professional})
+            order_id = int(response.headers["Location"].rsplit("/", 1)[1])
+            page = client.get(f"/pay/{order_id}").get_data(as_text=True)
+            elapsed = time.perf_counter() - started
+            setup_intent = page.split('data-setup-intent="', 1)[1].split('"', 1)[0]
+            # The browser's part (Stripe.js confirming the card) is not our server's time.
+            method = _stripe(base, "/v1/payment_methods", {"type": "card", "card[number]": "4242424242424242",
+                                                           "card[exp_month]": "12", "card[exp_year]": "2034", "card[cvc]": "123"})
+            _stripe(base, f"/v1/setup_intents/{setup_intent}/confirm", {"payment_method": method["id"]})
+            started = time.perf_counter()
+            answer = client.post(f"/pay/{order_id}/charge", json={"setup_intent_id": setup_intent})
+            elapsed += time.perf_counter() - started
+            if answer.get_json().get("status") != "succeeded":
+                raise RuntimeError(f"renewal failed: {answer.get_json()}")
+            if index >= bench.warmup:
+                server_ms.append((elapsed - spent["stripe"]) * 1000)
+                stripe_ms.append(spent["stripe"] * 1000)
+    finally:
+        for name, original in originals.items():
+            setattr(gateway, name, original)
+    bench.emit("renewal_server_p50_ms", median(server_ms), "ms", None, p95=round(percentile(server_ms, 0.95), 2),
+               samples=len(server_ms), stripe_calls_p50_ms=round(median(stripe_ms), 2),
+               steps="choose type + payment page + charge and fulfil")
+
+
+def _webhook_throughput(bench: Bench) -> None:
+    from chapter.extensions import db
+    from chapter.members.models import Member, MembershipType
+    from chapter.payments import services
+    from chapter.payments.models import Payment, PaymentStatus
+
+    with bench.app.app_context():
+        from chapter.core.models import today
+
+        day = today()
+        professional = db.session.scalar(sa.select(MembershipType).where(MembershipType.code == "professional"))
+        members = db.session.scalars(
+            sa.select(Member).where(Member.user_id.is_(None), Member.paid_through.between(day + timedelta(days=1), day + timedelta(days=85)),
+                                    Member.home_chapter_id.is_not(None)).order_by(Member.id.desc()).limit(WEBHOOK_EVENTS)).all()
+        events = []
+        for index, member in enumerate(members):
+            order = services.start_renewal(member, professional, actor=None, day=day)
+            payment = Payment(order_id=order.id, amount_cents=order.total_cents, currency=order.currency,
+                              chapter_id=order.chapter_id, status=PaymentStatus.PROCESSING,
+                              stripe_payment_intent_id=f"pi_bench_{index}")
+            db.session.add(payment)
+            db.session.flush()
+            events.append({"id": f"evt_bench_{index}", "type": "payment_intent.succeeded", "data": {"object": {
+                "id": payment.stripe_payment_intent_id, "status": "succeeded", "amount": payment.amount_cents,
+                "currency": payment.currency.lower(), "metadata": {"payment_id": str(payment.id)}}}})
+        db.session.commit()
+        db.session.remove()
+    client = bench.app.test_client()
+    bodies = [_signed(event) for event in events]
+
+    def deliver() -> float:
+        started = time.perf_counter()
+        for body, signature in bodies:
+            response = client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": signature})
+            if response.status_code != 200:
+                raise RuntimeError(f"webhook answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
+        return time.perf_counter() - started
+
+    first = deliver()
+    bench.emit("webhook_events_per_second", len(bodies) / first, "events/s", None, events=len(bodies),
+               kind="payment_intent.succeeded, each fulfilling a renewal", processes=1)
+    again = deliver()
+    bench.emit("webhook_duplicates_per_second", len(bodies) / again, "events/s", None, events=len(bodies),
+               kind="the same events again (stored ids: nothing changes)", processes=1)
+    log(f"payments: {len(bodies)} webhook events in {first:.2f} s, duplicates in {again:.2f} s")
+
+
+def _signed(event: dict) -> tuple[bytes, str]:
+    body = json.dumps(event).encode()
+    timestamp = int(time.time())
+    signature = hmac.new(b"whsec_bench", f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return body, f"t={timestamp},v1={signature}"
