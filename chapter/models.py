@@ -5,9 +5,15 @@ from chapter.chapters.models import (
     ChapterTransfer,
     District,
     DistrictManagerTerm,
+    MemberNote,
     OfficerPosition,
     OfficerTerm,
+    RosterImport,
+    RosterImportStatus,
+    TransferRequest,
+    TransferRequestStatus,
 )
+from chapter.core.audit import AuditAction, AuditEntry
 from chapter.core.sequences import Counter
 from chapter.members.models import (
     CorporateMembership,
@@ -36,6 +42,13 @@ from chapter.payments.models import (
 )
 
 __all__ = [
+    "AuditAction",
+    "AuditEntry",
+    "MemberNote",
+    "RosterImport",
+    "RosterImportStatus",
+    "TransferRequest",
+    "TransferRequestStatus",
     "Chapter",
     "ChapterTransfer",
     "CorporateMembership",

@@ -147,6 +147,7 @@ class ChapterTransfer(db.Model):
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(sa.String(200))
 
+    member: Mapped[Member] = relationship()
     from_chapter: Mapped[Chapter | None] = relationship(foreign_keys=[from_chapter_id])
     to_chapter: Mapped[Chapter | None] = relationship(foreign_keys=[to_chapter_id])
     actor: Mapped[User | None] = relationship()
