@@ -1,6 +1,7 @@
 """Forms for chapter administration."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from chapter.core.forms import strip_filter
@@ -47,3 +48,34 @@ class AppointOfficerForm(FlaskForm):
 
 class EndOfficerTermForm(FlaskForm):
     ends_on = DateField("Last day", validators=[DataRequired(message="Enter a date.")])
+
+
+class MemberNoteForm(FlaskForm):
+    noted_on = DateField("Date", validators=[DataRequired(message="Enter a date.")])
+    body = TextAreaField("Note", filters=[strip_filter],
+                         validators=[DataRequired(message="Write the note."), Length(max=2000)])
+
+
+class RosterImportForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired(message="Choose a CSV file to upload.")],
+                     render_kw={"accept": ".csv,text/csv,text/plain"},
+                     description="Saved from a spreadsheet as CSV (comma or semicolon; UTF-8 or Latin-1). "
+                                 "First line: the column names, such as First name, Last name, E-mail, Member number.")
+
+
+class TransferRequestForm(FlaskForm):
+    member_number = StringField("Member number", filters=[strip_filter],
+                                validators=[DataRequired(message="Enter the member number."), Length(max=20)])
+    last_name = StringField("Last name", filters=[strip_filter],
+                            validators=[DataRequired(message="Enter the member's last name."), Length(max=100)],
+                            description="As a check: the member's last name as it is on their membership.")
+
+
+class BulkTransferForm(FlaskForm):
+    member_numbers = TextAreaField("Member numbers", filters=[strip_filter],
+                                   validators=[DataRequired(message="Enter at least one member number.")],
+                                   description="One per line, or separated by commas or spaces.")
+    to_chapter = IntegerField("Move to chapter number", validators=[InputRequired(message="Enter the chapter number.")])
+    effective_on = DateField("Effective on", validators=[DataRequired(message="Enter a date.")])
+    reason = StringField("Reason", filters=[strip_filter], validators=[Optional(), Length(max=200)],
+                         description="Shown in both chapters' history, e.g. “Chapter #212 merged into #40”.")

@@ -463,8 +463,7 @@ class MemberRecord:
     history: list[ChapterTransfer]
     notes: list[MemberNote]
     pending_requests: list[TransferRequest]
-    # None while the payments feature provides no history (see `payment_history`).
-    payments: list | None
+    payments: list[PaymentLine]
 
 
 def member_record(chapter: Chapter, member: Member, day: date | None = None) -> MemberRecord:
@@ -494,18 +493,29 @@ def member_record(chapter: Chapter, member: Member, day: date | None = None) -> 
                         pending_requests=pending, payments=payment_history(member))
 
 
-def payment_history(member: Member) -> list | None:
-    """Hook for the payments feature: the member's payments as dates, amounts and status, never card data.
+@dataclass(frozen=True)
+class PaymentLine:
+    """A payment as an officer sees it: date, amount and status, never card details."""
 
-    Uses `chapter.payments.services.member_payment_history(member)` when the payments feature offers it
-    (a list of objects with `paid_on`, `amount_cents`, `currency` and `status_label`); None until then.
-    """
-    try:
-        from chapter.payments import services as payment_services  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    history = getattr(payment_services, "member_payment_history", None)
-    return list(history(member)) if history is not None else None
+    paid_on: date
+    amount_cents: int
+    refunded_cents: int
+    currency: str
+    status_label: str
+
+
+def payment_history(member: Member) -> list[PaymentLine]:
+    """The member's payments, newest first, reduced to what an officer may see."""
+    from chapter.payments.services import member_payments
+
+    return [
+        PaymentLine(
+            paid_on=(payment.succeeded_at or payment.created_at).date(), amount_cents=payment.amount_cents,
+            refunded_cents=payment.refunded_cents, currency=payment.currency,
+            status_label=payment.status.value.replace("_", " ").capitalize(),
+        )
+        for payment in member_payments(member)
+    ]
 
 
 NOTE_MAX_LENGTH = 2000

@@ -1,31 +1,50 @@
 """Chapter pages: the public directory, rosters for officers, staff administration."""
+from datetime import date
+
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
+from flask_wtf import FlaskForm
 
 from chapter.auth.services import find_user_by_email
-from chapter.chapters import bp, services
-from chapter.chapters.forms import AppointOfficerForm, ChapterForm, DistrictForm, DistrictManagerForm, EndOfficerTermForm
-from chapter.chapters.models import Chapter, District, OfficerPosition, OfficerTerm
-from chapter.core.errors import DomainError
+from chapter.chapters import bp, exports, imports, services
+from chapter.chapters.forms import (
+    AppointOfficerForm,
+    BulkTransferForm,
+    ChapterForm,
+    DistrictForm,
+    DistrictManagerForm,
+    EndOfficerTermForm,
+    MemberNoteForm,
+    RosterImportForm,
+    TransferRequestForm,
+)
+from chapter.chapters.models import Chapter, District, OfficerPosition, OfficerTerm, RosterImport, RosterImportStatus, TransferRequest
+from chapter.core import audit
+from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
 from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db
-from chapter.members.models import Member, MembershipStatus, MembershipTerm
-from chapter.members.services import chapter_history
+from chapter.members.models import Member, MembershipStatus
+from chapter.members.services import get_member_by_number, membership_types
 
 
-def get_chapter_or_404(number: int, *, roster: bool = False, manage_officers: bool = False) -> Chapter:
+def get_chapter_or_404(
+    number: int, *, roster: bool = False, manage_officers: bool = False, export: bool = False,
+    manage_members: bool = False, notes: bool = False, audit_log: bool = False,
+) -> Chapter:
     """Load a chapter by number and check the current user's right to what they asked for."""
     chapter = services.get_chapter_by_number(number)
     if chapter is None:
         abort(404)
     roles = current_roles()
-    if roster and not roles.can_view_roster(chapter):
-        abort(403)
-    if manage_officers and not roles.can_manage_officers(chapter):
+    checks = [
+        (roster, roles.can_view_roster), (manage_officers, roles.can_manage_officers),
+        (export, roles.can_export_roster), (manage_members, roles.can_manage_members),
+        (notes, roles.can_write_notes), (audit_log, roles.can_read_audit_log),
+    ]
+    if any(wanted and not allowed(chapter) for wanted, allowed in checks):
         abort(403)
     return chapter
 
@@ -68,19 +87,35 @@ def my_rosters():
 @bp.get("/chapters/<int:number>/roster")
 @login_required
 def roster(number: int):
-    """The chapter's members for its officers: search, status filter, sort, pages."""
+    """The chapter's members for its officers: search, filters, ready-made views, sort, pages."""
     chapter = get_chapter_or_404(number, roster=True)
-    query = services.RosterQuery(
-        search=request.args.get("q", "")[:100],
-        status=_enum_arg(MembershipStatus, "status"),
-        sort=_enum_arg(services.RosterSort, "sort") or services.RosterSort.NAME,
-        descending=request.args.get("dir") == "desc",
-        page=_int_arg("page"),
-    )
+    query = _roster_query()
     page = services.roster_page(chapter, query, current_app.config["ROSTER_PAGE_SIZE"])
+    roles = current_roles()
     return render_template(
         "chapters/roster.html", chapter=chapter, page=page, query=query, today=today(),
-        counts=services.roster_counts(chapter), statuses=list(MembershipStatus),
+        counts=services.roster_counts(chapter), statuses=list(MembershipStatus), views=list(services.RosterView),
+        membership_types=membership_types(include_staff_only=True),
+        can_export=roles.can_export_roster(chapter), can_manage_members=roles.can_manage_members(chapter),
+        can_read_audit_log=roles.can_read_audit_log(chapter),
+    )
+
+
+def _roster_query() -> services.RosterQuery:
+    """The roster's search, filters, view, sort and page from the query string; nonsense is ignored."""
+    view = _enum_arg(services.RosterView, "view")
+    sort = _enum_arg(services.RosterSort, "sort")
+    return services.RosterQuery(
+        search=request.args.get("q", "")[:100],
+        status=_enum_arg(MembershipStatus, "status"),
+        membership_type=request.args.get("type", "")[:40] or None,
+        joined_from=_date_arg("joined_from"), joined_to=_date_arg("joined_to"),
+        ends_from=_date_arg("ends_from"), ends_to=_date_arg("ends_to"),
+        view=view,
+        certification=request.args.get("certification", "")[:40] or None,
+        sort=sort or (view.default_sort if view else services.RosterSort.NAME),
+        descending=request.args.get("dir") == "desc",
+        page=_int_arg("page"),
     )
 
 
@@ -92,22 +127,286 @@ def _enum_arg(enum_class, name: str):
         return None
 
 
+def _date_arg(name: str) -> date | None:
+    """A query argument as a date (YYYY-MM-DD, what date inputs send); anything else is ignored."""
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/chapters/<int:number>/roster.csv")
+@login_required
+def export_roster(number: int):
+    """The list on screen as CSV, streamed; who exported what, and how many rows, is logged first."""
+    chapter = get_chapter_or_404(number, export=True)
+    query = _roster_query()
+    day = today()
+    rows = services.roster_count(chapter, query, day)
+    exports.record_export(chapter, query, rows=rows, actor=current_user)
+    filename = exports.export_filename(chapter, day)
+    db.session.commit()
+    response = Response(stream_with_context(exports.export_csv(chapter, query, day)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Row-Count"] = str(rows)
+    return response
+
+
+def _roster_member_or_404(chapter: Chapter, member_number: str) -> Member:
+    member = services.get_roster_member(chapter, member_number)
+    if member is None:
+        abort(404)
+    return member
+
+
 @bp.get("/chapters/<int:number>/members/<member_number>")
 @login_required
 def member_record(number: int, member_number: str):
-    """An officer's view of one member of their chapter: contact, terms, chapter history."""
+    """An officer's view of one member of their chapter: contact, terms, chapter history, notes, payments."""
     chapter = get_chapter_or_404(number, roster=True)
-    member = db.session.scalar(
-        sa.select(Member).where(Member.member_number == member_number, Member.home_chapter_id == chapter.id)
-    )
-    if member is None:
+    member = _roster_member_or_404(chapter, member_number)
+    form = MemberNoteForm(noted_on=today()) if current_roles().can_write_notes(chapter) else None
+    return _render_member_record(chapter, member, form)
+
+
+def _render_member_record(chapter: Chapter, member: Member, note_form: MemberNoteForm | None):
+    roles = current_roles()
+    return render_template("chapters/member_record.html", chapter=chapter, member=member,
+                           record=services.member_record(chapter, member), note_form=note_form,
+                           can_read_audit_log=roles.can_read_audit_log(chapter))
+
+
+@bp.post("/chapters/<int:number>/members/<member_number>/notes")
+@login_required
+def add_member_note(number: int, member_number: str):
+    """An officer keeps a dated note on a member."""
+    chapter = get_chapter_or_404(number, notes=True)
+    member = _roster_member_or_404(chapter, member_number)
+    form = MemberNoteForm()
+    if form.validate_on_submit():
+        try:
+            services.add_note(chapter, member, noted_on=form.noted_on.data, body=form.body.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            attach_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash("The note is saved.", "success")
+            return redirect(url_for("chapters.member_record", number=number, member_number=member_number) + "#notes")
+    return _render_member_record(chapter, member, form), 400
+
+
+# --- Import ------------------------------------------------------------------------------
+
+@bp.route("/chapters/<int:number>/import", methods=["GET", "POST"])
+@login_required
+def import_roster(number: int):
+    """Upload a CSV file of members; nothing is written before the preview is confirmed."""
+    chapter = get_chapter_or_404(number, manage_members=True)
+    form = RosterImportForm()
+    limit = imports.MAX_IMPORT_BYTES
+    if request.method == "POST" and (request.content_length or 0) > limit + 64 * 1024:
+        # Refused before the body is read: say why instead of a bare "413".
+        form.file.errors = [f"The file is larger than {limit // (1024 * 1024)} MB. Split it into smaller files."]
+        return render_template("chapters/import_upload.html", chapter=chapter, form=form,
+                               columns=imports.FIELD_LABELS.values()), 413
+    request.max_content_length = limit + 64 * 1024
+    if form.validate_on_submit():
+        upload_file = form.file.data
+        try:
+            upload, _plan = imports.store_upload(chapter, filename=upload_file.filename or "roster.csv",
+                                                 content=upload_file.read(limit + 1), actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            attach_domain_error(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("chapters.import_preview", number=number, token=upload.token))
+    return render_template("chapters/import_upload.html", chapter=chapter, form=form,
+                           columns=imports.FIELD_LABELS.values()), (400 if form.is_submitted() else 200)
+
+
+def _upload_or_404(chapter: Chapter, token: str) -> RosterImport:
+    upload = imports.get_upload(chapter, token, actor=current_user)
+    if upload is None:
         abort(404)
-    terms = db.session.scalars(
-        sa.select(MembershipTerm).options(joinedload(MembershipTerm.membership_type))
-        .where(MembershipTerm.member_id == member.id).order_by(MembershipTerm.starts_on.desc())
-    ).all()
-    return render_template("chapters/member_record.html", chapter=chapter, member=member, terms=terms,
-                           history=chapter_history(member), status=member.status_on(today()))
+    return upload
+
+
+@bp.get("/chapters/<int:number>/import/<token>")
+@login_required
+def import_preview(number: int, token: str):
+    """How many rows are new, matched or invalid, every invalid row with its line and reason."""
+    chapter = get_chapter_or_404(number, manage_members=True)
+    upload = _upload_or_404(chapter, token)
+    if upload.status is not RosterImportStatus.PREVIEWED:
+        flash(f"{upload.filename} has already been {upload.status.value}.", "info")
+        return redirect(url_for("chapters.import_roster", number=number))
+    plan = imports.preview_upload(upload)
+    return render_template("chapters/import_preview.html", chapter=chapter, upload=upload, plan=plan,
+                           form=FlaskForm())
+
+
+@bp.post("/chapters/<int:number>/import/<token>")
+@login_required
+def import_confirm(number: int, token: str):
+    """Write the previewed file: every row or, if anything is wrong, none."""
+    chapter = get_chapter_or_404(number, manage_members=True)
+    upload = _upload_or_404(chapter, token)
+    if not FlaskForm().validate_on_submit():
+        flash("Your form expired. Please confirm again.", "danger")
+        return redirect(url_for("chapters.import_preview", number=number, token=token))
+    try:
+        result = imports.confirm_upload(upload, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("chapters.import_preview", number=number, token=token))
+    db.session.commit()
+    flash(f"Imported: {result.created:,} new member{'s' if result.created != 1 else ''}, "
+          f"{result.updated:,} updated, {result.unchanged:,} unchanged.", "success")
+    return redirect(url_for("chapters.roster", number=number))
+
+
+@bp.post("/chapters/<int:number>/import/<token>/discard")
+@login_required
+def import_discard(number: int, token: str):
+    """Give up an uploaded file without importing it."""
+    chapter = get_chapter_or_404(number, manage_members=True)
+    upload = _upload_or_404(chapter, token)
+    if FlaskForm().validate_on_submit():
+        imports.discard_upload(upload, actor=current_user)
+        db.session.commit()
+        flash(f"{upload.filename} was not imported.", "info")
+    return redirect(url_for("chapters.import_roster", number=number))
+
+
+# --- Transfers ---------------------------------------------------------------------------
+
+@bp.route("/chapters/<int:number>/transfers", methods=["GET", "POST"])
+@login_required
+def chapter_transfers(number: int):
+    """Moves into and out of the chapter, requests waiting for members, and a form to ask a member to move here."""
+    chapter = get_chapter_or_404(number, roster=True)
+    can_request = current_roles().can_manage_members(chapter)
+    form = TransferRequestForm() if can_request else None
+    if request.method == "POST":
+        if form is None:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                transfer_request = services.request_transfer(chapter, member_number=form.member_number.data,
+                                                             last_name=form.last_name.data, actor=current_user)
+            except DomainError as error:
+                db.session.rollback()
+                attach_domain_error(form, error)
+            else:
+                db.session.commit()
+                flash(f"{transfer_request.member.full_name} is asked to confirm the move to {chapter.display_name}.",
+                      "success")
+                return redirect(url_for("chapters.chapter_transfers", number=number))
+    return render_template(
+        "chapters/transfers.html", chapter=chapter, form=form, page=services.chapter_transfers_page(chapter, _int_arg("page")),
+        waiting=services.chapter_transfer_requests(chapter), cancel_form=FlaskForm(),
+    ), (400 if request.method == "POST" else 200)
+
+
+@bp.post("/chapters/<int:number>/transfer-requests/<int:request_id>/cancel")
+@login_required
+def cancel_transfer_request(number: int, request_id: int):
+    """The requesting chapter withdraws a request the member has not answered."""
+    chapter = get_chapter_or_404(number, manage_members=True)
+    transfer_request = db.session.get(TransferRequest, request_id)
+    if transfer_request is None or transfer_request.to_chapter_id != chapter.id:
+        abort(404)
+    if FlaskForm().validate_on_submit():
+        try:
+            services.cancel_transfer_request(transfer_request, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash("The request is withdrawn.", "info")
+    return redirect(url_for("chapters.chapter_transfers", number=number))
+
+
+@bp.post("/transfer-requests/<int:request_id>/<any(confirm, decline):answer>")
+@login_required
+def answer_transfer_request(request_id: int, answer: str):
+    """The member accepts or declines a chapter's request to move there."""
+    transfer_request = db.session.get(TransferRequest, request_id)
+    if transfer_request is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        flash("Your form expired. Please answer again.", "danger")
+        return redirect(url_for("members.dashboard"))
+    try:
+        if answer == "confirm":
+            services.confirm_transfer_request(transfer_request, actor=current_user)
+        else:
+            services.decline_transfer_request(transfer_request, actor=current_user)
+    except NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("members.dashboard"))
+    db.session.commit()
+    chapter_name = transfer_request.to_chapter.display_name
+    flash(f"Your home chapter is now {chapter_name}." if answer == "confirm" else
+          f"You stay in your chapter; {chapter_name} is told you declined.", "success")
+    return redirect(url_for("members.dashboard"))
+
+
+@bp.app_template_global()
+def pending_transfer_requests(member: Member | None) -> list[TransferRequest]:
+    """For the member's dashboard: chapters waiting for the member's answer."""
+    return services.pending_requests_for_member(member) if member is not None else []
+
+
+@bp.route("/admin/transfers", methods=["GET", "POST"])
+@staff_required
+def admin_transfers():
+    """Staff move many members to another chapter at once (e.g. when chapters merge)."""
+    form = BulkTransferForm(effective_on=today())
+    if form.validate_on_submit():
+        to_chapter = services.get_chapter_by_number(form.to_chapter.data)
+        try:
+            if to_chapter is None:
+                raise DomainError(f"There is no chapter #{form.to_chapter.data}.", field="to_chapter")
+            moved, already_there = services.transfer_members(
+                services.parse_member_numbers(form.member_numbers.data), to_chapter, actor=current_user,
+                reason=form.reason.data, on=form.effective_on.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{len(moved):,} member{'s' if len(moved) != 1 else ''} moved to {to_chapter.display_name}"
+                  + (f"; {already_there:,} already there." if already_there else "."), "success")
+            return redirect(url_for("chapters.chapter_transfers", number=to_chapter.number))
+    return render_template("chapters/admin_transfers.html", form=form), (400 if form.is_submitted() else 200)
+
+
+# --- Audit log ---------------------------------------------------------------------------
+
+@bp.get("/chapters/<int:number>/audit")
+@login_required
+def audit_log(number: int):
+    """Who changed what in the chapter, newest first; by member or by person acting."""
+    chapter = get_chapter_or_404(number, audit_log=True)
+    member_number = request.args.get("member", "").strip()[:20]
+    member = get_member_by_number(member_number) if member_number else None
+    actor_id = request.args.get("actor", type=int)
+    query = audit.AuditQuery(member_id=member.id if member else (-1 if member_number else None),
+                             actor_id=actor_id, page=_int_arg("page"))
+    return render_template("chapters/audit_log.html", chapter=chapter, page=audit.chapter_log(chapter.id, query),
+                           actors=audit.chapter_log_actors(chapter.id), member_number=member_number,
+                           member=member, actor_id=actor_id)
 
 
 # --- Staff administration ----------------------------------------------------------------
