@@ -30,6 +30,7 @@ class Config:
     MAIL_PORT = _env_int("MAIL_PORT", 25)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Chapter <no-reply@chapter.local>")
     MAIL_OUTBOX_DIR = str(INSTANCE_DIR / "outbox")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # links in mail sent by batch jobs
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
