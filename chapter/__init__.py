@@ -84,3 +84,6 @@ def _register_cli(app: Flask) -> None:
     from chapter.core.cli import register_core_commands
 
     register_core_commands(app)
+    from chapter.payments.cli import register_payment_commands
+
+    register_payment_commands(app)

@@ -343,3 +343,54 @@ def test_a_reminder_that_could_not_be_sent_is_sent_by_the_next_run(app, smtp_ser
 
     app.config["MAIL_PORT"] = port
     assert renewals.send_reminders(day0).sent == {"60_days": 1} and len(smtp_server) == 1
+
+
+# --- The command ------------------------------------------------------------------------------
+
+def test_the_command_charges_reminds_prints_a_summary_and_a_second_run_does_nothing(app, stripe_peer, smtp_server, day0):
+    _member(ends_on=day0 + timedelta(days=10))
+    _save_card(stripe_peer, db.session.scalar(sa.select(Member)))
+    _member(ends_on=day0 + timedelta(days=40), email="bob@example.org", first_name="Bob")
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["renewals", "run", "--date", day0.isoformat()])
+
+    assert result.exit_code == 0, result.output
+    assert f"Renewals for {day0.isoformat()}" in result.output
+    assert "Automatic renewal: 1 charged, 0 failed, 0 switched off, 0 skipped" in result.output
+    assert "Reminders: 1 sent (60 days 1, 30 days 0, 7 days 0, ended 0, grace ended 0)" in result.output
+    assert sorted(m["To"] for m in smtp_server) == ["ada@example.org", "bob@example.org"]
+
+    again = runner.invoke(args=["renewals", "run", "--date", day0.isoformat()])
+    assert again.exit_code == 0, again.output
+    assert "Automatic renewal: 0 charged" in again.output and "Reminders: 0 sent" in again.output
+    db.session.expire_all()
+    assert _count(Payment) == 1 and len(smtp_server) == 2
+
+
+def test_the_command_reports_members_it_could_not_charge_and_exits_non_zero(app, stripe_peer, smtp_server, day0):
+    member = _member(ends_on=day0 + timedelta(days=10))
+    _save_card(stripe_peer, member)
+    _member(ends_on=day0 + timedelta(days=40), email="bob@example.org", first_name="Bob")
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
+
+    result = app.test_cli_runner().invoke(args=["renewals", "run", "--date", day0.isoformat()])
+
+    assert result.exit_code == 1
+    assert f"Member {member.member_number}: Could not reach the payment service" in result.output
+    # The others were processed: the reminders went out (Ada's too: her term still ends in 10 days).
+    assert sorted((m["To"], m["Subject"]) for m in smtp_server) == [
+        ("ada@example.org", f"Your membership ends on {member.paid_through.day} {member.paid_through:%b %Y}"),
+        ("bob@example.org", f"Your membership ends on {(day0 + timedelta(days=40)).day} {day0 + timedelta(days=40):%b %Y}")]
+
+
+def test_the_command_without_charging_or_reminders(app, stripe_peer, smtp_server, day0):
+    _member(ends_on=day0 + timedelta(days=10))
+    _save_card(stripe_peer, db.session.scalar(sa.select(Member)))
+
+    result = app.test_cli_runner().invoke(args=["renewals", "run", "--date", day0.isoformat(), "--no-charge",
+                                                "--no-reminders"])
+
+    assert result.exit_code == 0, result.output
+    assert "Automatic renewal (not charged): 1 due" in result.output and "Reminders" not in result.output
+    assert _count(Payment) == 0 and _count(RenewalAttempt) == 0 and smtp_server == []
