@@ -1,4 +1,5 @@
-"""Paying dues in a real browser: the card field of Stripe.js (localstripe's), declines, 3-D Secure.
+"""Paying in a real browser: a member renews (good card, declined card, 3-D Secure); a corporate contact
+buys seats and names an employee, who then logs in.
 
 The app is served on loopback (`live_server`) and pointed at an emptied localstripe (`stripe_peer`), whose
 Stripe.js the payment page loads; the browser talks to localstripe cross-origin, as it would to Stripe.
@@ -229,3 +230,88 @@ def test_three_d_secure_is_completed_and_the_member_is_renewed(live_server, stri
 
     assert_renewed_once(member, order_id, ends_before)
     assert not errors, "\n".join(errors)
+
+
+def test_corporate_contact_buys_five_seats_and_the_named_employee_sees_an_active_membership(
+        live_server, stripe_peer, smtp_server, browser, page):
+    from chapter.members.models import CorporateMembership, CorporateSeat, Member, TermSource
+    from chapter.members.services import add_months
+
+    factories.chapter(40, name="Schuylkill Valley")
+    factories.user("casey@acme.example", name="Casey Contact")  # a contact need not be a member
+    db.session.commit()
+    ends_on = format_date(add_months(today(), 12) - timedelta(days=1))
+    errors = watch_console(page)
+
+    # The contact starts the corporate membership and buys five seats with a good card.
+    log_in(page, live_server, "casey@acme.example")
+    page.get_by_role("link", name="Corporate membership").click()
+    page.get_by_role("link", name="Start a corporate membership").click()
+    page.get_by_label("Organization name").fill("Acme Widgets")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile(r"/organizations/\d+/buy$"))
+    organization_id = int(page.url.rsplit("/", 2)[1])
+    page.get_by_label("Number of seats").fill("5")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.wait_for_url(re.compile(r"/pay/\d+$"))
+    order_id = int(page.url.rsplit("/", 1)[1])
+    expect(page.get_by_test_id("order-total")).to_have_text("$925.00")
+    expect(page.get_by_label("Renew automatically each year with this card")).to_have_count(0)  # members only
+    enter_card(page, CARD_OK)
+    page.get_by_role("button", name="Pay $925.00").click()
+    page.wait_for_url(re.compile(r"/payments/\d+/receipt$"))
+    expect(page.get_by_test_id("payment-status")).to_have_text("Succeeded")
+    expect(page.get_by_test_id("receipt-total")).to_have_text("$925.00")
+    expect(page.get_by_text("Acme Widgets", exact=True)).to_be_visible()  # paid by
+
+    # Then names an employee to a seat, by name and e-mail.
+    page.goto(f"{live_server}/organizations/{organization_id}")
+    expect(page.get_by_test_id("seats-used")).to_have_text("0 of 5")
+    page.get_by_role("link", name="Name an employee").click()
+    page.get_by_label("First name").fill("Jordan")
+    page.get_by_label("Last name").fill("Ellis")
+    page.get_by_label("E-mail address").fill("jordan@acme.example")
+    page.get_by_label("Home chapter").select_option(label="Schuylkill Valley #40")
+    page.get_by_role("button", name="Name to a seat").click()
+    page.wait_for_url(f"{live_server}/organizations/{organization_id}")
+    expect(page.get_by_role("alert").first).to_contain_text("Jordan Ellis holds a seat: member number")
+    expect(page.get_by_test_id("seats-used")).to_have_text("1 of 5")
+    expect(page.get_by_test_id("seat-row")).to_have_count(1)
+    expect(page.get_by_test_id("seat-row")).to_contain_text("jordan@acme.example")
+    assert not errors, "\n".join(errors)
+
+    # The employee follows the e-mailed link, chooses a password, logs in and sees an active membership.
+    mail = [m for m in smtp_server if m["To"] == "jordan@acme.example"]
+    assert len(mail) == 1, [m["To"] for m in smtp_server]
+    body = mail[0].get_payload(decode=True).decode()
+    link = re.search(r"http://127\.0\.0\.1:\d+/reset-password/\S+", body)
+    assert link, body
+    employee_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    employee_context.set_default_timeout(10_000)
+    try:
+        employee = employee_context.new_page()
+        employee.goto(link.group(0))
+        employee.get_by_label("New password", exact=True).fill("river-stone-77")
+        employee.get_by_label("Repeat the new password").fill("river-stone-77")
+        employee.get_by_role("button", name="Save my new password").click()
+        employee.wait_for_url(f"{live_server}/login*")
+        log_in(employee, live_server, "jordan@acme.example", "river-stone-77")
+        expect(employee.get_by_role("heading", name="Welcome, Jordan")).to_be_visible()
+        expect(employee.get_by_test_id("membership-status")).to_have_text("Active")
+        expect(employee.get_by_test_id("paid-through")).to_have_text(ends_on)
+        expect(employee.get_by_test_id("home-chapter")).to_have_text("Schuylkill Valley #40")
+        employee.screenshot(path="/tmp/e2e-corporate-employee.png", full_page=True)
+    finally:
+        employee_context.close()
+
+    # In the database: one paid order, one corporate membership of five seats, one seat held.
+    db.session.expire_all()
+    assert [(p.status, p.amount_cents) for p in payments_of(order_id)] == [(PaymentStatus.SUCCEEDED, 92500)]
+    assert db.session.get(Order, order_id).status is OrderStatus.PAID
+    corporate = db.session.scalars(sa.select(CorporateMembership)).all()
+    assert [(c.organization_id, c.seats) for c in corporate] == [(organization_id, 5)]
+    seats = db.session.scalars(sa.select(CorporateSeat)).all()
+    jordan = db.session.scalar(sa.select(Member).where(Member.email == "jordan@acme.example"))
+    assert [s.member_id for s in seats] == [jordan.id]
+    assert jordan.user is not None and jordan.organization_id == organization_id
+    assert [t.source for t in terms_of(jordan)] == [TermSource.CORPORATE]
