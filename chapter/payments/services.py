@@ -185,8 +185,9 @@ def current_term(member: Member, day: date) -> MembershipTerm | None:
 # --- Paying ---------------------------------------------------------------------------------
 
 def can_pay(order: Order, user: User) -> bool:
-    """The member the order is for, or the one who placed it."""
-    return order.purchaser_id == user.id or (order.member is not None and order.member.user_id == user.id)
+    """The member the order is for, the organization's contact person, or the one who placed it."""
+    return order.purchaser_id == user.id or (order.member is not None and order.member.user_id == user.id) or (
+        order.organization is not None and order.organization.contact_user_id == user.id)
 
 
 def _payment_in_flight(order: Order) -> Payment | None:
