@@ -66,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.chapters import views as _chapters_views  # noqa: F401
     from chapter.core import views as _core_views  # noqa: F401
     from chapter.members import views as _members_views  # noqa: F401
+    from chapter.members import corporate_views as _corporate_views  # noqa: F401
     from chapter.payments import views as _payments_views  # noqa: F401
     from chapter.auth import bp as auth_bp
     from chapter.chapters import bp as chapters_bp

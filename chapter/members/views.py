@@ -10,6 +10,7 @@ from chapter.core.models import today
 from chapter.core.permissions import staff_required
 from chapter.extensions import db
 from chapter.members import bp, services
+from chapter.members.corporate import organizations_of
 from chapter.members.forms import HomeChapterForm, MembershipTypeForm, ProfileForm
 from chapter.members.models import MembershipKind, MembershipTerm, MembershipType
 
@@ -25,7 +26,7 @@ def dashboard():
     """The member's home: status, end date, home chapter, member number, terms."""
     member = _own_member()
     if member is None:
-        return render_template("members/dashboard_no_member.html")
+        return render_template("members/dashboard_no_member.html", organizations=organizations_of(current_user))
     terms = db.session.scalars(
         sa.select(MembershipTerm).where(MembershipTerm.member_id == member.id)
         .options(sa.orm.joinedload(MembershipTerm.membership_type))
@@ -37,6 +38,7 @@ def dashboard():
     return render_template(
         "members/dashboard.html", member=member, status=member.status_on(day), terms=terms,
         history=services.chapter_history(member), today=day, options=renewal_options(member, day),
+        organizations=organizations_of(current_user),
     )
 
 
