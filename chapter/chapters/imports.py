@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -52,7 +53,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "job_title": ("jobtitle", "position"),
     "address_line1": ("address", "addressline1", "address1", "street", "streetaddress"),
     "address_line2": ("addressline2", "address2"),
-    "city": ("city", "town"),
+    "city": ("city", "town", "ville", "stadt", "ort"),
     "region": ("region", "state", "province", "stateprovince", "county"),
     "postal_code": ("postalcode", "zip", "zipcode", "postcode"),
     "country": ("country", "countrycode"),
@@ -162,7 +163,9 @@ def decode(content: bytes) -> tuple[str, str]:
 
 
 def _normalise_heading(heading: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", heading.lower())
+    """'E-mail address', 'Prénom ' -> 'emailaddress', 'prenom': letters and digits, accents dropped."""
+    unaccented = unicodedata.normalize("NFKD", heading).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]", "", unaccented.lower())
 
 
 def _delimiter(first_line: str) -> str:
