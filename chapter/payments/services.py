@@ -114,7 +114,8 @@ def renewal_options(member: Member, day: date) -> RenewalOptions:
     if status in (MembershipStatus.PENDING, MembershipStatus.LAPSED):
         return RenewalOptions(True, False, None, "Join to start your membership." if status is MembershipStatus.PENDING
                               else "Your membership has lapsed: rejoin to start a new term today.")
-    if member.current_type is not None and member.current_type.kind.value == "corporate_seat":
+    if member.current_type is not None and member.current_type.kind.value == "corporate_seat" \
+            and member.organization_id is not None:  # still holds a seat (freeing one clears organization_id)
         return RenewalOptions(False, False, None, "Your seat is paid by your employer's corporate membership "
                                                   "and renews with it.")
     opens = member.paid_through - timedelta(days=RENEWAL_OPENS_DAYS_BEFORE_END)

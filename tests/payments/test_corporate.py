@@ -285,6 +285,28 @@ def test_freeing_a_seat_keeps_the_member_but_ends_the_corporate_term_from_that_d
     assert "This seat is already free." in response.get_data(as_text=True)
 
 
+def test_a_freed_employee_in_grace_may_renew_on_their_own_without_a_gap(app, client, stripe_peer):
+    contact = _contact()
+    organization = _organization(contact)
+    bought = _corporate_membership(organization, starts_on=today() - timedelta(days=60))
+    held = corporate.assign_seat(bought, actor=contact, first_name="Eve", last_name="Employee", email="eve@acme.example",
+                                 day=bought.starts_on)
+    assert payment_services.renewal_options(held.member, today()).can_renew is False  # the employer renews the seat
+    corporate.release_seat(held.seat, actor=contact)
+    held.member.user.set_password("supply-chain-2026")
+    db.session.commit()
+    options = payment_services.renewal_options(held.member, today())
+    assert options.can_renew and options.renew_from == today()
+    client.login("eve@acme.example", "supply-chain-2026")
+    response = client.submit("/membership/renew", {"membership_type_id": factories.membership_type("professional").id})
+    assert pay_order(client, stripe_peer, _order_from(response)).get_json()["status"] == "succeeded"
+    db.session.expire_all()
+    newest = db.session.scalar(sa.select(MembershipTerm).where(MembershipTerm.member_id == held.member.id)
+                               .order_by(MembershipTerm.id.desc()))
+    assert (newest.source, newest.starts_on) == (TermSource.PAYMENT, today())
+    assert held.member.status_on(today()) is MembershipStatus.ACTIVE
+
+
 def test_freeing_a_seat_named_on_the_day_voids_the_term_that_had_not_started(app):
     contact = _contact()
     organization = _organization(contact)
