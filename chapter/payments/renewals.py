@@ -179,14 +179,16 @@ def send_reminders(day: date, *, progress: Progress | None = None) -> ReminderSu
 
 
 def _batches(statement: sa.Select) -> Iterator[list[sa.Row]]:
-    """Rows of `statement` (ordered by Member.id) a batch at a time, paged by key so claims made meanwhile do not shift pages."""
-    last_id = 0
-    while True:
-        rows = db.session.execute(statement.where(Member.id > last_id).limit(BATCH_SIZE)).all()
-        if not rows:
-            return
-        yield rows
-        last_id = rows[-1][0]
+    """Rows of `statement` (Member.id first) a batch at a time: the ids in one range scan, then a query per batch.
+
+    Each batch is read again just before it is worked on, so a member a parallel run dealt with
+    meanwhile drops out; and the plans stay simple enough to hold when the driver prepares them.
+    """
+    ids = db.session.scalars(statement.with_only_columns(Member.id)).all()
+    for start in range(0, len(ids), BATCH_SIZE):
+        rows = db.session.execute(statement.where(Member.id.in_(ids[start:start + BATCH_SIZE]))).all()
+        if rows:
+            yield rows
 
 
 def _send_one_reminder(target: _ReminderTarget, kind: str, day: date, moment: datetime, summary: ReminderSummary) -> None:

@@ -310,6 +310,15 @@ def test_a_missed_run_sends_only_the_reminder_whose_window_contains_today(app, s
     assert ended["Subject"].startswith("Your membership ended on") and "ended on" in _body(ended)
 
 
+def test_reminders_reach_every_member_due_whatever_the_batch_size(app, smtp_server, day0, monkeypatch):
+    monkeypatch.setattr(renewals, "BATCH_SIZE", 2)
+    for n in range(5):
+        _member(ends_on=day0 + timedelta(days=40 + n), email=f"m{n}@example.org")
+
+    assert renewals.send_reminders(day0).sent == {"60_days": 5}
+    assert sorted(m["To"] for m in smtp_server) == [f"m{n}@example.org" for n in range(5)]
+
+
 def test_reminders_skip_members_without_e_mail_lifetime_pending_and_corporate_seats(app, smtp_server, day0):
     ends = day0 + timedelta(days=45)
     _member(ends_on=ends, email="gone@example.org").email = None  # an address that bounced was removed
