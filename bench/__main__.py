@@ -13,6 +13,7 @@ from bench.common import Bench, SqlRecorder, analyze, build_app, log, open_datab
 GROUPS = {
     "roster": "bench.roster",
     "payments": "bench.payments",
+    "renewals": "bench.renewals",
 }
 
 
