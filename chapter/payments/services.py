@@ -195,7 +195,18 @@ def can_pay(order: Order, user: User) -> bool:
 
 
 def _payment_in_flight(order: Order) -> Payment | None:
-    return db.session.scalar(sa.select(Payment).where(Payment.order_id == order.id, Payment.status.in_(IN_FLIGHT)))
+    """The order's payment still waiting for Stripe, if any; an abandoned one is released first."""
+    payment = db.session.scalar(sa.select(Payment).where(Payment.order_id == order.id, Payment.status.in_(IN_FLIGHT)))
+    if payment is not None and payment.status is PaymentStatus.PENDING and not payment.stripe_payment_intent_id \
+            and payment.created_at < utcnow() - STALE_PENDING_AFTER:
+        # The attempt never got an answer from Stripe (a crash or a time-out before it replied):
+        # let the member try again. Had Stripe charged it, its webhook names this payment in the
+        # metadata, and a success on an order paid meanwhile is refunded (refund_duplicate).
+        payment.status = PaymentStatus.FAILED
+        payment.failure_code, payment.failure_message = "abandoned", "No answer from the payment service."
+        db.session.flush()
+        return None
+    return payment
 
 
 def stripe_customer_for(order: Order) -> str:
@@ -224,19 +235,16 @@ def begin_card_setup(order: Order) -> gateway.IntentResult:
 
 def open_payment(order: Order, *, off_session: bool = False) -> Payment:
     """Claim the order for one payment attempt; a second one in parallel is refused by the database."""
+    # Re-read the order under a row lock: a request that loaded it before another one paid it
+    # must see it paid now, not charge a second time (FOR UPDATE waits on PostgreSQL; SQLite
+    # serialises writers anyway).
+    db.session.execute(sa.select(Order).where(Order.id == order.id).with_for_update()
+                       .execution_options(populate_existing=True)).scalar_one()
     if order.status is not OrderStatus.OPEN:
         raise DomainError("This order is already paid or cancelled.")
     if order.total_cents <= 0:
         raise DomainError("Nothing to pay on this order.")
-    stale = _payment_in_flight(order)
-    if stale is not None and stale.status is PaymentStatus.PENDING and not stale.stripe_payment_intent_id \
-            and stale.created_at < utcnow() - STALE_PENDING_AFTER:
-        # The earlier attempt never got an answer from Stripe (a crash or a time-out before it
-        # replied): let the member try again. If Stripe did charge it, its webhook names this
-        # payment in the metadata and the treasury sync flags the pair.
-        stale.status = PaymentStatus.FAILED
-        stale.failure_code, stale.failure_message = "abandoned", "No answer from the payment service."
-        db.session.flush()
+    _payment_in_flight(order)  # releases an abandoned attempt, if any
     payment = Payment(order_id=order.id, amount_cents=order.total_cents, currency=order.currency,
                       chapter_id=order.chapter_id, off_session=off_session)
     try:
@@ -309,8 +317,40 @@ def apply_intent_result(payment: Payment, result: gateway.IntentResult, *, day: 
         payment.failure_message = result.failure_message or "The payment was declined."
     db.session.flush()
     if payment.status is PaymentStatus.SUCCEEDED:
-        return fulfil_order(payment, day=day)
+        fulfilled = fulfil_order(payment, day=day)
+        if not fulfilled and _paid_by_another_payment(payment):
+            refund_duplicate(payment)
+        return fulfilled
     return False
+
+
+def _paid_by_another_payment(payment: Payment) -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Payment).where(
+        Payment.order_id == payment.order_id, Payment.id != payment.id,
+        Payment.status.in_([PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED]),
+    )) > 0
+
+
+def refund_duplicate(payment: Payment) -> Refund | None:
+    """A second successful payment for an order already paid: give the money back at once, and say so."""
+    if payment.refundable_cents <= 0 or not payment.stripe_payment_intent_id:
+        return None
+    log.error("payment %s duplicates an already paid order %s: refunding it", payment.id, payment.order_id)
+    result = gateway.refund(payment_intent_id=payment.stripe_payment_intent_id, amount_cents=payment.refundable_cents,
+                            metadata={"payment_id": str(payment.id), "reason": "duplicate payment"},
+                            idempotency_key=f"chapter-duplicate-refund-{payment.id}")
+    payment.association_share_cents = payment.order.association_share_cents
+    payment.chapter_share_cents = chapter_part = payment.order.chapter_share_cents
+    payment.succeeded_at = payment.succeeded_at or utcnow()
+    refund = Refund(payment=payment, amount_cents=payment.refundable_cents, chapter_share_cents=chapter_part,
+                    association_share_cents=payment.refundable_cents - chapter_part,
+                    reason=f"Duplicate payment: {payment.order.reference} was already paid", term_action=TermAction.KEEP,
+                    stripe_refund_id=result.id, raw=result.raw)
+    db.session.add(refund)
+    payment.refunded_cents = payment.amount_cents
+    _move(payment, PaymentStatus.REFUNDED)
+    db.session.flush()
+    return refund
 
 
 def fulfil_order(payment: Payment, *, day: date | None = None) -> bool:
@@ -406,7 +446,11 @@ def receive_webhook(event: dict) -> WebhookOutcome:
         with db.session.begin_nested():  # a savepoint: a duplicate id undoes only this insert
             db.session.add(stored)
     except IntegrityError:
-        return WebhookOutcome(event_id, True, "duplicate")
+        stored = db.session.get(StripeEvent, event_id)
+        if stored is None or stored.processed_at is not None:
+            return WebhookOutcome(event_id, True, "duplicate")
+        # Stored but never processed (the first delivery failed half-way): process it now.
+        # Applying an event is idempotent, so a second worker doing the same changes nothing.
     fulfilled_id = None
     if event_type not in HANDLED_EVENTS:
         stored.outcome = "ignored"

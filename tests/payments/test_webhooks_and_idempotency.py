@@ -201,3 +201,39 @@ def test_double_clicked_join_reuses_the_open_order(app, client):
     order = db.session.scalar(sa.select(Order))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1
     assert order.total_cents == 4500  # repriced to the last choice
+
+
+def test_a_second_successful_payment_for_a_paid_order_is_refunded_at_once(app, client, stripe_peer):
+    """Belt and braces behind the row lock: if two charges ever succeed, the second is given back."""
+    from chapter.payments import services
+    from chapter.payments.models import Refund
+
+    _, order_id = _joining_member_with_order(client)
+    first, _ = _pending_payment(client, stripe_peer, order_id)
+    services.apply_intent_result(first, services.gateway.retrieve_payment_intent(first.stripe_payment_intent_id))
+    db.session.commit()
+    # A second charge that slipped past every guard (inserted directly, as a race would).
+    second = Payment(order_id=order_id, amount_cents=first.amount_cents, currency="USD", status=PaymentStatus.PROCESSING)
+    db.session.add(second)
+    db.session.commit()
+    result = services.charge_payment(second, payment_method_id=first.stripe_payment_method_id)
+    services.apply_intent_result(second, result)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Payment, second.id).status is PaymentStatus.REFUNDED
+    refund = db.session.scalar(sa.select(Refund))
+    assert refund.amount_cents == 21000 and "Duplicate payment" in refund.reason and refund.stripe_refund_id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 1
+
+
+def test_an_event_stored_but_not_processed_is_processed_on_redelivery(app, client, stripe_peer):
+    """If the first delivery died after storing the event, Stripe's retry must still take effect."""
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    event = intent_event("evt_half_done", _intent(payment))
+    db.session.add(StripeEvent(id="evt_half_done", type=event["type"], payload="{}"))
+    db.session.commit()
+    answer = _post_event(client, event).get_json()
+    assert answer["duplicate"] is False and "fulfilled" in answer["outcome"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 1
+    assert _post_event(client, event).get_json()["duplicate"] is True
