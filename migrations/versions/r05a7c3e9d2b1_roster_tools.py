@@ -1,7 +1,7 @@
 """Roster tools: audit log, member notes, transfer requests, roster imports, two officer rights
 
 Revision ID: r05a7c3e9d2b1
-Revises: c914be3f3d2f
+Revises: p03a0c1d2e3f
 Create Date: 2026-11-24 06:55:58.648248
 
 The new rights are given to the positions that hold them in the reference data (chapter.core.reference):
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'r05a7c3e9d2b1'
-down_revision = 'c914be3f3d2f'
+down_revision = 'p03a0c1d2e3f'
 branch_labels = None
 depends_on = None
 
