@@ -441,16 +441,18 @@ def receive_webhook(event: dict) -> WebhookOutcome:
     event_id, event_type = event.get("id"), event.get("type", "")
     if not event_id:
         raise DomainError("event without id")
-    stored = StripeEvent(id=event_id, type=event_type, payload=json.dumps(event, default=str))
-    try:
-        with db.session.begin_nested():  # a savepoint: a duplicate id undoes only this insert
-            db.session.add(stored)
-    except IntegrityError:
-        stored = db.session.get(StripeEvent, event_id)
-        if stored is None or stored.processed_at is not None:
-            return WebhookOutcome(event_id, True, "duplicate")
-        # Stored but never processed (the first delivery failed half-way): process it now.
-        # Applying an event is idempotent, so a second worker doing the same changes nothing.
+    stored = db.session.get(StripeEvent, event_id)
+    if stored is None:
+        try:
+            with db.session.begin_nested():  # a savepoint: a duplicate id undoes only this insert
+                stored = StripeEvent(id=event_id, type=event_type, payload=json.dumps(event, default=str))
+                db.session.add(stored)
+        except IntegrityError:  # the same event arriving in parallel
+            stored = db.session.get(StripeEvent, event_id)
+    if stored is None or stored.processed_at is not None:
+        return WebhookOutcome(event_id, True, "duplicate")
+    # A stored event never processed (the first delivery failed half-way) is processed now.
+    # Applying an event is idempotent, so a second worker doing the same changes nothing.
     fulfilled_id = None
     if event_type not in HANDLED_EVENTS:
         stored.outcome = "ignored"
