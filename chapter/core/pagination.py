@@ -65,3 +65,11 @@ def paginate(statement: sa.Select[Any], page: int, per_page: int, scalars: bool 
     result = db.session.execute(paged)
     items = result.scalars().all() if scalars else result.all()
     return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def requested_page(args, name: str = "page") -> int:
+    """The page number a query string asks for; anything that is not a positive number means 1."""
+    try:
+        return max(1, int(args.get(name, 1)))
+    except (TypeError, ValueError):
+        return 1

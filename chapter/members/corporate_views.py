@@ -12,6 +12,7 @@ from chapter.core.forms import attach_domain_error
 from chapter.core.mail import send_mail
 from chapter.core.models import today
 from chapter.core.money import format_money
+from chapter.core.pagination import requested_page
 from chapter.extensions import db
 from chapter.members import bp, corporate
 from chapter.members.corporate_forms import AssignSeatForm, OrganizationForm, SeatsForm, StaffOrganizationForm
@@ -30,19 +31,12 @@ def get_organization_or_404(organization_id: int) -> Organization:
     return organization
 
 
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 @bp.get("/organizations")
 @login_required
 def organizations():
     """The organizations the user is the contact of; staff search them all."""
     search = request.args.get("q", "").strip()[:100]
-    page = corporate.all_organizations(search, _page_number()) if current_user.is_staff else None
+    page = corporate.all_organizations(search, requested_page(request.args)) if current_user.is_staff else None
     return render_template("members/corporate_list.html", mine=corporate.organizations_of(current_user),
                            page=page, search=search)
 
@@ -86,7 +80,7 @@ def organization_dashboard(organization_id: int):
     options = corporate.corporate_options(organization, day)
     shown = options.current or options.latest
     upcoming = corporate.later_corporate_memberships(shown) if shown is not None else []
-    holders = corporate.seat_holders(shown, _page_number()) if shown is not None else None
+    holders = corporate.seat_holders(shown, requested_page(request.args)) if shown is not None else None
     return render_template(
         "members/corporate_dashboard.html", organization=organization, options=options, corporate_membership=shown,
         used=corporate.seats_used(shown) if shown is not None else 0, holders=holders, today=day,

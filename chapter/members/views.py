@@ -238,7 +238,7 @@ def auto_renew():
 @staff_required
 def admin_members():
     """Staff find any member by name, e-mail or member number (paged in SQL)."""
-    from chapter.core.pagination import paginate
+    from chapter.core.pagination import paginate, requested_page
     from chapter.members.models import Member
 
     search = request.args.get("q", "").strip()[:100]
@@ -248,11 +248,7 @@ def admin_members():
         statement = statement.where(sa.or_(
             Member.member_number == search, Member.email.like(pattern),
             sa.func.lower(Member.first_name + " " + Member.last_name).like(pattern)))
-    try:
-        page_number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page_number = 1
-    return render_template("members/admin_members.html", page=paginate(statement, page_number, 50),
+    return render_template("members/admin_members.html", page=paginate(statement, requested_page(request.args), 50),
                            search=search, today=today())
 
 

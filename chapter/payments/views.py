@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.forms import attach_domain_error
-from chapter.core.pagination import paginate
+from chapter.core.pagination import paginate, requested_page
 from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import csrf, db, limiter
 from chapter.payments import bp, gateway, notifications, services
@@ -219,11 +219,7 @@ def admin_payments():
     status = request.args.get("status", "")
     if status in {s.value for s in PaymentStatus}:
         statement = statement.where(Payment.status == PaymentStatus(status))
-    try:
-        page_number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page_number = 1
-    page = paginate(statement, page_number, 50)
+    page = paginate(statement, requested_page(request.args), 50)
     return render_template("payments/admin_payments.html", page=page, search=search, status=status,
                            statuses=list(PaymentStatus))
 
