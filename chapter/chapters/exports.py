@@ -20,7 +20,7 @@ from chapter.members.models import Member, MembershipStatus, MembershipType
 if TYPE_CHECKING:
     from chapter.auth.models import User
 
-EXPORT_BATCH = 2000
+EXPORT_BATCH = 1000
 # The headings are ones the import recognises, so an exported file can be edited and imported back.
 EXPORT_COLUMNS = [
     ("Member number", Member.member_number), ("First name", Member.first_name), ("Last name", Member.last_name),
@@ -71,7 +71,16 @@ def _date_cell(value: date | None) -> str:
 
 
 def export_csv(chapter: Chapter, query: RosterQuery, day: date) -> Iterator[str]:
-    """The CSV text in chunks of a few thousand rows, read with a server-side cursor (yield_per)."""
+    """The CSV text in chunks of a few thousand rows, read with a server-side cursor (yield_per).
+
+    The statement is built now, while `chapter` is loaded: Flask removes the view's session before a
+    streamed response runs, so the rows are read by a session of their own.
+    """
+    statement = export_statement(chapter, query, day).execution_options(yield_per=EXPORT_BATCH)
+    return _stream_rows(statement, day)
+
+
+def _stream_rows(statement: sa.Select, day: date) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_HEADER)
@@ -80,8 +89,7 @@ def export_csv(chapter: Chapter, query: RosterQuery, day: date) -> Iterator[str]
     buffer.seek(0)
     buffer.truncate()
     width = len(EXPORT_COLUMNS)
-    result = db.session.execute(export_statement(chapter, query, day).execution_options(yield_per=EXPORT_BATCH))
-    for rows in result.partitions():
+    for rows in db.session.execute(statement).partitions():
         for row in rows:
             paid_through, grace_ends_on, joined_on = row[width], row[width + 1], row[width + 2]
             writer.writerow([safe_cell(value) for value in row[:width]] + [

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_IMPORT_ROWS = 100_000
-WRITE_BATCH = 2000
+WRITE_BATCH = 5000
 STALE_UPLOAD_AGE = timedelta(days=1)
 
 
@@ -447,10 +447,15 @@ def write_import(
             batch = plan.new[start:start + WRITE_BATCH]
             member_rows = [_member_row(row, chapter, str(first_number + start + offset), grace_days, now)
                            for offset, row in enumerate(batch)]
-            ids = db.session.execute(
-                sa.insert(Member).returning(Member.id, sort_by_parameter_order=True), member_rows
-            ).scalars().all()
-            db.session.execute(sa.insert(ChapterTransfer), [
+            # A plain multi-row INSERT, then the ids by member number (reserved above, so ours alone):
+            # on PostgreSQL an INSERT ... RETURNING that keeps the parameter order goes a few rows at a time.
+            db.session.execute(Member.__table__.insert(), member_rows)
+            id_by_number = dict(db.session.execute(
+                sa.select(Member.member_number, Member.id)
+                .where(Member.member_number.in_([row["member_number"] for row in member_rows]))
+            ).all())
+            ids = [id_by_number[row["member_number"]] for row in member_rows]
+            db.session.execute(ChapterTransfer.__table__.insert(), [
                 dict(member_id=member_id, from_chapter_id=None, to_chapter_id=chapter.id,
                      effective_on=min(row["joined_on"] or day, day), recorded_at=now, actor_id=actor_id,
                      reason=f"Imported from {source}"[:200])
@@ -463,7 +468,7 @@ def write_import(
                 for member_id, row in zip(ids, batch) if row.term is not None
             ]
             if term_rows:
-                db.session.execute(sa.insert(MembershipTerm), term_rows)
+                db.session.execute(MembershipTerm.__table__.insert(), term_rows)
             for member_id, member_row in zip(ids, member_rows):
                 audit_rows.append(dict(
                     action=AuditAction.MEMBER_CREATED, chapter_id=chapter.id, member_id=member_id,

@@ -131,11 +131,11 @@ def record_many(rows: Iterable[dict], *, actor: User | None, batch_size: int = 5
             before=jsonable(row.get("before")), after=jsonable(row.get("after")),
         ))
         if len(batch) >= batch_size:
-            db.session.execute(sa.insert(AuditEntry), batch)
+            db.session.execute(AuditEntry.__table__.insert(), batch)
             written += len(batch)
             batch = []
     if batch:
-        db.session.execute(sa.insert(AuditEntry), batch)
+        db.session.execute(AuditEntry.__table__.insert(), batch)
         written += len(batch)
     return written
 

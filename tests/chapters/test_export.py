@@ -105,3 +105,13 @@ def test_lifetime_members_export_as_lifetime(app):
     db.session.commit()
     text = "".join(exports.export_csv(home, services.RosterQuery(), today() + timedelta(days=1)))
     assert ",Lifetime\r\n" in text
+
+
+def test_the_stream_does_not_need_the_views_session(app):
+    """Flask removes the view's session before a streamed response runs; the rows are read without it."""
+    home = factories.chapter(40)
+    factories.member(home=home, status="active", last_name="Lovelace")
+    db.session.commit()
+    stream = exports.export_csv(home, services.RosterQuery(), today())
+    db.session.remove()
+    assert "Lovelace" in "".join(stream)
