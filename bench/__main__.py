@@ -12,6 +12,7 @@ from bench.common import Bench, SqlRecorder, analyze, build_app, log, open_datab
 # Group name -> module under bench/ with run(bench). Add payments, treasury, ... as they are written.
 GROUPS = {
     "roster": "bench.roster",
+    "roster_tools": "bench.roster_tools",
     "payments": "bench.payments",
     "renewals": "bench.renewals",
 }
