@@ -14,6 +14,7 @@ MESSAGES = {
     403: ("Not allowed", "Your account does not have access to this page."),
     404: ("Not found", "There is nothing at this address. It may have moved or never existed."),
     405: ("Not allowed", "This page cannot be used that way."),
+    413: ("File too large", "The file is too large to upload. Split it into smaller files and try again."),
     429: ("Too many requests", "You have made too many requests. Please wait a minute and try again."),
     500: ("Something went wrong", "We could not complete your request. It has been logged; please try again."),
 }

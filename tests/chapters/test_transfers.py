@@ -141,3 +141,23 @@ def test_a_transfer_request_is_in_the_audit_log(world):
     services.request_transfer(world["new"], member_number=world["ada"].member_number, last_name="Lovelace", actor=world["vp"])
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "transfer.requested"))
     assert entry.chapter_id == world["new"].id and entry.actor_id == world["vp"].id
+
+
+def test_past_payments_keep_the_chapter_share_they_were_made_with(world):
+    from chapter.payments.models import Order, OrderPurpose, OrderStatus, Payment, PaymentStatus
+
+    order = Order(purpose=OrderPurpose.RENEWAL, status=OrderStatus.PAID, member_id=world["ada"].id,
+                  chapter_id=world["old"].id, currency="USD", total_cents=21000, association_share_cents=17500,
+                  chapter_share_cents=3500, description="Renewal")
+    payment = Payment(order=order, status=PaymentStatus.SUCCEEDED, amount_cents=21000, currency="USD",
+                      association_share_cents=17500, chapter_share_cents=3500, chapter_id=world["old"].id)
+    db.session.add_all([order, payment])
+    request = services.request_transfer(world["new"], member_number=world["ada"].member_number, last_name="Lovelace",
+                                        actor=world["vp"])
+    services.confirm_transfer_request(request, actor=world["ada"].user)
+    db.session.commit()
+    db.session.expire_all()
+    kept = db.session.get(Payment, payment.id)
+    assert (kept.chapter_id, kept.chapter_share_cents) == (world["old"].id, 3500)
+    assert db.session.get(Order, order.id).chapter_id == world["old"].id
+    assert world["ada"].home_chapter_id == world["new"].id
