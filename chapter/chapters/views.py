@@ -24,6 +24,7 @@ from chapter.core import audit
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
+from chapter.core.pagination import requested_page
 from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipStatus
@@ -47,13 +48,6 @@ def get_chapter_or_404(
     if any(wanted and not allowed(chapter) for wanted, allowed in checks):
         abort(403)
     return chapter
-
-
-def _int_arg(name: str, default: int = 1) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except (TypeError, ValueError):
-        return default
 
 
 @bp.get("/chapters")
@@ -80,7 +74,7 @@ def my_rosters():
     if not (roles.is_staff or roles.is_district_manager or roles.is_officer):
         abort(403)
     search = request.args.get("q", "")[:100]
-    page = services.chapters_page(search, _int_arg("page"), 50, visible_to=roles)
+    page = services.chapters_page(search, requested_page(request.args), 50, visible_to=roles)
     return render_template("chapters/my_rosters.html", page=page, search=search)
 
 
@@ -115,7 +109,7 @@ def _roster_query() -> services.RosterQuery:
         certification=request.args.get("certification", "")[:40] or None,
         sort=sort or (view.default_sort if view else services.RosterSort.NAME),
         descending=request.args.get("dir") == "desc",
-        page=_int_arg("page"),
+        page=requested_page(request.args),
     )
 
 
@@ -307,7 +301,7 @@ def chapter_transfers(number: int):
                       "success")
                 return redirect(url_for("chapters.chapter_transfers", number=number))
     return render_template(
-        "chapters/transfers.html", chapter=chapter, form=form, page=services.chapter_transfers_page(chapter, _int_arg("page")),
+        "chapters/transfers.html", chapter=chapter, form=form, page=services.chapter_transfers_page(chapter, requested_page(request.args)),
         waiting=services.chapter_transfer_requests(chapter), cancel_form=FlaskForm(),
     ), (400 if request.method == "POST" else 200)
 
@@ -403,7 +397,7 @@ def audit_log(number: int):
     member = get_member_by_number(member_number) if member_number else None
     actor_id = request.args.get("actor", type=int)
     query = audit.AuditQuery(member_id=member.id if member else (-1 if member_number else None),
-                             actor_id=actor_id, page=_int_arg("page"))
+                             actor_id=actor_id, page=requested_page(request.args))
     return render_template("chapters/audit_log.html", chapter=chapter, page=audit.chapter_log(chapter.id, query),
                            actors=audit.chapter_log_actors(chapter.id), member_number=member_number,
                            member=member, actor_id=actor_id)
@@ -471,7 +465,7 @@ def admin_district(district_id: int):
 def admin_chapters():
     """Staff list of chapters: searchable, paged."""
     search = request.args.get("q", "")[:100]
-    page = services.chapters_page(search, _int_arg("page"), 50)
+    page = services.chapters_page(search, requested_page(request.args), 50)
     return render_template("chapters/admin_chapters.html", page=page, search=search)
 
 

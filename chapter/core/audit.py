@@ -37,6 +37,11 @@ class AuditAction(str, enum.Enum):
     DISTRICT_MANAGER_APPOINTED = "district_manager.appointed"
     ROSTER_IMPORTED = "roster.imported"
     ROSTER_EXPORTED = "roster.exported"
+    TERM_SHORTENED = "term.shortened"
+    TERM_VOIDED = "term.voided"
+    PAYMENT_REFUNDED = "payment.refunded"
+    SEAT_ASSIGNED = "corporate.seat_assigned"
+    SEAT_RELEASED = "corporate.seat_released"
 
     @property
     def label(self) -> str:
@@ -49,7 +54,9 @@ AUDIT_LABELS = {
     "transfer.declined": "Transfer declined", "transfer.cancelled": "Transfer request withdrawn",
     "note.added": "Note added", "officer.appointed": "Officer appointed", "officer.term_ended": "Officer term ended",
     "district_manager.appointed": "District manager appointed", "roster.imported": "Roster imported",
-    "roster.exported": "Roster exported",
+    "roster.exported": "Roster exported", "term.shortened": "Term shortened", "term.voided": "Term voided",
+    "payment.refunded": "Payment refunded", "corporate.seat_assigned": "Named to a corporate seat",
+    "corporate.seat_released": "Corporate seat freed",
 }
 
 

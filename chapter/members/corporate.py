@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import generate_password_hash
 
 from chapter.core import audit
+from chapter.core.audit import AuditAction
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.models import today, utcnow
 from chapter.core.money import format_money
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
 
 RENEWAL_OPENS_DAYS_BEFORE_END = 90  # the same window as an individual renewal
 MAX_SEATS_PER_ORDER = 5000  # a typo guard, not a business rule
-SEAT_ASSIGNED = "corporate.seat_assigned"  # audit actions (stored as text)
-SEAT_RELEASED = "corporate.seat_released"
+SEAT_ASSIGNED = AuditAction.SEAT_ASSIGNED
+SEAT_RELEASED = AuditAction.SEAT_RELEASED
 IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
 
 

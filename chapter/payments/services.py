@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from chapter.chapters.models import Chapter
+from chapter.core import audit
+from chapter.core.audit import AuditAction
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.models import FOREVER, today, utcnow
 from chapter.extensions import db
@@ -541,7 +543,13 @@ def refund_payment(
     fully = payment.refunded_cents >= payment.amount_cents
     _move(payment, PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED)
     payment.order.status = OrderStatus.REFUNDED if fully else OrderStatus.PARTIALLY_REFUNDED
+    member = payment.order.member
+    audit.record(AuditAction.PAYMENT_REFUNDED, actor=actor, chapter_id=payment.chapter_id,
+                 member_id=member.id if member else None,
+                 summary=f"Refunded {amount_cents / 100:.2f} {payment.currency} of {payment.order.reference}: {reason.strip()}",
+                 before={"refunded_cents": payment.refunded_cents - amount_cents}, after={"refunded_cents": payment.refunded_cents})
     if term is not None:
+        before = {"ends_on": term.ends_on, "voided": False}
         term.original_ends_on = term.original_ends_on or term.ends_on
         if term_action is TermAction.VOID:
             term.voided_at = utcnow()
@@ -549,6 +557,11 @@ def refund_payment(
             term.ends_on = new_term_end
             refund.new_term_end = new_term_end
         member_services.refresh_membership_dates(term.member)
+        audit.record(AuditAction.TERM_VOIDED if term_action is TermAction.VOID else AuditAction.TERM_SHORTENED,
+                     actor=actor, chapter_id=term.member.home_chapter_id, member_id=term.member_id,
+                     summary=f"{term.membership_type.name} term {'voided' if term_action is TermAction.VOID else 'shortened'} "
+                             f"by the refund of {payment.order.reference}",
+                     before=before, after={"ends_on": term.ends_on, "voided": term.voided_at is not None})
     db.session.flush()
     return refund
 

@@ -64,6 +64,9 @@ def test_full_refund_can_void_the_term(paid, client):
     assert db.session.get(Payment, payment.id).status is PaymentStatus.REFUNDED
     assert member.status_on(today()) is MembershipStatus.PENDING
     assert db.session.scalar(sa.select(MembershipTerm)).voided_at is not None
+    from chapter.core.audit import AuditEntry
+    actions = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.member_id == member.id)).all()
+    assert "payment.refunded" in actions and "term.voided" in actions
 
 
 def test_refund_can_shorten_the_term(paid, client):
