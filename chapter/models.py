@@ -78,3 +78,16 @@ __all__ = [
     "TermSource",
     "User",
 ]
+
+from chapter.treasury.models import (  # noqa: E402
+    ClosedPeriod,
+    LedgerEntry,
+    LedgerKind,
+    MatchStatus,
+    StripeBalanceTransaction,
+    StripePayout,
+    SyncCursor,
+)
+
+__all__ += ["ClosedPeriod", "LedgerEntry", "LedgerKind", "MatchStatus", "StripeBalanceTransaction", "StripePayout",
+            "SyncCursor"]

@@ -203,3 +203,97 @@ def verify_webhook(payload: bytes, signature: str | None, secret: str | None) ->
         return json.loads(payload)
     except ValueError as error:
         raise InvalidWebhook("payload is not JSON") from error
+
+
+# --- Treasury: what the Stripe sync reads -------------------------------------------------
+
+@dataclass(frozen=True)
+class ChargeInfo:
+    """A charge and the PaymentIntent it belongs to, with that intent's metadata (order_id, payment_id)."""
+
+    id: str
+    payment_intent_id: str | None
+    amount_cents: int
+    currency: str
+    metadata: dict
+
+
+@dataclass(frozen=True)
+class RefundInfo:
+    id: str
+    charge_id: str | None
+    payment_intent_id: str | None
+    amount_cents: int
+    currency: str
+    metadata: dict
+
+
+def _list_newest_first(path: str, stop_at_id: str | None, params: dict | None = None, page_size: int = 100):
+    """Yield objects (as dicts) from a Stripe list, newest first, until `stop_at_id` (exclusive)."""
+    client = _client()
+    starting_after = None
+    while True:
+        query = {"limit": page_size, **(params or {})}
+        if starting_after:
+            query["starting_after"] = starting_after
+        try:
+            page = client.raw_request("get", path, **query)
+            data = client.deserialize(page, api_mode="V1")
+        except stripe.StripeError as error:
+            raise GatewayError(f"Could not read {path} from the payment service: {error.user_message or error}") from error
+        items = [item.to_dict() if hasattr(item, "to_dict") else dict(item) for item in data["data"]]
+        for item in items:
+            if item.get("id") == stop_at_id:
+                return
+            yield item
+        if not data.get("has_more") or not items:
+            return
+        starting_after = items[-1]["id"]
+
+
+def list_balance_transactions(stop_at_id: str | None = None):
+    """Balance transactions newest first, stopping at the one the last sync saw first."""
+    return _list_newest_first("/v1/balance/history", stop_at_id)
+
+
+def list_payouts(stop_at_id: str | None = None):
+    return _list_newest_first("/v1/payouts", stop_at_id)
+
+
+def list_events(stop_at_id: str | None = None):
+    return _list_newest_first("/v1/events", stop_at_id)
+
+
+def list_payout_balance_transaction_ids(payout_id: str) -> list[str]:
+    """The balance transactions a payout paid out (real Stripe; the test peer cannot say, so none)."""
+    try:
+        return [item["id"] for item in _list_newest_first("/v1/balance_transactions", None, {"payout": payout_id})]
+    except GatewayError:
+        return []
+
+
+def retrieve_charge(charge_id: str) -> ChargeInfo:
+    """A charge, with the metadata of its PaymentIntent (where the order and payment ids are)."""
+    client = _client()
+    try:
+        charge_obj = client.v1.charges.retrieve(charge_id)
+        intent_id = _id_of(getattr(charge_obj, "payment_intent", None))
+        metadata = dict(getattr(charge_obj, "metadata", None) or {})
+        if intent_id:
+            intent = client.v1.payment_intents.retrieve(intent_id)
+            metadata = {**metadata, **dict(getattr(intent, "metadata", None) or {})}
+    except stripe.StripeError as error:
+        raise GatewayError(f"Could not read the charge: {error.user_message or error}") from error
+    return ChargeInfo(id=charge_obj.id, payment_intent_id=intent_id, amount_cents=charge_obj.amount,
+                      currency=charge_obj.currency.upper(), metadata=metadata)
+
+
+def retrieve_refund(refund_id: str) -> RefundInfo:
+    try:
+        refund_obj = _client().v1.refunds.retrieve(refund_id)
+    except stripe.StripeError as error:
+        raise GatewayError(f"Could not read the refund: {error.user_message or error}") from error
+    return RefundInfo(id=refund_obj.id, charge_id=_id_of(getattr(refund_obj, "charge", None)),
+                      payment_intent_id=_id_of(getattr(refund_obj, "payment_intent", None)),
+                      amount_cents=refund_obj.amount, currency=refund_obj.currency.upper(),
+                      metadata=dict(getattr(refund_obj, "metadata", None) or {}))

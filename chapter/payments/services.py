@@ -352,6 +352,10 @@ def refund_duplicate(payment: Payment) -> Refund | None:
     payment.refunded_cents = payment.amount_cents
     _move(payment, PaymentStatus.REFUNDED)
     db.session.flush()
+    from chapter.treasury import services as ledger  # a duplicate was never fulfilled: its charge is booked here
+
+    ledger.record_payment(payment)
+    ledger.record_refund(refund)
     return refund
 
 
@@ -377,6 +381,9 @@ def fulfil_order(payment: Payment, *, day: date | None = None) -> bool:
         from chapter.members import corporate
 
         corporate.fulfil_corporate_order(order, day)
+    from chapter.treasury import services as ledger  # the ledger hears of every fulfilled payment
+
+    ledger.record_payment(payment)
     db.session.flush()
     return True
 
@@ -563,6 +570,9 @@ def refund_payment(
                              f"by the refund of {payment.order.reference}",
                      before=before, after={"ends_on": term.ends_on, "voided": term.voided_at is not None})
     db.session.flush()
+    from chapter.treasury import services as ledger
+
+    ledger.record_refund(refund, day=day)
     return refund
 
 

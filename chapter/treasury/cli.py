@@ -1,0 +1,31 @@
+"""Batch command: `flask --app wsgi stripe sync` (pull and match what Stripe has since the last sync)."""
+from __future__ import annotations
+
+import click
+
+from chapter.treasury import bp
+
+
+@bp.cli.group("stripe")
+def stripe_group():
+    """Reconcile with Stripe."""
+
+
+@stripe_group.command("sync")
+def sync_command():
+    """Pull balance transactions, payouts and events since the last sync and match them; safe to run twice."""
+    from chapter.extensions import db
+    from chapter.treasury import sync
+
+    state: dict = {}
+
+    def on_count(total: int) -> None:
+        state["bar"] = click.progressbar(length=total, label="Matching balance transactions", show_pos=True)
+        state["bar"].__enter__()
+
+    report = sync.sync_stripe(on_count=on_count, progress=lambda n: state["bar"].update(n))
+    if "bar" in state:
+        state["bar"].__exit__(None, None, None)
+    db.session.commit()
+    click.echo(f"Stripe sync: {report.balance_transactions} balance transactions, {report.payouts} payouts, "
+               f"{report.events} events; {report.exceptions} exception(s) to review")

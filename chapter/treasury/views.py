@@ -1,0 +1,2 @@
+"""Treasury pages (filled in below)."""
+from chapter.treasury import bp  # noqa: F401
