@@ -238,10 +238,10 @@ def _list_newest_first(path: str, stop_at_id: str | None, params: dict | None = 
             query["starting_after"] = starting_after
         try:
             page = client.raw_request("get", path, **query)
-            data = client.deserialize(page, api_mode="V1")
+            data = json.loads(page.body)
         except stripe.StripeError as error:
             raise GatewayError(f"Could not read {path} from the payment service: {error.user_message or error}") from error
-        items = [item.to_dict() if hasattr(item, "to_dict") else dict(item) for item in data["data"]]
+        items = data.get("data") or []
         for item in items:
             if item.get("id") == stop_at_id:
                 return
@@ -253,7 +253,7 @@ def _list_newest_first(path: str, stop_at_id: str | None, params: dict | None = 
 
 def list_balance_transactions(stop_at_id: str | None = None):
     """Balance transactions newest first, stopping at the one the last sync saw first."""
-    return _list_newest_first("/v1/balance/history", stop_at_id)
+    return _list_newest_first("/v1/balance_transactions", stop_at_id)
 
 
 def list_payouts(stop_at_id: str | None = None):
@@ -272,16 +272,22 @@ def list_payout_balance_transaction_ids(payout_id: str) -> list[str]:
         return []
 
 
+def _plain(metadata) -> dict:
+    if not metadata:
+        return {}
+    return metadata.to_dict() if hasattr(metadata, "to_dict") else dict(metadata)
+
+
 def retrieve_charge(charge_id: str) -> ChargeInfo:
     """A charge, with the metadata of its PaymentIntent (where the order and payment ids are)."""
     client = _client()
     try:
         charge_obj = client.v1.charges.retrieve(charge_id)
         intent_id = _id_of(getattr(charge_obj, "payment_intent", None))
-        metadata = dict(getattr(charge_obj, "metadata", None) or {})
+        metadata = _plain(getattr(charge_obj, "metadata", None))
         if intent_id:
             intent = client.v1.payment_intents.retrieve(intent_id)
-            metadata = {**metadata, **dict(getattr(intent, "metadata", None) or {})}
+            metadata = {**metadata, **_plain(getattr(intent, "metadata", None))}
     except stripe.StripeError as error:
         raise GatewayError(f"Could not read the charge: {error.user_message or error}") from error
     return ChargeInfo(id=charge_obj.id, payment_intent_id=intent_id, amount_cents=charge_obj.amount,
@@ -296,4 +302,4 @@ def retrieve_refund(refund_id: str) -> RefundInfo:
     return RefundInfo(id=refund_obj.id, charge_id=_id_of(getattr(refund_obj, "charge", None)),
                       payment_intent_id=_id_of(getattr(refund_obj, "payment_intent", None)),
                       amount_cents=refund_obj.amount, currency=refund_obj.currency.upper(),
-                      metadata=dict(getattr(refund_obj, "metadata", None) or {}))
+                      metadata=_plain(getattr(refund_obj, "metadata", None)))

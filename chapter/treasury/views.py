@@ -1,2 +1,233 @@
-"""Treasury pages (filled in below)."""
-from chapter.treasury import bp  # noqa: F401
+"""Treasury pages: exceptions and sync, payouts, chapter remittances, closed months, reports.
+Staff (the national treasurer) see everything; a chapter treasurer sees only their chapter's money."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from chapter.chapters.models import Chapter
+from chapter.core.errors import DomainError
+from chapter.core.forms import attach_domain_error
+from chapter.core.models import today
+from chapter.core.pagination import paginate, requested_page
+from chapter.core.permissions import current_roles, staff_required
+from chapter.extensions import db
+from chapter.payments.gateway import GatewayError
+from chapter.treasury import bp, reports, services, sync
+from chapter.treasury.forms import EmptyForm, MonthForm, OfflinePaymentForm, RemittanceForm
+
+
+def _period() -> tuple[date, date]:
+    """The ?from=&to= range (ISO dates); the current month by default."""
+    def parse(name: str, default: date) -> date:
+        try:
+            return date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return default
+    start = parse("from", today().replace(day=1))
+    end = parse("to", services.next_month(start) - timedelta(days=1))
+    return start, max(start, end)
+
+
+def _finance_chapter_or_404(number: int) -> Chapter:
+    """Load a chapter and check the user may see its money (403 otherwise)."""
+    import sqlalchemy as sa
+
+    chapter = db.session.scalar(sa.select(Chapter).where(Chapter.number == number))
+    if chapter is None:
+        abort(404)
+    if not current_roles().can_view_finances(chapter):
+        abort(403)
+    return chapter
+
+
+@bp.get("/treasury/")
+@login_required
+def index():
+    """Staff: exceptions to review, the sync button, payouts, closed months. Treasurers: their chapters."""
+    roles = current_roles()
+    if not roles.is_staff:
+        chapter_ids = [cid for cid, positions in roles.positions_by_chapter.items() if any(p.can_view_finances for p in positions)]
+        if not chapter_ids:
+            abort(403)
+        import sqlalchemy as sa
+
+        chapters = db.session.scalars(sa.select(Chapter).where(Chapter.id.in_(chapter_ids)).order_by(Chapter.number)).all()
+        return render_template("treasury/my_chapters.html", chapters=chapters)
+    return render_template(
+        "treasury/index.html", exceptions=paginate(reports.exceptions_statement(), requested_page(request.args), 25),
+        missing=paginate(reports.payments_without_charge_statement(), requested_page(request.args, "missing_page"), 25),
+        payouts=paginate(reports.payouts_statement(), 1, 10), closed=services.closed_months(),
+        form=EmptyForm(), month_form=MonthForm(), offline_form=OfflinePaymentForm())
+
+
+@bp.post("/treasury/sync")
+@staff_required
+def sync_now():
+    """Pull and match what Stripe has since the last sync."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        report = sync.sync_stripe()
+    except GatewayError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("treasury.index"))
+    db.session.commit()
+    flash(f"Synced {report.balance_transactions} balance transactions and {report.payouts} payouts; "
+          f"{report.exceptions} exception(s) to review.", "success")
+    return redirect(url_for("treasury.index"))
+
+
+@bp.post("/treasury/transactions/<transaction_id>/recover")
+@staff_required
+def recover(transaction_id: str):
+    """One click for a lost webhook: create or find the payment and fulfil its order, exactly once."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        payment = sync.recover_charge(transaction_id, actor=current_user)
+    except (DomainError, GatewayError) as error:
+        db.session.rollback()
+        flash(getattr(error, "message", str(error)), "danger")
+        return redirect(url_for("treasury.index"))
+    db.session.commit()
+    flash(f"Recovered the payment of {payment.order.reference}.", "success")
+    return redirect(url_for("treasury.index"))
+
+
+@bp.get("/treasury/payouts")
+@staff_required
+def payouts():
+    """Every payout Stripe made, newest first."""
+    return render_template("treasury/payouts.html", page=paginate(reports.payouts_statement(), requested_page(request.args), 50))
+
+
+@bp.get("/treasury/payouts/<payout_id>")
+@staff_required
+def payout(payout_id: str):
+    """A payout line by line, and whether it balances."""
+    view = reports.payout_reconciliation(payout_id)
+    if view is None:
+        abort(404)
+    return render_template("treasury/payout.html", view=view)
+
+
+@bp.get("/treasury/chapters/<int:number>")
+@login_required
+def remittance(number: int):
+    """A chapter's money for a period: collected, refunded, share owed, remitted, balance; and its ledger lines."""
+    chapter = _finance_chapter_or_404(number)
+    start, end = _period()
+    return render_template(
+        "treasury/remittance.html", chapter=chapter, start=start, end=end,
+        report=reports.remittance_report(chapter, start, end),
+        page=paginate(reports.chapter_entries_statement(chapter.id, start, end), requested_page(request.args), 50),
+        form=RemittanceForm(booked_on=today()) if current_roles().is_staff else None)
+
+
+@bp.post("/treasury/chapters/<int:number>/remittances")
+@staff_required
+def record_remittance(number: int):
+    """The national treasurer records money paid to a chapter."""
+    chapter = _finance_chapter_or_404(number)
+    form = RemittanceForm()
+    if form.validate_on_submit():
+        try:
+            services.record_remittance(chapter, amount_cents=form.amount_cents.data, booked_on=form.booked_on.data,
+                                       reference=form.reference.data or "", actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            attach_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash("Remittance recorded.", "success")
+            return redirect(url_for("treasury.remittance", number=number))
+    start, end = _period()
+    return render_template("treasury/remittance.html", chapter=chapter, start=start, end=end,
+                           report=reports.remittance_report(chapter, start, end),
+                           page=paginate(reports.chapter_entries_statement(chapter.id, start, end), 1, 50), form=form), 400
+
+
+@bp.post("/treasury/offline-payments")
+@staff_required
+def record_offline_payment():
+    """Record a check or bank transfer with its reference."""
+    form = OfflinePaymentForm()
+    if form.validate_on_submit():
+        try:
+            services.record_offline_payment(amount_cents=form.amount_cents.data, currency="USD",
+                                            booked_on=form.booked_on.data, reference=form.reference.data,
+                                            description=form.description.data or "", actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash("Offline payment recorded.", "success")
+    else:
+        flash("Give an amount, a date and a reference.", "danger")
+    return redirect(url_for("treasury.index"))
+
+
+@bp.post("/treasury/periods/close")
+@staff_required
+def close_month():
+    """Close a month: no entry dated in it can be added afterwards."""
+    return _period_action(services.close_month, "closed")
+
+
+@bp.post("/treasury/periods/reopen")
+@staff_required
+def reopen_month():
+    """Reopen a closed month (logged)."""
+    return _period_action(services.reopen_month, "reopened")
+
+
+def _period_action(action, verb: str):
+    form = MonthForm()
+    if not form.validate_on_submit():
+        flash("Choose a month.", "danger")
+        return redirect(url_for("treasury.index"))
+    try:
+        action(form.month.data, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(f"{form.month.data:%B %Y} {verb}.", "success")
+    return redirect(url_for("treasury.index"))
+
+
+@bp.get("/treasury/reports/<name>")
+@staff_required
+def report(name: str):
+    """A report as a table and a chart, or as CSV (?format=csv)."""
+    build = reports.REPORTS.get(name)
+    if build is None:
+        abort(404)
+    start, end = _period()
+    result = build(start, end)
+    if request.args.get("format") == "csv":
+        return _csv(result, f"{name}-{start.isoformat()}-{end.isoformat()}.csv")
+    return render_template("treasury/report.html", report=result, name=name, start=start, end=end,
+                           names=reports.REPORTS)
+
+
+@bp.get("/treasury/ledger.csv")
+@staff_required
+def ledger_csv():
+    """Every ledger entry of a month (?month=YYYY-MM) as CSV for the accounting package."""
+    try:
+        month = date.fromisoformat(request.args.get("month", "") + "-01")
+    except ValueError:
+        month = today().replace(day=1)
+    return _csv(reports.ledger_month(month), f"ledger-{month:%Y-%m}.csv")
+
+
+def _csv(result: reports.Report, filename: str) -> Response:
+    return Response(result.csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

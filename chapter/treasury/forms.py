@@ -1,0 +1,28 @@
+"""Forms for the treasury: periods, remittances, offline payments, report ranges."""
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from chapter.core.forms import strip_filter
+from chapter.members.forms import MoneyField, required_money
+
+
+class EmptyForm(FlaskForm):
+    """A button that posts (CSRF only)."""
+
+
+class MonthForm(FlaskForm):
+    month = DateField("Month", format="%Y-%m", validators=[DataRequired(message="Choose a month.")])
+
+
+class RemittanceForm(FlaskForm):
+    amount_cents = MoneyField("Amount remitted", validators=[required_money])
+    booked_on = DateField("Date paid", validators=[DataRequired(message="Give the date it was paid.")])
+    reference = StringField("Bank or check reference", filters=[strip_filter], validators=[Optional(), Length(max=100)])
+
+
+class OfflinePaymentForm(FlaskForm):
+    amount_cents = MoneyField("Amount received", validators=[required_money])
+    booked_on = DateField("Date received", validators=[DataRequired(message="Give the date it was received.")])
+    reference = StringField("Check number or bank reference", filters=[strip_filter], validators=[DataRequired(), Length(max=100)])
+    description = StringField("What it pays for", filters=[strip_filter], validators=[Optional(), Length(max=300)])

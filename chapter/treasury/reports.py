@@ -1,0 +1,286 @@
+"""Reading the ledger: payout reconciliation, exceptions, chapter remittances, revenue and membership reports.
+Everything is summed in SQL; rows come back as plain tuples ready for a table, a chart or a CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+
+from chapter.extensions import db
+from chapter.payments.models import Order, OrderPurpose, Payment, PaymentStatus
+from chapter.treasury.models import LedgerEntry, LedgerKind, MatchStatus, StripeBalanceTransaction, StripePayout
+
+
+def _money(cents: int) -> str:
+    return f"{cents / 100:.2f}"
+
+
+# --- Payouts --------------------------------------------------------------------------------
+
+@dataclass
+class PayoutView:
+    payout: StripePayout
+    lines: list[StripeBalanceTransaction]
+    charges_cents: int = 0
+    refunds_cents: int = 0  # positive: money given back
+    fees_cents: int = 0
+    other_cents: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def expected_cents(self) -> int:
+        return self.charges_cents - self.refunds_cents - self.fees_cents + self.other_cents
+
+    @property
+    def difference_cents(self) -> int:
+        return self.payout.amount_cents - self.expected_cents
+
+    @property
+    def balanced(self) -> bool:
+        return self.difference_cents == 0
+
+    @property
+    def explanation(self) -> str:
+        if self.balanced:
+            return "Balanced: the payout equals its charges minus refunds minus fees."
+        why = "; ".join(self.reasons) or "Stripe paid out money for transactions the sync has not linked to this payout"
+        return f"Off by {_money(self.difference_cents)} {self.payout.currency}: {why}."
+
+
+def payout_reconciliation(payout_id: str) -> PayoutView | None:
+    """A payout line by line: the balance transactions it paid out and whether they add up to it."""
+    payout = db.session.get(StripePayout, payout_id)
+    if payout is None:
+        return None
+    lines = list(db.session.scalars(sa.select(StripeBalanceTransaction).where(StripeBalanceTransaction.payout_id == payout_id)
+                                    .order_by(StripeBalanceTransaction.created, StripeBalanceTransaction.id)))
+    view = PayoutView(payout=payout, lines=lines)
+    for line in lines:
+        if line.type in ("charge", "payment"):
+            view.charges_cents += line.amount_cents
+        elif line.type == "refund":
+            view.refunds_cents -= line.amount_cents
+        else:
+            view.other_cents += line.amount_cents
+        view.fees_cents += line.fee_cents
+        if line.currency != payout.currency:
+            view.reasons.append(f"{line.id} is in {line.currency}, the payout in {payout.currency}")
+    if not lines:
+        view.reasons.append("no balance transactions are linked to this payout")
+    exceptions = [line.id for line in lines if line.status.is_exception]
+    if exceptions:
+        view.reasons.append(f"{len(exceptions)} line(s) do not match our records: {', '.join(exceptions[:5])}")
+    return view
+
+
+def payouts_statement() -> sa.Select:
+    return sa.select(StripePayout).order_by(StripePayout.created.desc())
+
+
+# --- Exceptions -----------------------------------------------------------------------------
+
+def exceptions_statement() -> sa.Select:
+    """Balance transactions that need a treasurer: lost charges, mismatches, dashboard refunds."""
+    return (sa.select(StripeBalanceTransaction)
+            .where(StripeBalanceTransaction.status.in_([MatchStatus.UNKNOWN_CHARGE, MatchStatus.MISMATCH,
+                                                        MatchStatus.DASHBOARD_REFUND]))
+            .order_by(StripeBalanceTransaction.created.desc(), StripeBalanceTransaction.id))
+
+
+def payments_without_charge_statement() -> sa.Select:
+    """Paid payments here whose charge the sync never saw at Stripe (only those older than the last synced one)."""
+    latest = sa.select(sa.func.max(StripeBalanceTransaction.created)).scalar_subquery()
+    seen = sa.select(StripeBalanceTransaction.id).where(StripeBalanceTransaction.payment_id == Payment.id,
+                                                         StripeBalanceTransaction.type.in_(["charge", "payment"]))
+    return (sa.select(Payment)
+            .where(Payment.status.in_([PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED]),
+                   Payment.stripe_payment_intent_id.is_not(None), Payment.succeeded_at < latest, ~seen.exists())
+            .order_by(Payment.id.desc()))
+
+
+# --- Chapters' money ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Remittance:
+    chapter_id: int
+    currency: str
+    start: date
+    end: date
+    collected_cents: int  # dues paid through the chapter in the period
+    refunded_cents: int
+    share_owed_cents: int  # the chapter's share of the period, net of refunds
+    remitted_cents: int  # paid to the chapter in the period
+    balance_cents: int  # owed to the chapter at the end of the period, all time
+
+
+def remittance_report(chapter, start: date, end: date) -> Remittance:
+    """What the chapter's members paid, what was refunded, the share owed, remitted, and the balance (one query)."""
+    in_period = sa.and_(LedgerEntry.booked_on >= start, LedgerEntry.booked_on <= end)
+
+    def total(kind: LedgerKind, period: bool = True):
+        condition = sa.and_(LedgerEntry.kind == kind, in_period) if period else LedgerEntry.kind == kind
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, LedgerEntry.amount_cents), else_=0)), 0)
+
+    row = db.session.execute(
+        sa.select(total(LedgerKind.CHARGE), total(LedgerKind.REFUND), total(LedgerKind.CHAPTER_SHARE),
+                  total(LedgerKind.REMITTANCE), total(LedgerKind.CHAPTER_SHARE, False), total(LedgerKind.REMITTANCE, False))
+        .where(LedgerEntry.chapter_id == chapter.id, LedgerEntry.booked_on <= end)
+    ).one()
+    collected, refunded, owed, remitted, owed_all, remitted_all = (int(v) for v in row)
+    return Remittance(chapter_id=chapter.id, currency=chapter.currency, start=start, end=end, collected_cents=collected,
+                      refunded_cents=-refunded, share_owed_cents=owed, remitted_cents=remitted,
+                      balance_cents=owed_all - remitted_all)
+
+
+def chapter_entries_statement(chapter_id: int, start: date, end: date) -> sa.Select:
+    """The chapter's ledger lines in the period (its members' payments, refunds, shares, remittances)."""
+    return (sa.select(LedgerEntry).where(LedgerEntry.chapter_id == chapter_id, LedgerEntry.booked_on >= start,
+                                         LedgerEntry.booked_on <= end)
+            .order_by(LedgerEntry.booked_on.desc(), LedgerEntry.id.desc()))
+
+
+# --- Reports --------------------------------------------------------------------------------
+
+def _month(column):
+    """'YYYY-MM' of a date column, on SQLite and PostgreSQL."""
+    if db.engine.dialect.name == "postgresql":
+        return sa.func.to_char(column, "YYYY-MM")
+    return sa.func.strftime("%Y-%m", column)
+
+
+DUES = [OrderPurpose.JOIN, OrderPurpose.RENEWAL, OrderPurpose.TYPE_CHANGE]
+
+
+def _revenue_kind():
+    """dues, corporate, or exams (any other purpose: the exam catalogue sells through orders too)."""
+    corporate = [p for p in OrderPurpose if p.value.startswith("corporate")]
+    return sa.case((Order.purpose.in_(DUES), "dues"), (Order.purpose.in_(corporate), "corporate"), else_="exams")
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    columns: list[str]
+    rows: list[tuple]
+    money_columns: tuple[int, ...] = ()
+    chart_label_column: int = 0
+    chart_series_column: int | None = None  # pivot: one series per value of this column
+    chart_value_column: int = -1
+
+    def csv(self) -> str:
+        """CSV an accounting package imports: a header, ISO dates, amounts with a dot and two decimals."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(self.columns)
+        for row in self.rows:
+            writer.writerow([_money(v) if i in self.money_columns else v for i, v in enumerate(row)])
+        return out.getvalue()
+
+    def chart(self) -> dict:
+        """Labels and datasets for Chart.js."""
+        labels = sorted({row[self.chart_label_column] for row in self.rows})
+        if self.chart_series_column is None:
+            series = {self.columns[self.chart_value_column]: {row[self.chart_label_column]: row[self.chart_value_column] for row in self.rows}}
+        else:
+            series = {}
+            for row in self.rows:
+                series.setdefault(str(row[self.chart_series_column]), {})[row[self.chart_label_column]] = row[self.chart_value_column]
+        scale = 100 if (self.chart_value_column % len(self.columns)) in {c % len(self.columns) for c in self.money_columns} else 1
+        return {"labels": labels, "datasets": [{"label": name, "data": [values.get(label, 0) / scale for label in labels]}
+                                               for name, values in series.items()]}
+
+
+def revenue_by_month(start: date, end: date) -> Report:
+    """Charges less refunds by month and kind (dues, corporate, exams)."""
+    month, kind = _month(LedgerEntry.booked_on).label("month"), _revenue_kind().label("kind")
+    rows = db.session.execute(
+        sa.select(month, kind, sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.CHARGE, LedgerEntry.amount_cents), else_=0)),
+                  sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.REFUND, -LedgerEntry.amount_cents), else_=0)),
+                  sa.func.sum(LedgerEntry.amount_cents), LedgerEntry.currency)
+        .join(Payment, LedgerEntry.payment_id == Payment.id).join(Order, Payment.order_id == Order.id)
+        .where(LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND]), LedgerEntry.booked_on.between(start, end))
+        .group_by(month, kind, LedgerEntry.currency).order_by(month, kind)).all()
+    return Report("Revenue by month and kind", ["Month", "Kind", "Charged", "Refunded", "Net", "Currency"],
+                  [tuple(r) for r in rows], money_columns=(2, 3, 4), chart_series_column=1, chart_value_column=4)
+
+
+def revenue_by_chapter(start: date, end: date) -> Report:
+    """Charges less refunds by chapter (the home chapter when each order was made)."""
+    from chapter.chapters.models import Chapter
+
+    rows = db.session.execute(
+        sa.select(sa.func.coalesce(Chapter.name, "National (no chapter)"),
+                  sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.CHARGE, LedgerEntry.amount_cents), else_=0)),
+                  sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.REFUND, -LedgerEntry.amount_cents), else_=0)),
+                  sa.func.sum(sa.case((LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND]), LedgerEntry.amount_cents), else_=0)),
+                  sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.CHAPTER_SHARE, LedgerEntry.amount_cents), else_=0)),
+                  LedgerEntry.currency)
+        .outerjoin(Chapter, LedgerEntry.chapter_id == Chapter.id)
+        .where(LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND, LedgerKind.CHAPTER_SHARE]),
+               LedgerEntry.booked_on.between(start, end))
+        .group_by(Chapter.name, LedgerEntry.currency).order_by(Chapter.name)).all()
+    return Report("Revenue by chapter", ["Chapter", "Charged", "Refunded", "Net", "Chapter share", "Currency"],
+                  [tuple(r) for r in rows], money_columns=(1, 2, 3, 4), chart_value_column=3)
+
+
+def refunds_by_month(start: date, end: date) -> Report:
+    """Refunds by month: how many and how much."""
+    month = _month(LedgerEntry.booked_on).label("month")
+    rows = db.session.execute(
+        sa.select(month, sa.func.count(), sa.func.sum(-LedgerEntry.amount_cents), LedgerEntry.currency)
+        .where(LedgerEntry.kind == LedgerKind.REFUND, LedgerEntry.booked_on.between(start, end))
+        .group_by(month, LedgerEntry.currency).order_by(month)).all()
+    return Report("Refunds by month", ["Month", "Refunds", "Amount", "Currency"], [tuple(r) for r in rows],
+                  money_columns=(2,), chart_value_column=2)
+
+
+def members_by_month(start: date, end: date) -> Report:
+    """New (joined), renewed and lapsed members by month."""
+    from chapter.members.models import Member
+
+    paid_on = sa.func.date(Order.fulfilled_at)
+    month = _month(Order.fulfilled_at).label("month")
+    joined = db.session.execute(
+        sa.select(month, Order.purpose, sa.func.count()).where(
+            Order.purpose.in_([OrderPurpose.JOIN, OrderPurpose.RENEWAL]), Order.fulfilled_at.is_not(None),
+            paid_on >= start, paid_on <= end).group_by(month, Order.purpose)).all()
+    lapsed_month = _month(Member.grace_ends_on).label("month")
+    lapsed = db.session.execute(
+        sa.select(lapsed_month, sa.func.count()).where(Member.grace_ends_on.between(start, end))
+        .group_by(lapsed_month)).all()
+    counts: dict[str, dict[str, int]] = {}
+    for m, purpose, n in joined:
+        counts.setdefault(m, {})["new" if purpose == OrderPurpose.JOIN else "renewed"] = n
+    for m, n in lapsed:
+        counts.setdefault(m, {})["lapsed"] = n
+    rows = []
+    for m in sorted(counts):
+        for label in ("new", "renewed", "lapsed"):
+            rows.append((m, label, counts[m].get(label, 0)))
+    return Report("New, renewed and lapsed members by month", ["Month", "Change", "Members"], rows,
+                  chart_series_column=1, chart_value_column=2)
+
+
+REPORTS = {"revenue": revenue_by_month, "chapters": revenue_by_chapter, "refunds": refunds_by_month,
+           "members": members_by_month}
+
+
+def ledger_month(month: date) -> Report:
+    """Every ledger entry of a month: the journal an accounting package imports."""
+    from chapter.chapters.models import Chapter
+    from chapter.treasury.services import next_month
+
+    rows = db.session.execute(
+        sa.select(LedgerEntry.booked_on, LedgerEntry.id, LedgerEntry.kind, LedgerEntry.description,
+                  sa.func.coalesce(LedgerEntry.reference, LedgerEntry.stripe_balance_transaction_id, LedgerEntry.stripe_payout_id, ""),
+                  sa.func.coalesce(Chapter.number, None), LedgerEntry.amount_cents, LedgerEntry.currency, LedgerEntry.corrects_id)
+        .outerjoin(Chapter, LedgerEntry.chapter_id == Chapter.id)
+        .where(LedgerEntry.booked_on >= month, LedgerEntry.booked_on < next_month(month))
+        .order_by(LedgerEntry.booked_on, LedgerEntry.id)).all()
+    return Report(f"Ledger {month:%Y-%m}", ["Date", "Entry", "Account", "Description", "Reference", "Chapter", "Amount",
+                                            "Currency", "Corrects entry"],
+                  [(r[0].isoformat(), r[1], r[2].label, r[3], r[4], r[5] or "", r[6], r[7], r[8] or "") for r in rows],
+                  money_columns=(6,), chart_value_column=6)
