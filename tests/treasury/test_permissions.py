@@ -66,3 +66,10 @@ def test_a_chapter_treasurer_sees_their_remittance_and_not_another_chapters(peop
     client.login(people["treasurer"].email)
     assert "Schuylkill Valley" in client.get("/treasury/chapters/40").get_data(as_text=True)
     assert client.get("/treasury/chapters/31").status_code == 403
+
+
+def test_the_treasury_link_shows_for_staff_and_treasurers_only(people, client):
+    for role, shown in [("staff", True), ("treasurer", True), ("secretary", False), ("member", False)]:
+        client.login(people[role].email)
+        assert ('href="/treasury/"' in client.get("/chapters").get_data(as_text=True)) is shown, role
+        client.logout()
