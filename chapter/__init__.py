@@ -68,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.members import views as _members_views  # noqa: F401
     from chapter.members import corporate_views as _corporate_views  # noqa: F401
     from chapter.payments import views as _payments_views  # noqa: F401
+    from chapter.certifications import views as _certifications_views  # noqa: F401
     from chapter.treasury import views as _treasury_views  # noqa: F401
     from chapter.auth import bp as auth_bp
     from chapter.chapters import bp as chapters_bp
@@ -80,6 +81,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(members_bp)
     app.register_blueprint(chapters_bp)
     app.register_blueprint(payments_bp)
+    from chapter.certifications import bp as certifications_bp
+
+    app.register_blueprint(certifications_bp)
     from chapter.treasury import bp as treasury_bp
 
     app.register_blueprint(treasury_bp)

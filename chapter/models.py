@@ -91,3 +91,20 @@ from chapter.treasury.models import (  # noqa: E402
 
 __all__ += ["ClosedPeriod", "LedgerEntry", "LedgerKind", "MatchStatus", "StripeBalanceTransaction", "StripePayout",
             "SyncCursor"]
+
+from chapter.certifications.models import (  # noqa: E402
+    Benefit,
+    CertificationApplication,
+    CertificationType,
+    Exam,
+    ExamEligibility,
+    ExamProgram,
+    ExamRegistration,
+    ExamResult,
+    MemberCertification,
+    PointCategory,
+    PointEntry,
+)
+
+__all__ += ["Benefit", "CertificationApplication", "CertificationType", "Exam", "ExamEligibility", "ExamProgram",
+            "ExamRegistration", "ExamResult", "MemberCertification", "PointCategory", "PointEntry"]

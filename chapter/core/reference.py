@@ -76,3 +76,6 @@ def ensure_reference_data() -> None:
         if fields["code"] not in existing:
             db.session.add(MembershipType(**fields))
     db.session.flush()
+    from chapter.certifications.catalogue import ensure_catalogue
+
+    ensure_catalogue()

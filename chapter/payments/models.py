@@ -30,13 +30,14 @@ class OrderPurpose(str, enum.Enum):
     CORPORATE_SEATS = "corporate_seats"
     CORPORATE_ADD_SEATS = "corporate_add_seats"
     CORPORATE_RENEWAL = "corporate_renewal"
+    EXAM = "exam"
 
     @property
     def label(self) -> str:
         return {
             "join": "Membership (join)", "renewal": "Membership renewal", "type_change": "Membership type change",
             "corporate_seats": "Corporate membership", "corporate_add_seats": "Additional corporate seats",
-            "corporate_renewal": "Corporate membership renewal",
+            "corporate_renewal": "Corporate membership renewal", "exam": "Exam",
         }[self.value]
 
 

@@ -377,6 +377,10 @@ def fulfil_order(payment: Payment, *, day: date | None = None) -> bool:
     day = day or payment.succeeded_at.date()
     if order.purpose in (OrderPurpose.JOIN, OrderPurpose.RENEWAL, OrderPurpose.TYPE_CHANGE):
         _fulfil_dues(order, day)
+    elif order.purpose is OrderPurpose.EXAM:
+        from chapter.certifications.services import fulfil_exam_order
+
+        fulfil_exam_order(order, day)
     else:
         from chapter.members import corporate
 

@@ -1,0 +1,1 @@
+"""Exam purchase, ATTs, results, transcripts, verification and staff pages for certifications."""
