@@ -15,6 +15,7 @@ GROUPS = {
     "roster_tools": "bench.roster_tools",
     "payments": "bench.payments",
     "renewals": "bench.renewals",
+    "treasury": "bench.treasury",
 }
 
 
