@@ -32,13 +32,14 @@ def dashboard():
         .options(sa.orm.joinedload(MembershipTerm.membership_type))
         .order_by(MembershipTerm.starts_on.desc())
     ).all()
+    from chapter.certifications.services import benefits_on
     from chapter.payments.services import renewal_options
 
     day = today()
     return render_template(
         "members/dashboard.html", member=member, status=member.status_on(day), terms=terms,
         history=services.chapter_history(member), today=day, options=renewal_options(member, day),
-        organizations=organizations_of(current_user),
+        organizations=organizations_of(current_user), benefits=benefits_on(member, day),
     )
 
 
