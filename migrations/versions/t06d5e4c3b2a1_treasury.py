@@ -1,7 +1,7 @@
 """Treasury: ledger entries, Stripe balance transactions and payouts, sync cursors, closed months
 
 Revision ID: t06d5e4c3b2a1
-Revises: r05a7c3e9d2b1
+Revises: c04e7a1b9d3f
 Create Date: 2026-11-24 07:52:07.163862
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 't06d5e4c3b2a1'
-down_revision = 'r05a7c3e9d2b1'
+down_revision = 'c04e7a1b9d3f'
 branch_labels = None
 depends_on = None
 
