@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from chapter.core.errors import DomainError
 from chapter.core.models import utcnow
