@@ -165,10 +165,14 @@ def member_record(number: int, member_number: str):
 
 
 def _render_member_record(chapter: Chapter, member: Member, note_form: MemberNoteForm | None):
+    from chapter.certifications import services as certification_services
+
     roles = current_roles()
+    certifications = [(held, certification_services.status_of(held, today()))
+                      for held in certification_services.certifications_of(member)]
     return render_template("chapters/member_record.html", chapter=chapter, member=member,
                            record=services.member_record(chapter, member), note_form=note_form,
-                           can_read_audit_log=roles.can_read_audit_log(chapter))
+                           can_read_audit_log=roles.can_read_audit_log(chapter), certifications=certifications)
 
 
 @bp.post("/chapters/<int:number>/members/<member_number>/notes")

@@ -243,3 +243,17 @@ def test_roster_condition_finds_holders(app):
     _cpim_earned(member, date.today())
     ids = db.session.scalars(sa.select(Member.id).where(services.member_holds_certification(Member.id, "cpim"))).all()
     assert ids == [member.id] and other.id not in ids
+
+
+def test_demo_data_has_members_at_every_certification_stage(app):
+    from chapter.certifications.models import ExamResult
+    from chapter.core import demo
+
+    demo.seed_demo(members=300, chapters=9)
+    statuses = {services.status_of(h, date.today()) for h in db.session.scalars(sa.select(MemberCertification))}
+    assert statuses == set(CertificationStatus)
+    assert db.session.scalar(sa.select(sa.func.count(ExamRegistration.id))) > 0
+    assert db.session.scalar(sa.select(sa.func.count()).where(ExamResult.passed.is_(False))) > 0
+    due = [h for h in db.session.scalars(sa.select(MemberCertification))
+           if date.today() <= h.cycle_ends_on <= date.today() + timedelta(days=200)]
+    assert due

@@ -138,3 +138,17 @@ def test_member_logs_points_and_sees_the_plot(app, client):
     assert response.status_code == 302
     page = client.get("/transcript").get_data(as_text=True)
     assert "Webinar" in page and "<svg" in page and "points counted against 75 required" in page
+
+
+def test_officers_filter_the_roster_by_certification_and_see_it_on_the_member_page(app, client):
+    home = factories.chapter(40)
+    holder = factories.member(home=home, last_name="Holder")
+    factories.member(home=home, last_name="Other")
+    services.record_exam_result(holder, services.exam_by_code("CLTD"), today(), 310, actor=None)
+    president = factories.officer(home)
+    db.session.commit()
+    client.login(president.email)
+    roster = client.get("/chapters/40/roster?certification=CLTD").get_data(as_text=True)
+    assert "Holder" in roster and "Other" not in roster
+    page = client.get(f"/chapters/40/members/{holder.member_number}").get_data(as_text=True)
+    assert "CLTD-100001" in page and "Current" in page
