@@ -11,6 +11,10 @@ class BuyExamForm(FlaskForm):
     """Only the CSRF token: the exam is in the URL."""
 
 
+class EligibilityForm(FlaskForm):
+    basis = SelectField("Basis of eligibility", validators=[DataRequired(message="Choose the basis of your application.")])
+
+
 class ResultForm(FlaskForm):
     member_number = StringField("Member number", filters=[strip_filter], validators=[DataRequired(), Length(max=20)])
     exam_code = SelectField("Exam", validators=[DataRequired()])

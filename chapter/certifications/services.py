@@ -351,6 +351,24 @@ def import_results(text: str, *, actor: User) -> int:
     return len(lines)
 
 
+RESULT_SORTS = {"date": (ExamResult.taken_on, ExamResult.id), "score": (ExamResult.score, ExamResult.id),
+                "name": (Member.last_name, Member.first_name, ExamResult.id), "exam": (Exam.code, ExamResult.taken_on)}
+
+
+def results_query(search: str = "", exam_code: str | None = None, sort: str = "date", descending: bool = True):
+    """Recorded results with member and exam, searchable by member number or name, sorted in SQL."""
+    statement = (sa.select(ExamResult, Member, Exam).join(Member, Member.id == ExamResult.member_id)
+                 .join(Exam, Exam.id == ExamResult.exam_id))
+    if search:
+        like = f"%{search.lower()}%"
+        statement = statement.where(sa.or_(Member.member_number == search, sa.func.lower(Member.last_name).like(like),
+                                           sa.func.lower(Member.first_name).like(like)))
+    if exam_code:
+        statement = statement.where(Exam.code == exam_code)
+    columns = RESULT_SORTS.get(sort, RESULT_SORTS["date"])
+    return statement.order_by(*[c.desc() if descending else c.asc() for c in columns])
+
+
 def results_of(member: Member) -> list[ExamResult]:
     """The member's attempts, newest first."""
     return list(db.session.scalars(sa.select(ExamResult).where(ExamResult.member_id == member.id)
@@ -593,6 +611,17 @@ def approve_application(application: CertificationApplication, *, actor: User, d
         audit.record("certification.maintained", actor=actor, member_id=held.member_id,
                      summary=f"{held.certificate_number} maintained until {new_end:%Y-%m-%d}",
                      before={"cycle_ends_on": before}, after={"cycle_ends_on": new_end})
+    elif application.kind == "eligibility":
+        exams = db.session.scalars(sa.select(Exam).join(Exam.program).where(
+            ExamProgram.certification_type_id == application.certification_type_id,
+            Exam.requires_eligibility.is_(True))).all()
+        already = eligible_exam_ids(application.member)
+        for exam in exams:
+            if exam.id not in already:
+                db.session.add(ExamEligibility(member_id=application.member_id, exam_id=exam.id, approved_on=day,
+                                               approved_by_id=actor.id))
+        audit.record("exam.eligibility_approved", actor=actor, member_id=application.member_id,
+                     summary=f"Eligible for {application.certification_type.code} ({application.note})")
     else:
         grant_certification(application.member, application.certification_type, day, actor=actor)
     db.session.flush()
@@ -627,6 +656,34 @@ def submit_fellowship(member: Member, recommended_by: str, *, day: date) -> Cert
     application = CertificationApplication(member_id=member.id, certification_type_id=fellow.id, kind="fellowship",
                                            submitted_on=day, points_counted=summary.counted,
                                            recommended_by=recommender.certificate_number)
+    db.session.add(application)
+    db.session.flush()
+    return application
+
+
+ELIGIBILITY_BASES = {"degree": "Bachelor's degree or equivalent", "experience": "3 years' related business experience",
+                     "certified": "Holds CPIM, CSCP, CLTD or another recognised designation"}
+
+
+def eligible_exam_ids(member: Member) -> set[int]:
+    """Exams needing eligibility that the member was approved for."""
+    return set(db.session.scalars(sa.select(ExamEligibility.exam_id).where(ExamEligibility.member_id == member.id)))
+
+
+def submit_eligibility(member: Member, exam: Exam, basis: str, *, day: date) -> CertificationApplication:
+    """Apply to be allowed to buy an exam that needs eligibility (CSCP): a degree or 3 years' experience."""
+    if not exam.requires_eligibility or exam.id in eligible_exam_ids(member):
+        raise DomainError(f"No eligibility application is needed for {exam.name}.")
+    if basis not in ELIGIBILITY_BASES:
+        raise DomainError("Choose the basis of your application.", field="basis")
+    certification_type_id = exam.program.certification_type_id
+    if db.session.scalar(sa.select(CertificationApplication.id).where(
+            CertificationApplication.member_id == member.id, CertificationApplication.kind == "eligibility",
+            CertificationApplication.certification_type_id == certification_type_id,
+            CertificationApplication.status == ApplicationStatus.SUBMITTED)):
+        raise DomainError("Your eligibility application is waiting for review.")
+    application = CertificationApplication(member_id=member.id, certification_type_id=certification_type_id,
+                                           kind="eligibility", submitted_on=day, note=ELIGIBILITY_BASES[basis])
     db.session.add(application)
     db.session.flush()
     return application

@@ -8,13 +8,14 @@ from flask_login import current_user, login_required
 
 from chapter.certifications import bp, services
 from chapter.certifications.forms import (
-    ApplyForm, BuyExamForm, ExamFeesForm, FellowshipForm, PointsForm, ResultForm, ResultsUploadForm, ReviewForm,
+    ApplyForm, BuyExamForm, EligibilityForm, ExamFeesForm, FellowshipForm, PointsForm, ResultForm, ResultsUploadForm, ReviewForm,
     VerifyForm,
 )
 from chapter.certifications.models import CertificationApplication, Exam, MemberCertification, PointCategory
 from chapter.core.errors import DomainError
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
+from chapter.core.pagination import paginate, requested_page
 from chapter.core.permissions import staff_required
 from chapter.extensions import db, limiter
 from chapter.members.models import Member
@@ -51,7 +52,33 @@ def exams():
     member = _own_member_or_404()
     day = today()
     quotes = [services.quote(member, exam, day) for exam in services.exams_on_sale(day)]
-    return render_template("certifications/exams.html", quotes=quotes, member=member, form=BuyExamForm())
+    return render_template("certifications/exams.html", quotes=quotes, member=member, form=BuyExamForm(),
+                           eligible=services.eligible_exam_ids(member), eligibility_form=_eligibility_form())
+
+
+def _eligibility_form() -> EligibilityForm:
+    form = EligibilityForm()
+    form.basis.choices = [("", "Choose…")] + list(services.ELIGIBILITY_BASES.items())
+    return form
+
+
+@bp.post("/exams/<code>/eligibility")
+@login_required
+def apply_eligibility(code: str):
+    """Apply for eligibility to an exam that needs it (CSCP)."""
+    member = _own_member_or_404()
+    exam = _exam_or_404(code)
+    form = _eligibility_form()
+    try:
+        if not form.validate_on_submit():
+            raise DomainError("Choose the basis of your application.")
+        services.submit_eligibility(member, exam, form.basis.data, day=today())
+    except DomainError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("certifications.exams"))
+    db.session.commit()
+    flash("Your eligibility application was sent for review.", "success")
+    return redirect(url_for("certifications.exams"))
 
 
 @bp.post("/exams/<code>/buy")
@@ -189,6 +216,20 @@ def _staff_page(result_form=None, upload_form=None, lines=None, csv_text=None, s
 def staff_exams():
     """Exams & results: the catalogue, recording results, importing a file, applications to review."""
     return _staff_page()
+
+
+@bp.get("/staff/results")
+@staff_required
+def staff_results():
+    """Every recorded result: search by member, filter by exam, sort, pages."""
+    search = request.args.get("q", "").strip()[:100]
+    exam_code = request.args.get("exam") or None
+    sort = request.args.get("sort", "date") if request.args.get("sort") in services.RESULT_SORTS else "date"
+    descending = request.args.get("dir", "desc" if sort in ("date", "score") else "asc") == "desc"
+    page = paginate(services.results_query(search, exam_code, sort, descending), requested_page(request.args), 50,
+                    scalars=False)
+    return render_template("certifications/results.html", page=page, search=search, exam_code=exam_code, sort=sort,
+                           descending=descending, exams=services.all_exams())
 
 
 @bp.post("/staff/results")

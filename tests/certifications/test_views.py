@@ -152,3 +152,36 @@ def test_officers_filter_the_roster_by_certification_and_see_it_on_the_member_pa
     assert "Holder" in roster and "Other" not in roster
     page = client.get(f"/chapters/40/members/{holder.member_number}").get_data(as_text=True)
     assert "CLTD-100001" in page and "Current" in page
+
+
+def test_cscp_needs_an_approved_eligibility_application_before_buying(app, client):
+    member = _member()
+    client.login("ada@example.org")
+    refused = client.submit("/exams/CSCP/buy", form_url="/exams", follow_redirects=True)
+    assert "needs an approved eligibility application" in refused.get_data(as_text=True)
+    applied = client.submit("/exams/CSCP/eligibility", {"basis": "experience"}, form_url="/exams")
+    assert applied.status_code == 302
+    client.logout()
+    _staff_client(client)
+    application = services.pending_applications()[0]
+    assert application.kind == "eligibility"
+    assert client.submit(f"/staff/applications/{application.id}", {"decision": "approve"},
+                         form_url="/staff/exams").status_code == 302
+    client.logout()
+    client.login("ada@example.org")
+    bought = client.submit("/exams/CSCP/buy", form_url="/exams")
+    assert bought.status_code == 302 and "/pay/" in bought.headers["Location"]
+
+
+def test_staff_search_and_sort_results(app, client):
+    ada = _member()
+    other = factories.member(last_name="Babbage")
+    services.record_exam_result(ada, services.exam_by_code("CLTD"), date(2026, 1, 2), 280, actor=None)
+    services.record_exam_result(other, services.exam_by_code("CLTD"), date(2026, 1, 3), 330, actor=None)
+    db.session.commit()
+    _staff_client(client)
+    page = client.get("/staff/results?q=lovelace").get_data(as_text=True)
+    assert "Lovelace" in page and "Babbage" not in page
+    page = client.get("/staff/results?sort=score&dir=asc").get_data(as_text=True)
+    assert page.index("280") < page.index("330")
+    assert client.get("/staff/results?sort=nonsense&page=x").status_code == 200
