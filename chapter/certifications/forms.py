@@ -59,3 +59,18 @@ class ExamFeesForm(FlaskForm):
     non_member_fee = IntegerField("Non-member fee (cents)", validators=[InputRequired(), NumberRange(min=0)])
     pass_score = IntegerField("Pass mark", validators=[DataRequired()])
     available_until = DateField("On sale until (empty: still offered)", validators=[Optional()])
+
+
+class CertificationRulesForm(FlaskForm):
+    points_required = IntegerField("Points per cycle", validators=[InputRequired(), NumberRange(min=0, max=1000)])
+    cycle_years = IntegerField("Cycle (years)", validators=[InputRequired(), NumberRange(min=1, max=20)])
+    teaching_cap_percent = IntegerField("Teaching-type cap (%)", validators=[InputRequired(), NumberRange(min=0, max=100)])
+    reinstatement_points_per_year = IntegerField("Reinstatement points per extra year suspended",
+                                                 validators=[InputRequired(), NumberRange(min=0, max=1000)])
+    terminated_after_years = IntegerField("Terminated after (years suspended)",
+                                          validators=[InputRequired(), NumberRange(min=1, max=50)])
+    application_points_required = IntegerField("Points an application needs (fellowship)", validators=[Optional(), NumberRange(min=0)])
+
+
+class PointCategoryForm(FlaskForm):
+    points_per_unit = IntegerField("Points per unit", validators=[InputRequired(), NumberRange(min=0, max=1000)])

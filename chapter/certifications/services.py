@@ -547,6 +547,34 @@ def points_summary(held: MemberCertification, day: date) -> PointsSummary:
                          points_required(held, day))
 
 
+def certification_types() -> list[CertificationType]:
+    return list(db.session.scalars(sa.select(CertificationType).order_by(CertificationType.sort_order)))
+
+
+RULE_FIELDS = ("points_required", "cycle_years", "teaching_cap_percent", "reinstatement_points_per_year",
+               "terminated_after_years", "application_points_required")
+
+
+def update_certification_rules(certification_type: CertificationType, values: dict, *, actor: User) -> None:
+    """Staff change a certification's maintenance rules (points, cycle, cap, reinstatement, termination)."""
+    before = {name: getattr(certification_type, name) for name in RULE_FIELDS}
+    for name in RULE_FIELDS:
+        if name in values:
+            setattr(certification_type, name, values[name])
+    audit.record("certification.rules_changed", actor=actor, summary=f"{certification_type.code} rules changed",
+                 before=before, after={name: getattr(certification_type, name) for name in RULE_FIELDS})
+    db.session.flush()
+
+
+def update_point_category(category: PointCategory, points_per_unit: int, *, actor: User) -> None:
+    """Staff change what an activity is worth; points already logged keep their value."""
+    before = category.points_per_unit
+    category.points_per_unit = points_per_unit
+    audit.record("certification.points_changed", actor=actor, summary=f"{category.name}: {points_per_unit} per {category.unit}",
+                 before={"points_per_unit": before}, after={"points_per_unit": points_per_unit})
+    db.session.flush()
+
+
 def point_categories() -> list[PointCategory]:
     return list(db.session.scalars(sa.select(PointCategory).order_by(PointCategory.sort_order)))
 

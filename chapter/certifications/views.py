@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 
 from chapter.certifications import bp, services
 from chapter.certifications.forms import (
-    ApplyForm, BuyExamForm, EligibilityForm, ExamFeesForm, FellowshipForm, PointsForm, ResultForm, ResultsUploadForm, ReviewForm,
-    VerifyForm,
+    ApplyForm, BuyExamForm, CertificationRulesForm, EligibilityForm, ExamFeesForm, FellowshipForm, PointCategoryForm,
+    PointsForm, ResultForm, ResultsUploadForm, ReviewForm, VerifyForm,
 )
 from chapter.certifications.models import CertificationApplication, Exam, MemberCertification, PointCategory
 from chapter.core.errors import DomainError
@@ -208,6 +208,7 @@ def _staff_page(result_form=None, upload_form=None, lines=None, csv_text=None, s
         "certifications/staff.html", exams=services.all_exams(), result_form=_result_form(result_form),
         upload_form=upload_form or ResultsUploadForm(), lines=lines, csv_text=csv_text,
         applications=services.pending_applications(), review_form=ReviewForm(), today=today(),
+        certification_types=services.certification_types(), point_categories=services.point_categories(),
     ), status
 
 
@@ -355,3 +356,34 @@ def magazine_export():
 
     return Response(stream_with_context(rows()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=magazine-subscribers.csv"})
+
+
+@bp.route("/staff/certifications/<code>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_certification_rules(code: str):
+    """Staff change a certification's maintenance rules."""
+    certification_type = next((t for t in services.certification_types() if t.code == code), None) or abort(404)
+    form = CertificationRulesForm(obj=certification_type if request.method == "GET" else None)
+    if not form.validate_on_submit():
+        return render_template("certifications/edit_rules.html", title=certification_type.name, form=form), \
+            400 if request.method == "POST" else 200
+    services.update_certification_rules(certification_type, {name: getattr(form, name).data for name in services.RULE_FIELDS},
+                                        actor=current_user)
+    db.session.commit()
+    flash(f"{certification_type.code} rules saved.", "success")
+    return redirect(url_for("certifications.staff_exams"))
+
+
+@bp.route("/staff/points/<code>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_point_category(code: str):
+    """Staff change the points an activity is worth."""
+    category = next((c for c in services.point_categories() if c.code == code), None) or abort(404)
+    form = PointCategoryForm(obj=category if request.method == "GET" else None)
+    if not form.validate_on_submit():
+        return render_template("certifications/edit_rules.html", title=category.name, form=form), \
+            400 if request.method == "POST" else 200
+    services.update_point_category(category, form.points_per_unit.data, actor=current_user)
+    db.session.commit()
+    flash(f"{category.name} saved.", "success")
+    return redirect(url_for("certifications.staff_exams"))

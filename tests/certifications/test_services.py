@@ -257,3 +257,22 @@ def test_demo_data_has_members_at_every_certification_stage(app):
     due = [h for h in db.session.scalars(sa.select(MemberCertification))
            if date.today() <= h.cycle_ends_on <= date.today() + timedelta(days=200)]
     assert due
+
+
+def test_cfpim_application_needs_current_cpim_a_cfpim_recommendation_and_points(app):
+    member = factories.member(status="pending")
+    staff = factories.staff()
+    cpim = _cpim_earned(member, date(2022, 4, 1))
+    fellow_type = db.session.scalar(sa.select(services.CertificationType).where(services.CertificationType.code == "CFPIM"))
+    recommender = factories.member(status="pending")
+    fellow = services.grant_certification(recommender, fellow_type, date(2020, 1, 1), actor=None)
+    with pytest.raises(DomainError, match="current CFPIM holder"):
+        services.submit_fellowship(member, "CFPIM-1", day=date(2024, 1, 1))
+    with pytest.raises(DomainError, match="points count"):
+        services.submit_fellowship(member, fellow.certificate_number, day=date(2024, 1, 1))
+    _log(member, "conference", 5, date(2023, 1, 1))  # 120 points
+    application = services.submit_fellowship(member, fellow.certificate_number.lower(), day=date(2024, 1, 1))
+    services.approve_application(application, actor=staff, day=date(2024, 2, 1))
+    awarded = held(member, "CFPIM")
+    assert awarded.earned_on == date(2024, 2, 1) and awarded.certificate_number.startswith("CFPIM-")
+    assert awarded.certification_type.points_required == 100 and cpim.cycle_ends_on == date(2027, 4, 30)

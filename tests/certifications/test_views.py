@@ -185,3 +185,48 @@ def test_staff_search_and_sort_results(app, client):
     page = client.get("/staff/results?sort=score&dir=asc").get_data(as_text=True)
     assert page.index("280") < page.index("330")
     assert client.get("/staff/results?sort=nonsense&page=x").status_code == 200
+
+
+def test_staff_edit_rules_fees_and_points_as_data(app, client):
+    _member()
+    _staff_client(client)
+    assert client.submit("/staff/certifications/CPIM/edit", {
+        "points_required": "80", "cycle_years": "5", "teaching_cap_percent": "60", "reinstatement_points_per_year": "15",
+        "terminated_after_years": "5", "application_points_required": ""}).status_code == 302
+    assert client.submit("/staff/points/article/edit", {"points_per_unit": "3"}).status_code == 302
+    assert client.submit("/staff/exams/CPIM-P1/edit", {"member_fee": "12500", "non_member_fee": "16000",
+                                                        "pass_score": "300", "available_until": ""}).status_code == 302
+    bad = client.submit("/staff/exams/CPIM-P1/edit", {"member_fee": "12500", "non_member_fee": "16000",
+                                                       "pass_score": "400", "available_until": ""})
+    assert bad.status_code == 400 and "Between 200 and 350" in bad.get_data(as_text=True)
+    page = client.get("/staff/exams").get_data(as_text=True)
+    assert "$125.00" in page and "3 per article" in page and ">80<" in page
+
+
+def test_member_applies_for_maintenance_and_staff_approve_it(app, client):
+    member = _member()
+    cpim = db.session.scalar(sa.select(services.CertificationType).where(services.CertificationType.code == "CPIM"))
+    held = services.grant_certification(member, cpim, add_months(today(), -58), actor=None)
+    education = [c for c in services.point_categories() if c.code == "education"][0]
+    services.log_points(member, education, 80, today(), "Courses", day=today())
+    db.session.commit()
+    deadline = held.cycle_ends_on
+    client.login("ada@example.org")
+    assert client.submit(f"/certifications/{held.id}/maintenance", form_url="/transcript").status_code == 302
+    client.logout()
+    staff = _staff_client(client)
+    application = services.pending_applications()[0]
+    client.submit(f"/staff/applications/{application.id}", {"decision": "approve"}, form_url="/staff/exams")
+    db.session.expire_all()
+    assert held.cycle_ends_on == services.end_of_month(add_months(deadline, 60))
+    assert staff.id == application.reviewed_by_id
+
+
+def test_a_member_cannot_apply_for_someone_elses_certification(app, client):
+    _member()
+    other = factories.member()
+    cpim = db.session.scalar(sa.select(services.CertificationType).where(services.CertificationType.code == "CPIM"))
+    held = services.grant_certification(other, cpim, today(), actor=None)
+    db.session.commit()
+    client.login("ada@example.org")
+    assert client.submit(f"/certifications/{held.id}/maintenance", form_url="/transcript").status_code == 404
