@@ -137,3 +137,27 @@ def test_a_closed_month_refuses_a_new_entry_and_the_correction_lands_in_the_next
     ledger.reopen_month(month, actor=staff)
     db.session.commit()
     assert not ledger.is_closed(month)
+
+
+def test_an_amount_mismatch_is_listed(paid):
+    db.session.execute(sa.update(Payment).where(Payment.id == paid["second"].id).values(amount_cents=100))
+    db.session.commit()
+    report = sync.sync_stripe()
+    db.session.commit()
+    mismatch = db.session.scalar(sa.select(StripeBalanceTransaction).where(StripeBalanceTransaction.status == MatchStatus.MISMATCH))
+    assert report.exceptions == 1 and mismatch.payment_id == paid["second"].id
+    assert "our payment is 1.00" in mismatch.note
+
+
+def test_a_payment_here_with_no_stripe_charge_is_listed(paid):
+    from datetime import timedelta
+
+    first = paid["first"]
+    ghost = Payment(order_id=first.order_id, amount_cents=first.amount_cents, currency=first.currency,
+                    status=PaymentStatus.SUCCEEDED, stripe_payment_intent_id="pi_never_at_stripe",
+                    stripe_charge_id="ch_never_at_stripe", succeeded_at=first.succeeded_at - timedelta(days=1))
+    db.session.add(ghost)
+    db.session.commit()
+    sync.sync_stripe()
+    db.session.commit()
+    assert [p.id for p in db.session.scalars(reports.payments_without_charge_statement())] == [ghost.id]
