@@ -90,9 +90,17 @@ def roster(number: int):
         "chapters/roster.html", chapter=chapter, page=page, query=query, today=today(),
         counts=services.roster_counts(chapter), statuses=list(MembershipStatus), views=list(services.RosterView),
         membership_types=membership_types(include_staff_only=True),
+        certification_codes=_certification_codes(),
         can_export=roles.can_export_roster(chapter), can_manage_members=roles.can_manage_members(chapter),
         can_read_audit_log=roles.can_read_audit_log(chapter),
     )
+
+
+def _certification_codes() -> list[str]:
+    """The certifications the roster can filter by (issue 4's catalogue)."""
+    from chapter.certifications.services import certification_types
+
+    return [t.code for t in certification_types()]
 
 
 def _roster_query() -> services.RosterQuery:

@@ -150,6 +150,7 @@ def test_officers_filter_the_roster_by_certification_and_see_it_on_the_member_pa
     client.login(president.email)
     roster = client.get("/chapters/40/roster?certification=CLTD").get_data(as_text=True)
     assert "Holder" in roster and "Other" not in roster
+    assert '<option value="CLTD" selected>' in roster
     page = client.get(f"/chapters/40/members/{holder.member_number}").get_data(as_text=True)
     assert "CLTD-100001" in page and "Current" in page
 
