@@ -17,6 +17,7 @@ from chapter.extensions import db
 
 if TYPE_CHECKING:
     from chapter.members.models import Member
+    from chapter.payments.models import Order
 
 
 def _enum(enum_class):
@@ -153,15 +154,24 @@ class ExamRegistration(TimestampMixin, db.Model):
 
     exam: Mapped[Exam] = relationship()
     member: Mapped[Member] = relationship()
+    order: Mapped[Order | None] = relationship()
+
+    @property
+    def is_refunded(self) -> bool:
+        """A fully refunded exam fee cancels the ATT."""
+        return self.order is not None and self.order.status.value == "refunded"
 
     def is_usable_on(self, day: date) -> bool:
-        """An ATT can be used once, between its issue and expiry dates."""
-        return self.used_on is None and self.issued_on is not None and self.issued_on <= day <= self.expires_on
+        """An ATT can be used once, between its issue and expiry dates, unless its fee was refunded."""
+        return (self.used_on is None and self.issued_on is not None and self.issued_on <= day <= self.expires_on
+                and not self.is_refunded)
 
     def state_on(self, day: date) -> str:
         """awaiting payment, valid, used or expired, from the dates."""
         if self.issued_on is None:
             return "awaiting payment"
+        if self.is_refunded:
+            return "refunded"
         if self.used_on is not None:
             return "used"
         return "valid" if day <= self.expires_on else "expired"

@@ -110,8 +110,8 @@ def check_can_buy(member: Member, exam: Exam, day: date) -> None:
         raise PurchaseRefused(f"A retake of {exam.name} can be bought from {allowed_from:%d %B %Y}.")
     unused = db.session.scalars(sa.select(ExamRegistration).where(
         ExamRegistration.member_id == member.id, ExamRegistration.exam_id == exam.id,
-        ExamRegistration.used_on.is_(None), ExamRegistration.expires_on >= day)).first()
-    if unused is not None:
+        ExamRegistration.used_on.is_(None), ExamRegistration.expires_on >= day)).all()
+    if any(not registration.is_refunded for registration in unused):
         raise PurchaseRefused(f"You already have a valid authorization to test for {exam.name}.")
 
 
@@ -193,6 +193,8 @@ def att_for_scheduling(code: str, day: date) -> ExamRegistration:
         raise DomainError("No authorization to test has that code.", field="att_code")
     if registration.used_on is not None:
         raise DomainError(f"This authorization to test was used on {registration.used_on:%d %B %Y}.", field="att_code")
+    if registration.is_refunded:
+        raise DomainError("This authorization to test was cancelled: its fee was refunded.", field="att_code")
     if day > registration.expires_on:
         raise AttExpired(f"This authorization to test expired on {registration.expires_on:%d %B %Y} "
                          "and cannot be used; buy the exam again.", field="att_code")
@@ -203,7 +205,8 @@ def registrations_of(member: Member) -> list[ExamRegistration]:
     """The member's bought exams, newest first."""
     return list(db.session.scalars(sa.select(ExamRegistration).where(
         ExamRegistration.member_id == member.id, ExamRegistration.issued_on.is_not(None))
-        .options(joinedload(ExamRegistration.exam)).order_by(ExamRegistration.issued_on.desc(), ExamRegistration.id.desc())))
+        .options(joinedload(ExamRegistration.exam), joinedload(ExamRegistration.order))
+        .order_by(ExamRegistration.issued_on.desc(), ExamRegistration.id.desc())))
 
 
 # --- Results ----------------------------------------------------------------------------------
@@ -225,6 +228,7 @@ def record_exam_result(member: Member, exam: Exam, taken_on: date, score: int, *
         ExamRegistration.member_id == member.id, ExamRegistration.exam_id == exam.id,
         ExamRegistration.issued_on.is_not(None), ExamRegistration.used_on.is_(None))
         .order_by(ExamRegistration.issued_on)).all()
+    registrations = [r for r in registrations if not r.is_refunded]
     usable = next((r for r in registrations if r.is_usable_on(taken_on)), None)
     if usable is None and registrations and all(r.expires_on < taken_on for r in registrations):
         raise AttExpired(f"The authorization to test for {exam.code} expired on "

@@ -276,3 +276,17 @@ def test_cfpim_application_needs_current_cpim_a_cfpim_recommendation_and_points(
     awarded = held(member, "CFPIM")
     assert awarded.earned_on == date(2024, 2, 1) and awarded.certificate_number.startswith("CFPIM-")
     assert awarded.certification_type.points_required == 100 and cpim.cycle_ends_on == date(2027, 4, 30)
+
+
+def test_a_refunded_exam_fee_cancels_the_att(app):
+    from chapter.payments.models import OrderStatus
+
+    member = factories.member()
+    order = services.start_exam_purchase(member, exam("CLTD"), actor=None, day=date(2026, 1, 10))
+    registration = services.fulfil_exam_order(order, date(2026, 1, 10))
+    order.status = OrderStatus.REFUNDED
+    db.session.flush()
+    assert registration.state_on(date(2026, 2, 1)) == "refunded"
+    with pytest.raises(DomainError, match="refunded"):
+        services.att_for_scheduling(registration.att_code, date(2026, 2, 1))
+    services.check_can_buy(member, exam("CLTD"), date(2026, 2, 1))
