@@ -10,7 +10,7 @@ import csv
 import io
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
