@@ -235,13 +235,18 @@ def begin_card_setup(order: Order) -> gateway.IntentResult:
     return gateway.create_setup_intent(customer, {"order_id": str(order.id)})
 
 
+def lock_order(order_id: int) -> Order:
+    """Re-read an order under a row lock (FOR UPDATE on PostgreSQL; SQLite serialises writers)."""
+    return db.session.execute(sa.select(Order).where(Order.id == order_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
+
+
 def open_payment(order: Order, *, off_session: bool = False) -> Payment:
     """Claim the order for one payment attempt; a second one in parallel is refused by the database."""
     # Re-read the order under a row lock: a request that loaded it before another one paid it
     # must see it paid now, not charge a second time (FOR UPDATE waits on PostgreSQL; SQLite
     # serialises writers anyway).
-    db.session.execute(sa.select(Order).where(Order.id == order.id).with_for_update()
-                       .execution_options(populate_existing=True)).scalar_one()
+    lock_order(order.id)
     if order.status is not OrderStatus.OPEN:
         raise DomainError("This order is already paid or cancelled.")
     if order.total_cents <= 0:
@@ -301,6 +306,10 @@ def _move(payment: Payment, new: PaymentStatus) -> bool:
 
 def apply_intent_result(payment: Payment, result: gateway.IntentResult, *, day: date | None = None) -> bool:
     """Record what Stripe said about the payment; fulfil the order on success. True if this call fulfilled it."""
+    # Lock the order row before touching the payment: every writer takes the order first
+    # (open_payment does too), so two tabs or a tab and the webhook queue up instead of
+    # deadlocking, and a second charge cannot slip in between.
+    lock_order(payment.order_id)
     if result.id and not payment.stripe_payment_intent_id:
         payment.stripe_payment_intent_id = result.id
     payment.raw = result.raw or payment.raw

@@ -146,6 +146,9 @@ def _payment_answer(payment: Payment, fulfilled: bool, client_secret: str | None
         return jsonify(status="failed", client_secret=fresh.client_secret,
                        message=f"{payment.failure_message} Nothing was charged; your membership is unchanged. "
                                "Try another card."), 402
+    if payment.status is PaymentStatus.REFUNDED:
+        return jsonify(status="failed", message="This order had already been paid, so this second payment was "
+                                                "refunded in full at once."), 409
     return jsonify(status="processing", message="Your payment is being processed. This page will update.")
 
 

@@ -188,6 +188,8 @@ def test_two_payment_submissions_in_parallel_charge_once(app, client, stripe_pee
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment).where(
         Payment.status == PaymentStatus.SUCCEEDED)) == 1
+    from chapter.payments.models import Refund
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Refund)) == 0  # no second charge at all
 
 
 def test_double_clicked_join_reuses_the_open_order(app, client):
