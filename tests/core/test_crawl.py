@@ -12,7 +12,8 @@ HREF = re.compile(r'href="([^"]+)"')
 TITLE = re.compile(r"<title>([^<]*)</title>")
 
 
-@pytest.mark.parametrize("email", ["staff@example.org", "president@example.org", "member@example.org"])
+@pytest.mark.parametrize("email", ["staff@example.org", "president@example.org", "treasurer@example.org",
+                                   "district@example.org", "member@example.org"])
 def test_following_every_link_finds_no_broken_page(app, client, email):
     demo.seed_demo(members=60, chapters=9)
     db.session.commit()
