@@ -145,7 +145,7 @@ def _choose_type_page(template_action: str, start, title: str, intro: str, optio
     member = _own_member()
     if member is None:
         abort(404)
-    types = payment_services.purchasable_types()
+    types = payment_services.renewable_types(member) if template_action == "renew" else payment_services.purchasable_types()
     form = ChooseTypeForm(membership_type_id=member.current_type_id if member.current_type_id in [t.id for t in types] else None)
     form.membership_type_id.choices = [(t.id, t.name) for t in types]
     if form.validate_on_submit():
