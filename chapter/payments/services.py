@@ -58,6 +58,10 @@ def _new_order(member: Member, purpose: OrderPurpose, membership_type: Membershi
                full_price_cents: int, description: str, actor: User | None, covers_from: date | None = None,
                covers_until: date | None = None) -> Order:
     """Create (or reuse and reprice) the member's open order for `purpose`."""
+    if member.home_chapter_id is None:  # every dues payment carries a chapter share: assign the closest
+        from chapter.members.closest import assign_closest_chapter
+
+        assign_closest_chapter(member, actor=actor)
     chapter = member.home_chapter
     share = chapter_share(membership_type, chapter, amount_cents, full_price_cents)
     order = db.session.scalar(sa.select(Order).where(
