@@ -11,6 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chapter.core import audit
@@ -127,6 +128,13 @@ def review_eligibility(record: EligibilityRecord, *, approve: bool, actor: User,
     db.session.flush()
 
 
+def has_standing_declaration(member: Member, membership_type: MembershipType) -> bool:
+    """Whether the member declared eligibility for this kind of type and it was not rejected."""
+    return db.session.scalar(sa.select(EligibilityRecord.id).where(
+        EligibilityRecord.member_id == member.id, EligibilityRecord.kind == membership_type.kind.value,
+        EligibilityRecord.status != EligibilityStatus.REJECTED).limit(1)) is not None
+
+
 def eligibility_of(member: Member) -> list[EligibilityRecord]:
     """The member's declarations, newest first."""
     return list(db.session.scalars(sa.select(EligibilityRecord).where(EligibilityRecord.member_id == member.id)
@@ -136,4 +144,5 @@ def eligibility_of(member: Member) -> list[EligibilityRecord]:
 def eligibility_to_review() -> list[EligibilityRecord]:
     """Declarations waiting for staff, oldest first."""
     return list(db.session.scalars(sa.select(EligibilityRecord).where(
-        EligibilityRecord.status == EligibilityStatus.SUBMITTED).order_by(EligibilityRecord.submitted_on)))
+        EligibilityRecord.status == EligibilityStatus.SUBMITTED)
+        .options(sa.orm.joinedload(EligibilityRecord.member)).order_by(EligibilityRecord.submitted_on).limit(500)))
