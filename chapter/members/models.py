@@ -69,6 +69,11 @@ class Organization(TimestampMixin, db.Model):
     postal_code: Mapped[str | None] = mapped_column(sa.String(20))
     country: Mapped[str] = mapped_column(sa.String(2), default="US", nullable=False)
     stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    # Automatic renewal of the corporate membership with the card saved when the contact paid (off-session).
+    auto_renew: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false(), nullable=False)
+    saved_payment_method_id: Mapped[str | None] = mapped_column(sa.String(255))
+    saved_card_brand: Mapped[str | None] = mapped_column(sa.String(30))
+    saved_card_last4: Mapped[str | None] = mapped_column(sa.String(4))
 
     contact_user: Mapped[User | None] = relationship()
     members: Mapped[list[Member]] = relationship(back_populates="organization")
