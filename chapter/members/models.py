@@ -239,6 +239,13 @@ class Member(TimestampMixin, db.Model):
         return sa.or_(sa.and_(cls.paid_through < day, sa.or_(cls.grace_ends_on.is_(None), cls.grace_ends_on < day)),
                       sa.and_(before_run, ~covered, ~in_grace_of_earlier_term))
 
+    @classmethod
+    def status_expression(cls, day: date) -> sa.ColumnElement[str]:
+        """The status on `day` as an SQL value ('active', ...), for exports that stream plain rows."""
+        return sa.case(*[(cls.status_clause(status, day), status.value) for status in
+                         (MembershipStatus.ACTIVE, MembershipStatus.GRACE, MembershipStatus.LAPSED)],
+                       else_=MembershipStatus.PENDING.value)
+
     def __repr__(self) -> str:
         return f"<Member {self.member_number} {self.full_name}>"
 
