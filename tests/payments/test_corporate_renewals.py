@@ -145,3 +145,15 @@ def test_the_corporate_renewals_command_sends_the_notices_due_on_its_date(app, s
     result = app.test_cli_runner().invoke(args=["corporate", "renewals", "--date", "2026-11-01", "--no-charge"])
     assert result.exit_code == 0, result.output
     assert "Notices: 60_days 1" in result.output and len(smtp_server) == 1
+
+
+def test_paying_with_renew_automatically_ticked_saves_the_card_for_the_organization(app, client, stripe_peer):
+    from tests.payments.helpers import pay_order
+
+    organization = _organization()
+    client.login("carol@example.org")
+    response = client.submit(f"/organizations/{organization.id}/buy", {"seats": 5})
+    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert pay_order(client, stripe_peer, order_id, auto_renew=True).get_json()["status"] == "succeeded"
+    db.session.expire_all()
+    assert organization.auto_renew and organization.saved_payment_method_id and organization.saved_card_last4 == "4242"
