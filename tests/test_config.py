@@ -1,0 +1,76 @@
+"""Configuration: the env file every process reads, limits from the environment, production refusals."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chapter import create_app
+from chapter.extensions import db
+from config import BASE_DIR, Config, ConfigurationError
+from tests import factories
+
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+
+
+def _run(args: list[str], env_file: Path | None, **extra: str) -> subprocess.CompletedProcess:
+    """Run a command as cron would: no variables but PATH and HOME, plus the env file's name."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **extra}
+    if env_file is not None:
+        env["CHAPTER_ENV_FILE"] = str(env_file)
+    return subprocess.run(args, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_command_with_only_the_env_file_reaches_the_database_it_names(app, tmp_path):
+    factories.user("from-env-file@example.org", is_staff=True)
+    db.session.commit()
+    env_file = tmp_path / "chapter.env"
+    env_file.write_text(f"# production settings\nSECRET_KEY=not-a-real-secret\n"
+                        f"DATABASE_URL={app.config['SQLALCHEMY_DATABASE_URI']}\n")
+    result = _run(FLASK + ["users", "list", "--staff"], env_file)
+    assert result.returncode == 0, result.stderr
+    assert "from-env-file@example.org" in result.stdout
+
+
+def test_limits_come_from_the_env_file_and_the_environment_wins_over_it(tmp_path):
+    env_file = tmp_path / "chapter.env"
+    env_file.write_text("LOGIN_MAX_FAILURES=3\nLOGIN_LOCKOUT_MINUTES=45\nLOGIN_RATE_LIMIT=7 per minute\n"
+                        "ROSTER_PAGE_SIZE=25\nPASSWORD_RESET_MAX_AGE_SECONDS=600\n")
+    code = ("import config; c = config.Config; print(c.LOGIN_MAX_FAILURES, c.LOGIN_LOCKOUT_MINUTES, "
+            "c.LOGIN_RATE_LIMIT, c.ROSTER_PAGE_SIZE, c.PASSWORD_RESET_MAX_AGE_SECONDS, sep='|')")
+    result = _run([sys.executable, "-c", code], env_file, ROSTER_PAGE_SIZE="100")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3|45|7 per minute|100|600"
+
+
+def test_a_missing_env_file_or_a_bad_number_is_one_line_not_a_traceback(tmp_path):
+    missing = _run(FLASK + ["users", "list"], tmp_path / "nope.env")
+    assert missing.returncode == 1
+    assert "configuration error: CHAPTER_ENV_FILE names" in missing.stderr and "Traceback" not in missing.stderr
+    env_file = tmp_path / "chapter.env"
+    env_file.write_text("SECRET_KEY=x\nLOGIN_MAX_FAILURES=five\n")
+    bad = _run(FLASK + ["users", "list"], env_file)
+    assert bad.returncode == 1 and "LOGIN_MAX_FAILURES must be a whole number" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_production_refuses_to_create_an_empty_sqlite_database(tmp_path):
+    target = tmp_path / "instance" / "chapter.sqlite"
+    with pytest.raises(ConfigurationError, match="do not create an empty SQLite database"):
+        create_app(Config, SECRET_KEY="x", SQLALCHEMY_DATABASE_URI=f"sqlite:///{target}")
+    env_file = tmp_path / "cron.env"
+    env_file.write_text(f"SECRET_KEY=x\nDATABASE_URL=sqlite:///{target}\n")
+    result = _run(FLASK + ["renewals", "run", "--no-charge"], env_file)
+    assert result.returncode == 1 and "Set DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+    assert not target.exists()
+
+
+def test_development_settings_still_create_the_local_sqlite_database(tmp_path):
+    from config import DevelopmentConfig
+
+    target = tmp_path / "dev.sqlite"
+    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{target}")
+    assert app.config["ENVIRONMENT"] == "development"
