@@ -92,6 +92,8 @@ class Config:
     # --- Operations: backups ------------------------------------------------------------------------
     BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE_DIR / "backups")
     BACKUP_KEEP = _env_int("BACKUP_KEEP", 14)  # `flask --app wsgi backup` deletes older ones
+    PG_DUMP = _env_str("PG_DUMP", "pg_dump")  # its major version must be at least the server's
+    PG_RESTORE = _env_str("PG_RESTORE", "pg_restore")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

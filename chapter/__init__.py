@@ -115,6 +115,9 @@ def _register_cli(app: Flask) -> None:
     from chapter.auth.cli import register_user_commands
 
     register_user_commands(app)
+    from chapter.core.backup import register_backup_commands
+
+    register_backup_commands(app)
     from chapter.payments.cli import register_payment_commands
 
     register_payment_commands(app)
