@@ -17,4 +17,7 @@ except RuntimeError as error:
     # one line an operator can act on instead of a traceback, under gunicorn, flask and cron alike.
     if type(error).__name__ != "ConfigurationError":
         raise
-    sys.exit(f"chapter: configuration error: {error}")
+    print(f"chapter: configuration error: {error}", file=sys.stderr)
+    # Exit status 4 is gunicorn's "app failed to load": the master stops instead of restarting
+    # workers that cannot start, forever. flask commands and cron see a non-zero exit as well.
+    sys.exit(4)

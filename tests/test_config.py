@@ -48,12 +48,12 @@ def test_limits_come_from_the_env_file_and_the_environment_wins_over_it(tmp_path
 
 def test_a_missing_env_file_or_a_bad_number_is_one_line_not_a_traceback(tmp_path):
     missing = _run(FLASK + ["users", "list"], tmp_path / "nope.env")
-    assert missing.returncode == 1
+    assert missing.returncode == 4
     assert "configuration error: CHAPTER_ENV_FILE names" in missing.stderr and "Traceback" not in missing.stderr
     env_file = tmp_path / "chapter.env"
     env_file.write_text("SECRET_KEY=x\nLOGIN_MAX_FAILURES=five\n")
     bad = _run(FLASK + ["users", "list"], env_file)
-    assert bad.returncode == 1 and "LOGIN_MAX_FAILURES must be a whole number" in bad.stderr
+    assert bad.returncode == 4 and "LOGIN_MAX_FAILURES must be a whole number" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
@@ -64,7 +64,7 @@ def test_production_refuses_to_create_an_empty_sqlite_database(tmp_path):
     env_file = tmp_path / "cron.env"
     env_file.write_text(f"SECRET_KEY=x\nDATABASE_URL=sqlite:///{target}\n")
     result = _run(FLASK + ["renewals", "run", "--no-charge"], env_file)
-    assert result.returncode == 1 and "Set DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 4 and "Set DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
     assert not target.exists()
 
 
@@ -74,3 +74,35 @@ def test_development_settings_still_create_the_local_sqlite_database(tmp_path):
     target = tmp_path / "dev.sqlite"
     app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{target}")
     assert app.config["ENVIRONMENT"] == "development"
+
+
+def test_gunicorn_stops_with_one_line_when_the_settings_are_missing(tmp_path):
+    from tests.conftest import free_port
+
+    env_file = tmp_path / "empty.env"
+    env_file.write_text("# no SECRET_KEY\n")
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    result = _run([gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{free_port()}", "wsgi:app"], env_file)
+    # It exits by itself (the timeout would fail the test) instead of restarting workers forever.
+    assert result.returncode != 0
+    assert "configuration error: SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_documented_cron_lines_run_with_no_variables_but_the_env_file(app, tmp_path):
+    """docs/deploy/chapter.cron as cron runs it: `sh -c` with PATH and HOME only, from the code's directory.
+
+    The file would be /srv/chapter/instance/.env; CHAPTER_ENV_FILE stands in for it here, because a
+    real instance/.env in the working tree would be read by every other process too."""
+    env_file = tmp_path / "chapter.env"
+    env_file.write_text(f"SECRET_KEY=not-a-real-secret\nDATABASE_URL={app.config['SQLALCHEMY_DATABASE_URI']}\n"
+                        f"BACKUP_DIR={tmp_path / 'backups'}\nSTRIPE_SECRET_KEY=sk_test_unused\n")
+    lines = [line for line in (BASE_DIR / "docs/deploy/chapter.cron").read_text().splitlines()
+             if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
+    commands = [" ".join(line.split()[5:]) for line in lines]
+    assert any("renewals run" in command for command in commands) and any(" backup" in command for command in commands)
+    readme = (BASE_DIR / "README.md").read_text()
+    for command in commands:
+        assert command in readme, f"README's cron lines and docs/deploy/chapter.cron differ: {command}"
+        result = _run(["sh", "-c", command.replace("/srv/chapter", str(BASE_DIR))], env_file)
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+    assert list((tmp_path / "backups").iterdir()), "the backup line wrote no backup"
