@@ -57,7 +57,8 @@ def make_backup(directory: Path | None = None, keep: int | None = None) -> Backu
     keep = current_app.config["BACKUP_KEEP"] if keep is None else keep
     if keep < 1:
         raise BackupError("Keep at least one backup.")
-    directory.mkdir(parents=True, exist_ok=True)
+    # Backups hold personal data and password hashes: only the app's user may read them.
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     url = _url()
     name = database_name(str(current_app.config["SQLALCHEMY_DATABASE_URI"]))
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%M%S-%fZ")
@@ -70,6 +71,7 @@ def make_backup(directory: Path | None = None, keep: int | None = None) -> Backu
         _sqlite_backup(url, target)
     else:
         raise BackupError(f"Backups of {backend} databases are not supported (PostgreSQL and SQLite are).")
+    target.chmod(0o600)
     removed = []
     for old in backups_of(directory, name)[:-keep]:
         old.unlink()
@@ -156,6 +158,7 @@ def _pg_dump(url: URL, target: Path) -> None:
     pg_dump, _tool_major, _server_major = check_pg_dump()
     uri, env = _libpq(url)
     partial = target.with_name(target.name + ".partial")
+    partial.touch(mode=0o600)
     result = subprocess.run([pg_dump, "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}",
                              f"--dbname={uri}"], capture_output=True, text=True, env=env)
     if result.returncode != 0:
@@ -187,6 +190,7 @@ def _sqlite_path(url: URL) -> Path:
 
 def _sqlite_backup(url: URL, target: Path) -> None:
     partial = target.with_name(target.name + ".partial")
+    partial.touch(mode=0o600)
     source = sqlite3.connect(_sqlite_path(url))
     copy = sqlite3.connect(partial)
     try:

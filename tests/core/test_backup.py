@@ -47,6 +47,7 @@ def test_a_backup_restored_into_an_empty_database_has_the_same_members_terms_pay
     assert made.exit_code == 0, made.output
     [backup] = backups_of(tmp_path, _name(app))
     assert f"Backup written: {backup}" in made.output
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600  # personal data and password hashes: owner only
 
     refused = runner.invoke(args=["restore", str(backup)])
     assert refused.exit_code == 1 and "is not empty" in refused.output
