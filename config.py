@@ -61,6 +61,8 @@ class Config:
     ENVIRONMENT = "production"
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Rotating SECRET_KEY: put the old key here (comma-separated) so log-in sessions signed with it survive.
+    SECRET_KEY_FALLBACKS = [key.strip() for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()]
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'chapter.sqlite'}"
     )

@@ -38,12 +38,12 @@ def test_a_command_with_only_the_env_file_reaches_the_database_it_names(app, tmp
 def test_limits_come_from_the_env_file_and_the_environment_wins_over_it(tmp_path):
     env_file = tmp_path / "chapter.env"
     env_file.write_text("LOGIN_MAX_FAILURES=3\nLOGIN_LOCKOUT_MINUTES=45\nLOGIN_RATE_LIMIT=7 per minute\n"
-                        "ROSTER_PAGE_SIZE=25\nPASSWORD_RESET_MAX_AGE_SECONDS=600\n")
+                        "ROSTER_PAGE_SIZE=25\nPASSWORD_RESET_MAX_AGE_SECONDS=600\nSECRET_KEY_FALLBACKS=old-one, older\n")
     code = ("import config; c = config.Config; print(c.LOGIN_MAX_FAILURES, c.LOGIN_LOCKOUT_MINUTES, "
-            "c.LOGIN_RATE_LIMIT, c.ROSTER_PAGE_SIZE, c.PASSWORD_RESET_MAX_AGE_SECONDS, sep='|')")
+            "c.LOGIN_RATE_LIMIT, c.ROSTER_PAGE_SIZE, c.PASSWORD_RESET_MAX_AGE_SECONDS, c.SECRET_KEY_FALLBACKS, sep='|')")
     result = _run([sys.executable, "-c", code], env_file, ROSTER_PAGE_SIZE="100")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "3|45|7 per minute|100|600"
+    assert result.stdout.strip() == "3|45|7 per minute|100|600|['old-one', 'older']"
 
 
 def test_a_missing_env_file_or_a_bad_number_is_one_line_not_a_traceback(tmp_path):
@@ -106,3 +106,24 @@ def test_the_documented_cron_lines_run_with_no_variables_but_the_env_file(app, t
         result = _run(["sh", "-c", command.replace("/srv/chapter", str(BASE_DIR))], env_file)
         assert result.returncode == 0, (command, result.stdout, result.stderr)
     assert list((tmp_path / "backups").iterdir()), "the backup line wrote no backup"
+
+
+def test_a_rotated_secret_key_keeps_sessions_signed_with_the_old_one_when_it_is_a_fallback(app):
+    from tests.conftest import Browserish
+
+    factories.user("rotate@example.org")
+    db.session.commit()
+    without, with_fallback = Browserish(app.test_client()), Browserish(app.test_client())
+
+    def fresh(action, *args):
+        with app.app_context():  # a g of its own, as each real request has (Flask-Login caches the user in g)
+            return action(*args)
+
+    app.config.update(SECRET_KEY="the-old-key", SECRET_KEY_FALLBACKS=[])
+    fresh(without.login, "rotate@example.org")
+    fresh(with_fallback.login, "rotate@example.org")
+    app.config.update(SECRET_KEY="the-new-key", SECRET_KEY_FALLBACKS=["the-old-key"])
+    assert fresh(with_fallback.get, "/dashboard").status_code == 200
+    app.config.update(SECRET_KEY_FALLBACKS=[])
+    assert fresh(with_fallback.get, "/dashboard").status_code == 200  # its cookie was re-signed with the new key
+    assert fresh(without.get, "/dashboard").status_code == 302  # an old cookie without the fallback: log in again
