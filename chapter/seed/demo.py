@@ -35,8 +35,8 @@ class DemoLogin:
 
 DEMO_LOGINS = [
     DemoLogin("Member", f"member@{DEMO_DOMAIN}", "an active member of chapter #1, due to renew"),
-    DemoLogin("Chapter president", f"president@{DEMO_DOMAIN}", "president of chapter #1: roster, officers"),
-    DemoLogin("Chapter treasurer", f"treasurer@{DEMO_DOMAIN}", "treasurer of chapter #1"),
+    DemoLogin("Chapter president", f"president@{DEMO_DOMAIN}", "president of chapter #1: roster, officers, treasury"),
+    DemoLogin("Chapter treasurer", f"treasurer@{DEMO_DOMAIN}", "treasurer of chapter #1: treasury, roster, notes"),
     DemoLogin("District manager", f"district@{DEMO_DOMAIN}", "manager of chapter #1's district"),
     DemoLogin("National staff", f"staff@{DEMO_DOMAIN}", "everything"),
 ]
