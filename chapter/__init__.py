@@ -121,3 +121,6 @@ def _register_cli(app: Flask) -> None:
     from chapter.payments.cli import register_payment_commands
 
     register_payment_commands(app)
+    from chapter.members.cli import register_member_commands
+
+    register_member_commands(app)

@@ -104,7 +104,11 @@ from chapter.certifications.models import (  # noqa: E402
     MemberCertification,
     PointCategory,
     PointEntry,
+    application_points,
 )
+from chapter.members.eligibility import EligibilityRecord  # noqa: E402
+from chapter.members.corporate_renewals import CorporateNotice  # noqa: E402
 
 __all__ += ["Benefit", "CertificationApplication", "CertificationType", "Exam", "ExamEligibility", "ExamProgram",
-            "ExamRegistration", "ExamResult", "MemberCertification", "PointCategory", "PointEntry"]
+            "ExamRegistration", "ExamResult", "MemberCertification", "PointCategory", "PointEntry",
+            "application_points", "EligibilityRecord", "CorporateNotice"]

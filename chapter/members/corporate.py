@@ -474,7 +474,7 @@ def _find_or_create_member(
 def assign_seat(
     corporate: CorporateMembership, *, actor: User, member_number: str | None = None, email: str | None = None,
     first_name: str | None = None, last_name: str | None = None, home_chapter_id: int | None = None,
-    day: date | None = None,
+    day: date | None = None, override_reason: str | None = None,
 ) -> SeatAssignment:
     """Name an employee to a free seat: an existing member by number, or a new member (and log-in) by name and e-mail.
 
@@ -487,8 +487,9 @@ def assign_seat(
     if corporate.ends_on < day:
         raise DomainError("This corporate membership has ended; renew it to name employees.")
     _lock(corporate)
-    if seats_used(corporate) >= corporate.seats:
-        raise DomainError(f"All {corporate.seats} seats are taken. Add seats, or free one first.")
+    from chapter.members.corporate_renewals import check_seat_free
+
+    check_seat_free(corporate, actor=actor, day=day, override_reason=override_reason)  # not transferable in a term
     member, member_created, login_created = _find_or_create_member(
         member_number=member_number, email=email, first_name=first_name, last_name=last_name,
         home_chapter_id=home_chapter_id, employer=organization.name, actor=actor)

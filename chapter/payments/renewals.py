@@ -147,7 +147,7 @@ def _reminder_targets(kind: str, day: date, max_grace_days: int) -> sa.Select:
         # Lifetime (FOREVER) and pending (no date) members fall outside every window; a corporate
         # seat is renewed by its organization, not by the person holding it.
         .where(_reminder_window(kind, day, max_grace_days), Member.paid_through != FOREVER,
-               MembershipType.kind != MembershipKind.CORPORATE_SEAT, ~already_sent)
+               MembershipType.kind != MembershipKind.CORPORATE_SEAT, MembershipType.is_invoiced.is_(True), ~already_sent)
         .order_by(Member.id)
     )
 
@@ -235,7 +235,8 @@ def _auto_renew_candidates(day: date, within_days: int, max_grace_days: int) -> 
     """Members with auto-renew on and a saved card whose term ends within `within_days` or who are in grace."""
     return (
         sa.select(Member.id, Member.paid_through)
-        .where(Member.auto_renew.is_(True), Member.saved_payment_method_id.is_not(None),
+        .join(MembershipType, MembershipType.id == Member.current_type_id)  # honorary and lifetime: never invoiced
+        .where(MembershipType.is_invoiced.is_(True), Member.auto_renew.is_(True), Member.saved_payment_method_id.is_not(None),
                Member.paid_through.between(day - timedelta(days=max_grace_days), day + timedelta(days=within_days)),
                Member.paid_through != FOREVER, Member.grace_ends_on >= day)
         .order_by(Member.id)

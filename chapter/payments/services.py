@@ -58,6 +58,10 @@ def _new_order(member: Member, purpose: OrderPurpose, membership_type: Membershi
                full_price_cents: int, description: str, actor: User | None, covers_from: date | None = None,
                covers_until: date | None = None) -> Order:
     """Create (or reuse and reprice) the member's open order for `purpose`."""
+    if member.home_chapter_id is None:  # every dues payment carries a chapter share: assign the closest
+        from chapter.members.closest import assign_closest_chapter
+
+        assign_closest_chapter(member, actor=actor)
     chapter = member.home_chapter
     share = chapter_share(membership_type, chapter, amount_cents, full_price_cents)
     order = db.session.scalar(sa.select(Order).where(
@@ -98,6 +102,16 @@ def purchasable_types(for_corporate: bool = False) -> list[MembershipType]:
             if t.is_available and t.is_invoiced and (t.kind.value == "corporate_seat") == for_corporate]
 
 
+def renewable_types(member: Member) -> list[MembershipType]:
+    """Types a member can renew to online: the public ones, and their own invoiced type even when staff-only
+    (an Honorary Chapter member renews at the association's portion, the chapter's share being 0)."""
+    types = purchasable_types()
+    own = member.current_type
+    if own is not None and own not in types and own.is_invoiced and own.is_available and own.kind.value != "corporate_seat":
+        types.append(own)
+    return types
+
+
 @dataclass(frozen=True)
 class RenewalOptions:
     """What a member may do about their membership today."""
@@ -113,6 +127,9 @@ def renewal_options(member: Member, day: date) -> RenewalOptions:
     status = member.status_on(day)
     if member.is_lifetime:
         return RenewalOptions(False, False, None, "Your membership never ends.")
+    if member.current_type is not None and not member.current_type.is_invoiced \
+            and status in (MembershipStatus.ACTIVE, MembershipStatus.GRACE):
+        return RenewalOptions(False, False, None, f"Your {member.current_type.name} membership is never invoiced.")
     if status in (MembershipStatus.PENDING, MembershipStatus.LAPSED):
         return RenewalOptions(True, False, None, "Join to start your membership." if status is MembershipStatus.PENDING
                               else "Your membership has lapsed: rejoin to start a new term today.")
@@ -142,7 +159,7 @@ def start_join(member: Member, membership_type: MembershipType, *, actor: User |
 def start_renewal(member: Member, membership_type: MembershipType, *, actor: User | None, day: date | None = None) -> Order:
     """An order for the next term, which starts the day after the current one ends."""
     day = day or today()
-    if membership_type not in purchasable_types():
+    if membership_type not in renewable_types(member):
         raise DomainError("This membership type cannot be bought online.", field="membership_type_id")
     options = renewal_options(member, day)
     if not options.can_renew:

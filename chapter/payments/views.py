@@ -63,7 +63,7 @@ def pay(order_id: int):
     return render_template(
         "payments/pay.html", order=order, client_secret=setup.client_secret, setup_intent_id=setup.id,
         saved_card=(payer.saved_card_brand, payer.saved_card_last4) if getattr(payer, "saved_payment_method_id", None) else None,
-        offer_auto_renew=order.member is not None, last_failure=last_failure,
+        offer_auto_renew=order.member is not None or order.organization is not None, last_failure=last_failure,
         stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"], stripe_js_url=current_app.config["STRIPE_JS_URL"],
     )
 
@@ -104,9 +104,10 @@ def charge(order_id: int):
         return _json_error("We could not get an answer from the payment service. Do not pay again: this page "
                            "will show the result as soon as it arrives.", 502)
     fulfilled = services.apply_intent_result(payment, result)
-    if member is not None and data.get("auto_renew") and payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REQUIRES_ACTION):
-        member.auto_renew = True
-        member.saved_payment_method_id, member.saved_card_brand, member.saved_card_last4 = method_id, brand, last4
+    payer = member or order.organization  # an organization renews automatically too (corporate_renewals)
+    if payer is not None and data.get("auto_renew") and payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REQUIRES_ACTION):
+        payer.auto_renew = True
+        payer.saved_payment_method_id, payer.saved_card_brand, payer.saved_card_last4 = method_id, brand, last4
     db.session.commit()
     return _payment_answer(payment, fulfilled, result.client_secret)
 

@@ -119,10 +119,17 @@ def payout(payout_id: str):
 @login_required
 def remittance(number: int):
     """A chapter's money for a period: collected, refunded, share owed, remitted, balance; and its ledger lines."""
+    from chapter.chapters.fiscal import fiscal_year_named, fiscal_year_of
+
     chapter = _finance_chapter_or_404(number)
     start, end = _period()
+    this_year = fiscal_year_of(chapter.fiscal_year_start_month, today())
+    if request.args.get("fy", "").isdigit() and 1900 < int(request.args["fy"]) < 3000:  # ?fy=2026: FY 2026-27
+        fiscal = fiscal_year_named(chapter.fiscal_year_start_month, int(request.args["fy"]))
+        start, end = fiscal.starts_on, fiscal.ends_on
     return render_template(
         "treasury/remittance.html", chapter=chapter, start=start, end=end,
+        fiscal_years=[this_year, this_year.previous()],
         report=reports.remittance_report(chapter, start, end),
         page=paginate(reports.chapter_entries_statement(chapter.id, start, end), requested_page(request.args), 50),
         form=RemittanceForm(booked_on=today()) if current_roles().is_staff else None)
