@@ -108,3 +108,7 @@ from chapter.certifications.models import (  # noqa: E402
 
 __all__ += ["Benefit", "CertificationApplication", "CertificationType", "Exam", "ExamEligibility", "ExamProgram",
             "ExamRegistration", "ExamResult", "MemberCertification", "PointCategory", "PointEntry"]
+
+from chapter.jobs.models import JobFailure, JobLock, OutboxMail, PeriodicRun, WorkerHeartbeat  # noqa: E402
+
+__all__ += ["JobFailure", "JobLock", "OutboxMail", "PeriodicRun", "WorkerHeartbeat"]

@@ -1,13 +1,25 @@
-"""Outgoing mail: SMTP when MAIL_SERVER is set, otherwise the console and instance/outbox/."""
+"""Outgoing mail. `send_mail` renders a mail and writes it to the outbox in the caller's transaction;
+the worker delivers it after the commit (`chapter.jobs.outbox`), by SMTP when MAIL_SERVER is set,
+otherwise to the console and instance/outbox/ (development only).
+
+Every mail is multipart: the plain text of templates/email/<template>.txt, and an HTML part from
+templates/email/<template>.html when there is one, else the text set in the site's mail layout.
+"""
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
+import ssl
+from datetime import datetime, timezone
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
+from jinja2 import TemplateNotFound
+from markupsafe import Markup, escape
 
 from chapter.core.models import utcnow
 
@@ -15,20 +27,101 @@ log = logging.getLogger(__name__)
 
 
 def send_mail(to: str, subject: str, template: str, **context) -> EmailMessage:
-    """Render templates/email/<template>.txt (and .html when present) and send it."""
+    """Render templates/email/<template>.txt (+ HTML) and put it in the outbox of the current transaction."""
+    from chapter.jobs import outbox
+
+    text = render_template(f"email/{template}.txt", **context)
+    html = render_html(template, text, subject, context)
+    mail = outbox.queue_mail(to=to, subject=subject, template=template, body_text=text, body_html=html,
+                             sender=current_app.config["MAIL_DEFAULT_SENDER"], message_id=new_message_id())
+    return build_message(mail.sender, mail.to_address, mail.subject, mail.message_id, mail.created_at,
+                         mail.body_text, mail.body_html)
+
+
+def new_message_id() -> str:
+    """A Message-ID for a new mail, on the public site's domain."""
+    host = urlsplit(current_app.config.get("PUBLIC_BASE_URL") or "").hostname or "chapter.local"
+    return make_msgid(domain=host)
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def text_to_html(text: str) -> Markup:
+    """Plain text as HTML paragraphs, with its links clickable."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = []
+        for line in block.splitlines():
+            pieces, last = [], 0
+            for match in _URL.finditer(line):
+                url = match.group(0).rstrip(".,;)")
+                pieces.append(escape(line[last:match.start()]))
+                pieces.append(Markup('<a href="{0}">{0}</a>').format(url))
+                last = match.start() + len(url)
+            pieces.append(escape(line[last:]))
+            lines.append(Markup("").join(pieces))
+        paragraphs.append(Markup("<p>{}</p>").format(Markup("<br>\n").join(lines)))
+    return Markup("\n").join(paragraphs)
+
+
+def render_html(template: str, text: str, subject: str, context: dict) -> str:
+    """The HTML part: email/<template>.html if written, else the text in the mail layout."""
+    try:
+        return render_template(f"email/{template}.html", subject=subject, **context)
+    except TemplateNotFound:
+        return render_template("email/_layout.html", subject=subject, body=text_to_html(text))
+
+
+def build_message(sender: str, to: str, subject: str, message_id: str, created_at: datetime,
+                  text: str, html: str | None) -> EmailMessage:
+    """The MIME message: the same Message-ID and Date on every delivery attempt."""
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="chapter.local")
-    message.set_content(render_template(f"email/{template}.txt", **context))
-    server = current_app.config.get("MAIL_SERVER")
-    if server:
-        with smtplib.SMTP(server, current_app.config["MAIL_PORT"], timeout=10) as smtp:
-            smtp.send_message(message)
-    else:
-        _write_to_outbox(message)
+    message["Message-ID"] = message_id
+    message["Date"] = format_datetime(created_at.replace(tzinfo=timezone.utc))
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
     return message
+
+
+# --- Transport: what the worker calls ---------------------------------------------------------
+
+def transmit(message: EmailMessage) -> None:
+    """Hand one message to the mail server (STARTTLS or TLS, with log-in when configured).
+
+    Raises smtplib.SMTPException or OSError when the server refuses or cannot be reached.
+    Without MAIL_SERVER (development only: production refuses to start), writes it to instance/outbox/.
+    """
+    config = current_app.config
+    server = config.get("MAIL_SERVER")
+    if not server:
+        _write_to_outbox(message)
+        return
+    port, timeout = config["MAIL_PORT"], config.get("MAIL_TIMEOUT", 10)
+    context = ssl.create_default_context(cafile=config.get("MAIL_TLS_CA_FILE") or None)
+    if config.get("MAIL_USE_SSL"):
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
+    else:
+        smtp = smtplib.SMTP(server, port, timeout=timeout)
+    with smtp:
+        if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
+            smtp.starttls(context=context)
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        smtp.send_message(message)
+
+
+def is_permanent(error: BaseException) -> bool:
+    """A 5xx answer (bad address, refused sender) will not change on retry."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return False  # a password fixed by the operator makes the retry work
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
 def _write_to_outbox(message: EmailMessage) -> None:
@@ -37,4 +130,5 @@ def _write_to_outbox(message: EmailMessage) -> None:
     outbox.mkdir(parents=True, exist_ok=True)
     name = f"{utcnow():%Y%m%dT%H%M%S%f}-{message['To'].replace('@', '_at_')}.eml"
     (outbox / name).write_bytes(bytes(message))
-    log.warning("Mail to %s: %s\n%s", message["To"], message["Subject"], message.get_content())
+    body = message.get_body(preferencelist=("plain",))
+    log.warning("Mail to %s: %s\n%s", message["To"], message["Subject"], body.get_content() if body else "")
