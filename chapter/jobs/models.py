@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chapter.core.models import utcnow
 from chapter.extensions import db
+
+if TYPE_CHECKING:
+    from chapter.auth.models import User
 
 
 class MailStatus(str, enum.Enum):
@@ -77,6 +81,8 @@ class JobFailure(db.Model):
         default=JobFailureStatus.DEAD, nullable=False, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    resolved_by: Mapped[User | None] = relationship()
 
 
 class PeriodicRunStatus(str, enum.Enum):
