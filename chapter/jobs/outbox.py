@@ -10,7 +10,7 @@ carries the same Message-ID and is dropped as a duplicate downstream.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -38,7 +38,7 @@ def queue_mail(*, to: str, subject: str, template: str, body_text: str, body_htm
                       body_text=body_text, body_html=body_html, status=MailStatus.PENDING, attempts=0,
                       created_at=now, next_attempt_at=now)
     db.session.add(mail)
-    queue.enqueue_after_commit(tasks.deliver_mail, message_id)
+    queue.enqueue_batched_after_commit(tasks.deliver_mails, message_id, batch_size=BATCH_SIZE)
     return mail
 
 
@@ -48,50 +48,94 @@ def retry_delay(attempts: int) -> int:
     return int(min(base * 4 ** max(attempts - 1, 0), 4 * 3600))
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """What one delivery job did: sent, skipped (someone else has it, or it is settled), retry later, dead."""
-
-    outcome: str
-    retry_in: int | None = None
+# Mails committed together are delivered by one job over one SMTP connection, this many at a time.
+BATCH_SIZE = 100
+_COLUMNS = (OutboxMail.message_id, OutboxMail.sender, OutboxMail.to_address, OutboxMail.subject,
+            OutboxMail.created_at, OutboxMail.body_text, OutboxMail.body_html)
 
 
-def _claim(message_id: str, now: datetime) -> bool:
-    """Take the mail for this worker: only a pending one, or one whose sender's claim ran out."""
+def _relaxed_durability() -> None:
+    """On PostgreSQL, do not wait for this transaction's WAL flush: a claim or a "sent" lost in a crash
+    only means the mail is sent again, with the same Message-ID (the guarantee is at least once)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+
+
+def _claim(message_ids: list[str], now: datetime) -> list[str]:
+    """Take the mails for this worker in one statement: only pending ones, or ones whose sender's claim ran out."""
     lease = timedelta(seconds=current_app.config.get("MAIL_LEASE_SECONDS", 120))
     claimable = sa.or_(OutboxMail.status == MailStatus.PENDING,
                        sa.and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.lease_expires_at < now))
-    result = db.session.execute(
-        sa.update(OutboxMail).where(OutboxMail.message_id == message_id, claimable)
+    _relaxed_durability()
+    claimed = db.session.scalars(
+        sa.update(OutboxMail).where(OutboxMail.message_id.in_(message_ids), claimable)
         .values(status=MailStatus.SENDING, lease_expires_at=now + lease, attempts=OutboxMail.attempts + 1)
-        .execution_options(synchronize_session=False))
+        .returning(OutboxMail.message_id).execution_options(synchronize_session=False)).all()
     db.session.commit()
-    return result.rowcount == 1
+    return claimed
 
 
-def deliver(message_id: str) -> Delivery:
-    """Deliver one outbox mail once: claim it, hand it to the mail server, record the outcome."""
+def deliver_batch(message_ids: list[str]) -> dict[str, int]:
+    """Deliver outbox mails, each once: claim them, hand them to the mail server, record each outcome.
+
+    Returns how many were sent, skipped (already sent, or another worker has them), retried later,
+    dead, or put back (not tried: the server failed before their turn).
+    """
     from chapter.core import mail as mail_transport
+    from chapter.jobs import queue, tasks
 
-    if not _claim(message_id, utcnow()):
-        db.session.rollback()
-        return Delivery("skipped")
-    mail = db.session.scalar(sa.select(OutboxMail).where(OutboxMail.message_id == message_id))
-    message = mail_transport.build_message(mail.sender, mail.to_address, mail.subject, mail.message_id,
-                                           mail.created_at, mail.body_text, mail.body_html)
-    try:
-        mail_transport.transmit(message)
-    except Exception as error:  # smtplib errors, OSError, a bad TLS certificate: all mean "not sent"
-        db.session.rollback()
-        return _failed(message_id, error)
-    db.session.execute(sa.update(OutboxMail).where(OutboxMail.message_id == message_id).values(
-        status=MailStatus.SENT, sent_at=utcnow(), lease_expires_at=None, last_error=None)
-        .execution_options(synchronize_session=False))
+    outcomes: Counter[str] = Counter()
+    claimed = _claim(list(message_ids), utcnow())
+    outcomes["skipped"] = len(set(message_ids)) - len(claimed)
+    rows = db.session.execute(sa.select(*_COLUMNS).where(OutboxMail.message_id.in_(claimed))
+                              .order_by(OutboxMail.id)).all() if claimed else []
+    db.session.rollback()
+    retries: dict[int, list[str]] = defaultdict(list)
+    for position, row in enumerate(rows):
+        message = mail_transport.build_message(row.sender, row.to_address, row.subject, row.message_id,
+                                               row.created_at, row.body_text, row.body_html)
+        try:
+            mail_transport.transmit(message)
+        except Exception as error:  # smtplib errors, OSError, a bad TLS certificate: all mean "not sent"
+            db.session.rollback()
+            outcome, delay = _failed(row.message_id, error)
+            outcomes[outcome] += 1
+            if delay is not None:
+                retries[delay].append(row.message_id)
+            # A refusal of this message lets the others go on; any other error (connection, TLS,
+            # log-in, time-out) stops the batch, and the rest waits with it.
+            if not isinstance(error, mail_transport.MESSAGE_REFUSALS):
+                rest = [later.message_id for later in rows[position + 1:]]
+                if rest:
+                    wait = delay if delay is not None else retry_delay(1)
+                    _put_back(rest, wait)
+                    retries[wait].extend(rest)
+                    outcomes["put back"] += len(rest)
+                break
+            continue
+        _relaxed_durability()
+        db.session.execute(sa.update(OutboxMail).where(OutboxMail.message_id == row.message_id).values(
+            status=MailStatus.SENT, sent_at=utcnow(), lease_expires_at=None, last_error=None)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        outcomes["sent"] += 1
+    for delay, later in retries.items():
+        queue.enqueue_safely(tasks.deliver_mails, later, delay=delay)
+    return {name: count for name, count in outcomes.items() if count}
+
+
+def _put_back(message_ids: list[str], delay: int) -> None:
+    """Mails claimed but not tried (the server failed first): pending again, the attempt not counted."""
+    db.session.execute(sa.update(OutboxMail).where(OutboxMail.message_id.in_(message_ids),
+                                                   OutboxMail.status == MailStatus.SENDING)
+                       .values(status=MailStatus.PENDING, attempts=OutboxMail.attempts - 1, lease_expires_at=None,
+                               next_attempt_at=utcnow() + timedelta(seconds=delay))
+                       .execution_options(synchronize_session=False))
     db.session.commit()
-    return Delivery("sent")
 
 
-def _failed(message_id: str, error: BaseException) -> Delivery:
+def _failed(message_id: str, error: BaseException) -> tuple[str, int | None]:
+    """Record a failed attempt: pending again with back-off, or dead after the last attempt (or a 5xx)."""
     from chapter.core.mail import is_permanent
 
     mail = db.session.scalar(sa.select(OutboxMail).where(OutboxMail.message_id == message_id))
@@ -102,14 +146,14 @@ def _failed(message_id: str, error: BaseException) -> Delivery:
         mail.status = MailStatus.DEAD
         db.session.commit()
         log.error("mail %s to %s is dead after %s attempt(s): %s", message_id, mail.to_address, mail.attempts, error)
-        return Delivery("dead")
+        return "dead", None
     delay = retry_delay(mail.attempts)
     mail.status = MailStatus.PENDING
     mail.next_attempt_at = utcnow() + timedelta(seconds=delay)
     db.session.commit()
     log.warning("mail %s to %s not sent (attempt %s), retrying in %s s: %s", message_id, mail.to_address,
                 mail.attempts, delay, error)
-    return Delivery("retry", retry_in=delay)
+    return "retry", delay
 
 
 def sweep(now: datetime | None = None) -> int:
@@ -122,8 +166,8 @@ def sweep(now: datetime | None = None) -> int:
         sa.and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.lease_expires_at < now),
     )).order_by(OutboxMail.id).limit(5000)).all()
     db.session.rollback()
-    for message_id in stuck:
-        queue.enqueue_safely(tasks.deliver_mail, message_id)
+    for start in range(0, len(stuck), BATCH_SIZE):
+        queue.enqueue_safely(tasks.deliver_mails, stuck[start:start + BATCH_SIZE])
     return len(stuck)
 
 

@@ -16,21 +16,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from huey.exceptions import RetryTask
-
 from chapter.jobs.queue import crontab, job, periodic
 
 
 @job(retries=3, retry_delay=10)
-def deliver_mail(message_id: str) -> str:
-    """Deliver one outbox mail; a mail server that fails is tried again later, with back-off, until dead."""
+def deliver_mails(message_ids: list[str]) -> str:
+    """Deliver outbox mails (those committed together) over one connection; failures retry with back-off."""
     from chapter.jobs import outbox
 
-    delivery = outbox.deliver(message_id)
-    if delivery.outcome == "retry":
-        # Huey's retry, with our back-off; the row (attempts, next_attempt_at) decides when it is dead.
-        raise RetryTask(f"mail {message_id} not sent", delay=delivery.retry_in)
-    return delivery.outcome
+    return ", ".join(f"{count} {outcome}" for outcome, count in outbox.deliver_batch(message_ids).items())
+
+
+@job(retries=3, retry_delay=10)
+def deliver_mail(message_id: str) -> str:
+    """Deliver one outbox mail (a prompt for a single row)."""
+    from chapter.jobs import outbox
+
+    return ", ".join(f"{count} {outcome}" for outcome, count in outbox.deliver_batch([message_id]).items())
 
 
 @periodic(crontab(), name="outbox_sweep", label="Outbox sweep (mail whose delivery job was lost)",

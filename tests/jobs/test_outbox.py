@@ -84,11 +84,12 @@ def test_smtp_down_then_up_delivers_every_mail_exactly_once(app, smtp_server):
         ids = [_mail(f"m{n}@example.org", n).message_id for n in range(5)]
         db.session.commit()
 
-    run_jobs()  # every delivery fails and is scheduled again with back-off
+    run_jobs()  # the first delivery fails; the batch stops there and every mail waits for the back-off
     assert smtp_server == []
     mails = db.session.scalars(sa.select(OutboxMail).order_by(OutboxMail.id)).all()
-    assert {(m.status, m.attempts) for m in mails} == {(MailStatus.PENDING, 1)}
-    assert all("ConnectionRefusedError" in m.last_error and m.next_attempt_at > utcnow() for m in mails)
+    assert {m.status for m in mails} == {MailStatus.PENDING} and all(m.next_attempt_at > utcnow() for m in mails)
+    assert [m.attempts for m in mails] == [1, 0, 0, 0, 0]  # a server that is down is not tried five times
+    assert "ConnectionRefusedError" in mails[0].last_error
 
     app.config["MAIL_PORT"] = port  # the server is back
     run_jobs(now=utcnow() + timedelta(minutes=5))  # the retries come due
@@ -101,7 +102,8 @@ def test_smtp_down_then_up_delivers_every_mail_exactly_once(app, smtp_server):
     run_jobs(now=utcnow() + timedelta(days=1))
     assert len(smtp_server) == 5
     db.session.expire_all()
-    assert {(m.status, m.attempts, m.last_error) for m in mails} == {(MailStatus.SENT, 2, None)}
+    assert {(m.status, m.last_error) for m in mails} == {(MailStatus.SENT, None)}
+    assert [m.attempts for m in mails] == [2, 1, 1, 1, 1]
 
 
 def test_the_back_off_grows_and_the_mail_is_dead_after_the_last_attempt(app):
@@ -177,3 +179,33 @@ def test_a_webhook_answers_without_touching_smtp_while_the_mail_server_stalls(ap
     recording_smtp.stall.clear()
     run_jobs(now=utcnow() + timedelta(minutes=5))
     assert recording_smtp.message_ids() == [receipt.message_id]
+
+
+def test_mails_committed_together_go_out_over_one_connection_and_a_refused_address_stops_none_of_the_others(app):
+    class RefusingOne(RecordingHandler):
+        peers: set = set()
+
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            self.peers.add(session.peer)
+            if address.startswith("bounced"):
+                return "550 5.1.1 no such mailbox"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    handler = RefusingOne()
+    controller, port = start_smtp(handler)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        with app.test_request_context():
+            for n, to in enumerate(["a@example.org", "bounced@example.org", "c@example.org", "d@example.org"]):
+                _mail(to, n)
+            db.session.commit()
+        assert run_jobs() == 1  # one job for the transaction's four mails
+    finally:
+        controller.stop()
+
+    assert sorted(m["To"] for m in handler.messages) == ["a@example.org", "c@example.org", "d@example.org"]
+    assert len(handler.peers) == 1  # one connection, reused
+    statuses = dict(db.session.execute(sa.select(OutboxMail.to_address, OutboxMail.status)).all())
+    assert statuses["bounced@example.org"] is MailStatus.DEAD
+    assert {statuses[a] for a in ("a@example.org", "c@example.org", "d@example.org")} == {MailStatus.SENT}
