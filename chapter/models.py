@@ -112,3 +112,7 @@ from chapter.members.corporate_renewals import CorporateNotice  # noqa: E402
 __all__ += ["Benefit", "CertificationApplication", "CertificationType", "Exam", "ExamEligibility", "ExamProgram",
             "ExamRegistration", "ExamResult", "MemberCertification", "PointCategory", "PointEntry",
             "application_points", "EligibilityRecord", "CorporateNotice"]
+
+from chapter.jobs.models import JobFailure, JobLock, OutboxMail, PeriodicRun, WorkerHeartbeat  # noqa: E402
+
+__all__ += ["JobFailure", "JobLock", "OutboxMail", "PeriodicRun", "WorkerHeartbeat"]

@@ -403,6 +403,7 @@ def _send_safely(summary: AutoRenewSummary, member_number: str, what: str, send:
     try:
         with link_context():
             send()
+        db.session.commit()  # the mail is an outbox row, delivered by the worker
     except (smtplib.SMTPException, OSError) as error:
         log.warning("member %s: %s not sent: %s", member_number, what, error)
         summary.errors.append(MemberError(member_number, f"{what} not sent: {error}"))

@@ -132,6 +132,7 @@ def refresh(order_id: int, payment_id: int):
 def _payment_answer(payment: Payment, fulfilled: bool, client_secret: str | None = None):
     if fulfilled:
         notifications.send_receipt(payment)
+        db.session.commit()  # the receipt is an outbox row, delivered by the worker
     if payment.status is PaymentStatus.SUCCEEDED:
         flash(f"Thank you: your payment of {payment.amount_cents / 100:.2f} {payment.currency} is received.", "success")
         return jsonify(status="succeeded", redirect=url_for("payments.receipt", payment_id=payment.id))
@@ -247,4 +248,5 @@ def stripe_webhook():
         return jsonify(error=error.message), 400
     if outcome.fulfilled_payment_id:
         notifications.send_receipt(db.session.get(Payment, outcome.fulfilled_payment_id))
+        db.session.commit()  # the receipt is an outbox row: no SMTP in the webhook
     return jsonify(received=True, duplicate=outcome.duplicate, outcome=outcome.outcome)

@@ -8,6 +8,7 @@ from chapter.extensions import db
 from chapter.members.models import MembershipStatus, MembershipTerm
 from chapter.payments.models import Order, OrderStatus, Payment, PaymentStatus
 from tests import factories
+from tests.conftest import run_jobs, text_of
 from tests.payments.helpers import (
     CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, authenticate_payment, pay_order, post_json,
 )
@@ -44,9 +45,10 @@ def test_joining_with_a_good_card_starts_the_membership_today(app, client, strip
     # The receipt: a page and an e-mail.
     receipt = client.get(answer.get_json()["redirect"]).get_data(as_text=True)
     assert "$210.00" in receipt and "Visa •••• 4242" in receipt and "Succeeded" in receipt
+    run_jobs()
     assert len(smtp_server) == 1 and smtp_server[0]["To"] == "ada@example.org"
     assert f"ORD-{order_id:06d}" in smtp_server[0]["Subject"]
-    assert "$210.00" in smtp_server[0].get_payload()
+    assert "$210.00" in text_of(smtp_server[0])
 
 
 def test_a_declined_card_changes_nothing_and_says_why(app, client, stripe_peer):
