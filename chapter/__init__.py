@@ -87,6 +87,9 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.treasury import bp as treasury_bp
 
     app.register_blueprint(treasury_bp)
+    from chapter.payments import fulfilment
+
+    fulfilment.register_all()  # each feature registers what paying for its orders does
 
 
 def _register_cli(app: Flask) -> None:

@@ -33,7 +33,7 @@ from chapter.members.models import (
     CorporateMembership, CorporateSeat, Member, MembershipKind, MembershipTerm, MembershipType, Organization,
     TermSource,
 )
-from chapter.payments.models import Order, OrderLine, OrderPurpose, OrderStatus, Payment, PaymentStatus
+from chapter.payments.models import IN_FLIGHT, Order, OrderLine, OrderPurpose, OrderStatus, Payment
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -42,7 +42,6 @@ RENEWAL_OPENS_DAYS_BEFORE_END = 90  # the same window as an individual renewal
 MAX_SEATS_PER_ORDER = 5000  # a typo guard, not a business rule
 SEAT_ASSIGNED = AuditAction.SEAT_ASSIGNED
 SEAT_RELEASED = AuditAction.SEAT_RELEASED
-IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
 
 
 # --- Organizations ----------------------------------------------------------------------------

@@ -93,8 +93,12 @@ def recover(transaction_id: str):
         db.session.rollback()
         flash(getattr(error, "message", str(error)), "danger")
         return redirect(url_for("treasury.index"))
+    row = db.session.get(sync.StripeBalanceTransaction, transaction_id)
     db.session.commit()
-    flash(f"Recovered the payment of {payment.order.reference}.", "success")
+    if payment is None or row.status is sync.MatchStatus.UNKNOWN_CHARGE:
+        flash(f"Not recovered: {row.note}", "warning")
+    else:
+        flash(f"Recovered the payment of {payment.order.reference}: {row.note}.", "success")
     return redirect(url_for("treasury.index"))
 
 
@@ -221,10 +225,16 @@ def report(name: str):
 @staff_required
 def ledger_csv():
     """Every ledger entry of a month (?month=YYYY-MM) as CSV for the accounting package."""
+    text = request.args.get("month", "")
     try:
-        month = date.fromisoformat(request.args.get("month", "") + "-01")
+        if len(text) != 7:
+            raise ValueError(text)
+        month = date.fromisoformat(text + "-01")
     except ValueError:
-        month = today().replace(day=1)
+        return Response(f"Give the month as ?month=YYYY-MM (for example ?month={today():%Y-%m}); "
+                        f"{text!r} is not a month.\n" if text else
+                        f"Give the month as ?month=YYYY-MM (for example ?month={today():%Y-%m}).\n",
+                        status=400, mimetype="text/plain")
     return _csv(reports.ledger_month(month), f"ledger-{month:%Y-%m}.csv")
 
 
