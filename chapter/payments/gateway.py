@@ -33,10 +33,11 @@ INVALID_REQUEST_MESSAGES = {
 
 def _no_answer_or_error(error: "stripe.StripeError", what: str) -> GatewayError:
     """A time-out or connection error is NoAnswer (Stripe may have acted); anything else a GatewayError."""
+    said = " ".join(str(error.user_message or error).split())[:300]  # one line: logs, cron mail, flash messages
     if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)) or (
             isinstance(error, stripe.APIError) and not isinstance(error, stripe.InvalidRequestError)):
-        return NoAnswer(f"No answer from the payment service ({what}): {error.user_message or error}")
-    return GatewayError(f"{what.capitalize()} failed at the payment service: {error.user_message or error}")
+        return NoAnswer(f"No answer from the payment service ({what}): {said}")
+    return GatewayError(f"{what.capitalize()} failed at the payment service: {said}")
 
 
 class InvalidWebhook(Exception):

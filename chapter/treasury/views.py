@@ -16,6 +16,7 @@ from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db
 from chapter.payments.gateway import GatewayError
 from chapter.treasury import bp, reports, services, sync
+from chapter.payments.forms import OfflineOrderPaymentForm
 from chapter.treasury.forms import EmptyForm, MonthForm, OfflinePaymentForm, RemittanceForm
 
 
@@ -60,7 +61,10 @@ def index():
         "treasury/index.html", exceptions=paginate(reports.exceptions_statement(), requested_page(request.args), 25),
         missing=paginate(reports.payments_without_charge_statement(), requested_page(request.args, "missing_page"), 25),
         payouts=paginate(reports.payouts_statement(), 1, 10), closed=services.closed_months(),
-        form=EmptyForm(), month_form=MonthForm(), offline_form=OfflinePaymentForm())
+        disputes=db.session.scalars(reports.open_disputes_statement().limit(50)).all(),
+        decisions=db.session.scalars(reports.term_decisions_statement().limit(50)).all(),
+        form=EmptyForm(), month_form=MonthForm(), offline_form=OfflinePaymentForm(),
+        order_payment_form=OfflineOrderPaymentForm(received_on=today()))
 
 
 @bp.post("/treasury/sync")
@@ -127,7 +131,7 @@ def remittance(number: int):
     start, end = _period()
     return render_template(
         "treasury/remittance.html", chapter=chapter, start=start, end=end,
-        report=reports.remittance_report(chapter, start, end),
+        report=reports.remittance_report(chapter, start, end), others=reports.remittance_reports(chapter, start, end)[1:],
         page=paginate(reports.chapter_entries_statement(chapter.id, start, end), requested_page(request.args), 50),
         form=RemittanceForm(booked_on=today()) if current_roles().is_staff else None)
 
@@ -152,6 +156,7 @@ def record_remittance(number: int):
     start, end = _period()
     return render_template("treasury/remittance.html", chapter=chapter, start=start, end=end,
                            report=reports.remittance_report(chapter, start, end),
+                           others=reports.remittance_reports(chapter, start, end)[1:],
                            page=paginate(reports.chapter_entries_statement(chapter.id, start, end), 1, 50), form=form), 400
 
 
@@ -174,6 +179,39 @@ def record_offline_payment():
     else:
         flash("Give an amount, a date and a reference.", "danger")
     return redirect(url_for("treasury.index"))
+
+
+@bp.post("/treasury/order-payments")
+@staff_required
+def record_order_payment():
+    """Record a cheque or bank transfer against a member's open order: it is fulfilled, receipted and booked."""
+    import sqlalchemy as sa
+
+    from chapter.payments import notifications
+    from chapter.payments import services as payments
+    from chapter.payments.models import Order
+
+    form = OfflineOrderPaymentForm()
+    if not form.validate_on_submit():
+        flash("Give the order number, the amount, the date and the reference.", "danger")
+        return redirect(url_for("treasury.index"))
+    text = form.order_reference.data.strip().upper().removeprefix("ORD-")
+    order = db.session.get(Order, int(text)) if text.isdigit() and len(text) < 10 else None
+    if order is None:
+        flash(f"No order {form.order_reference.data}.", "danger")
+        return redirect(url_for("treasury.index"))
+    try:
+        payment = payments.record_offline_payment(order, amount_cents=form.amount_cents.data,
+                                                  received_on=form.received_on.data, reference=form.reference.data,
+                                                  actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("treasury.index"))
+    db.session.commit()
+    notifications.send_receipt(payment)
+    flash(f"Recorded: {order.reference} is paid.", "success")
+    return redirect(url_for("payments.receipt", payment_id=payment.id))
 
 
 @bp.post("/treasury/periods/close")
