@@ -10,9 +10,7 @@ CORPORATE_PURPOSES = (OrderPurpose.CORPORATE_SEATS, OrderPurpose.CORPORATE_ADD_S
 
 
 def corporate_receipt_details(order: Order) -> list[tuple[str, str]]:
-    details = []
-    if order.organization is not None:
-        details.append(("Organization", order.organization.name))
+    details = []  # the organization is named as the payer already
     if order.seats:
         details.append(("Seats", str(order.seats)))
     if order.covers_from and order.covers_until:

@@ -212,7 +212,7 @@ def _payment_answer(payment: Payment, fulfilled: bool, client_secret: str | None
     if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED):
         return jsonify(status="failed", message=f"{payment.failure_message} Nothing was charged; "
                                                 f"{'your membership is unchanged. ' if fulfilment.is_membership(payment.order) else ''}"
-                                                "Try again or use another card."), 402
+                                                "Try another card."), 402
     if payment.status is PaymentStatus.REFUNDED:
         return jsonify(status="failed", message="This order had already been paid, so this second payment was "
                                                 "refunded in full at once."), 409

@@ -64,7 +64,7 @@ def index():
         disputes=db.session.scalars(reports.open_disputes_statement().limit(50)).all(),
         decisions=db.session.scalars(reports.term_decisions_statement().limit(50)).all(),
         form=EmptyForm(), month_form=MonthForm(), offline_form=OfflinePaymentForm(),
-        order_payment_form=OfflineOrderPaymentForm(received_on=today()))
+        order_payment_form=OfflineOrderPaymentForm(received_on=today()), this_month=f"{today():%Y-%m}")
 
 
 @bp.post("/treasury/sync")
