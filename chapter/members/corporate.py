@@ -417,6 +417,9 @@ def _seat(corporate: CorporateMembership, member: Member, *, starts_on: date, as
     db.session.add(seat)
     member.organization_id = organization.id
     db.session.flush()
+    from chapter.treasury import services as ledger  # the seat's chapter share goes to the employee's home chapter
+
+    ledger.record_seat_share(corporate, member, day=assigned_on)
     return seat
 
 

@@ -98,6 +98,29 @@ def record_refund(refund: Refund, *, day: date | None = None) -> None:
                        refund_id=refund.id, description=f"Chapter share refunded on {reference}")
 
 
+def record_seat_share(corporate, member, *, day: date) -> LedgerEntry | None:
+    """A corporate seat owes the employee's home chapter the seat type's chapter share for the corporate
+    term (once per corporate membership and person), shown in that chapter's remittances."""
+    from chapter.payments.models import PAID_STATUSES, Payment
+
+    chapter = member.home_chapter
+    seat_type = corporate.membership_type
+    share = seat_type.chapter_share_cents if seat_type.chapter_share_cents is not None else (
+        chapter.dues_share_cents if chapter else 0)
+    if chapter is None or not share:
+        return None
+    key = f"seat:{corporate.id}:{member.id}"
+    if db.session.scalar(sa.select(LedgerEntry.id).where(LedgerEntry.kind == LedgerKind.CHAPTER_SHARE,
+                                                         LedgerEntry.reference == key)) is not None:
+        return None
+    payment_id = db.session.scalar(sa.select(Payment.id).where(
+        Payment.order_id == corporate.order_id, Payment.status.in_(PAID_STATUSES)).order_by(Payment.id)) \
+        if corporate.order_id else None
+    return _add_late_safe(LedgerKind.CHAPTER_SHARE, booked_on=day, amount_cents=share, currency=seat_type.currency,
+                          chapter_id=chapter.id, payment_id=payment_id, reference=key,
+                          description=f"Chapter share of a corporate seat: {member.full_name}, {corporate.organization.name}")
+
+
 def correct_entry(entry: LedgerEntry, *, amount_cents: int, reason: str, actor: User, day: date | None = None) -> LedgerEntry:
     """A correction of `entry` by `amount_cents` (signed): a new entry in the first open month, pointing at it."""
     if not actor.is_staff:
