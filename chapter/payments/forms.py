@@ -24,6 +24,15 @@ class RefundForm(FlaskForm):
     confirmed = HiddenField(filters=[lambda value: value == "yes" or value is True])
 
 
+class TermDecisionForm(FlaskForm):
+    """Staff decide what a refund made in Stripe's dashboard does to the membership term."""
+
+    term_action = SelectField("The membership term", choices=[
+        (TermAction.KEEP.value, "Keep it"), (TermAction.SHORTEN.value, "Shorten it to the date"),
+        (TermAction.VOID.value, "Void it")], default=TermAction.KEEP.value)
+    new_term_end = DateField("New last day", validators=[Optional()])
+
+
 class OfflineOrderPaymentForm(FlaskForm):
     """Staff record a cheque or bank transfer against a member's open order."""
 
