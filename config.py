@@ -73,6 +73,11 @@ class Config:
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")  # None means api.stripe.com
     STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+    # Every Stripe call ends within timeout x (retries + 1) plus back-off; a pay request makes at most
+    # three, which must end inside the web worker's time-out: run gunicorn with --timeout 90.
+    STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
+    STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "1"))
+    WEB_WORKER_TIMEOUT_SECONDS = 90  # gunicorn --timeout (README, "Deploying")
 
     # Production requires MAIL_SERVER (create_app refuses to start without it); development without
     # it writes mail to the console and instance/outbox/.

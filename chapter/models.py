@@ -28,6 +28,7 @@ from chapter.members.models import (
 )
 
 from chapter.payments.models import (
+    Dispute,
     Order,
     OrderLine,
     OrderPurpose,
@@ -62,6 +63,7 @@ __all__ = [
     "MembershipTerm",
     "MembershipType",
     "OfficerPosition",
+    "Dispute",
     "Order",
     "OrderLine",
     "OrderPurpose",
