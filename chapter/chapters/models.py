@@ -165,7 +165,8 @@ def _enum(enum_class):
 
 
 class MemberNote(db.Model):
-    """A dated note an officer keeps on a member; seen only by the officers of the chapter it was written in."""
+    """A dated note an officer keeps on a member; seen by whoever sees that chapter's roster (its officers
+    with the roster right, its district manager, staff), never by the member."""
 
     __tablename__ = "member_notes"
 

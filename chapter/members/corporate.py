@@ -33,7 +33,7 @@ from chapter.members.models import (
     CorporateMembership, CorporateSeat, Member, MembershipKind, MembershipTerm, MembershipType, Organization,
     TermSource,
 )
-from chapter.payments.models import Order, OrderLine, OrderPurpose, OrderStatus, Payment, PaymentStatus
+from chapter.payments.models import IN_FLIGHT, Order, OrderLine, OrderPurpose, OrderStatus, Payment
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -42,7 +42,6 @@ RENEWAL_OPENS_DAYS_BEFORE_END = 90  # the same window as an individual renewal
 MAX_SEATS_PER_ORDER = 5000  # a typo guard, not a business rule
 SEAT_ASSIGNED = AuditAction.SEAT_ASSIGNED
 SEAT_RELEASED = AuditAction.SEAT_RELEASED
-IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
 
 
 # --- Organizations ----------------------------------------------------------------------------
@@ -418,6 +417,9 @@ def _seat(corporate: CorporateMembership, member: Member, *, starts_on: date, as
     db.session.add(seat)
     member.organization_id = organization.id
     db.session.flush()
+    from chapter.treasury import services as ledger  # the seat's chapter share goes to the employee's home chapter
+
+    ledger.record_seat_share(corporate, member, day=assigned_on)
     return seat
 
 

@@ -227,6 +227,7 @@ def _tell_employee(organization: Organization, assigned: corporate.SeatAssignmen
                   minutes=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60,
                   login_url=url_for("auth.login", _external=True),
                   forgot_url=url_for("auth.forgot_password", _external=True))
+        db.session.commit()  # the mail is an outbox row, delivered by the worker
     except Exception:  # the seat is given; a mail failure must not undo it or show an error page
         log.exception("could not e-mail member %s about their corporate seat", member.member_number)
         flash(f"We could not e-mail {member.full_name}; tell them their member number.", "warning")
