@@ -1,5 +1,5 @@
 """One import point for every feature's models (Alembic, the shell, the tests)."""
-from chapter.auth.models import User
+from chapter.auth.models import AccountInvitation, LoginThrottle, User
 from chapter.chapters.models import (
     Chapter,
     ChapterTransfer,
@@ -77,6 +77,8 @@ __all__ = [
     "Organization",
     "TermSource",
     "User",
+    "AccountInvitation",
+    "LoginThrottle",
 ]
 
 from chapter.treasury.models import (  # noqa: E402
@@ -108,3 +110,7 @@ from chapter.certifications.models import (  # noqa: E402
 
 __all__ += ["Benefit", "CertificationApplication", "CertificationType", "Exam", "ExamEligibility", "ExamProgram",
             "ExamRegistration", "ExamResult", "MemberCertification", "PointCategory", "PointEntry"]
+
+from chapter.members.corporate_offers import SeatOffer, SeatOfferStatus  # noqa: E402
+
+__all__ += ["SeatOffer", "SeatOfferStatus"]
