@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from chapter.auth.models import AccountInvitation, User
+from chapter.auth.models import UNUSABLE_PASSWORD_PREFIX, AccountInvitation, User
 from chapter.auth.services import check_password_strength, normalize_email
 from chapter.core import audit
 from chapter.core.audit import AuditAction
@@ -152,3 +152,29 @@ def invite_roster_members(members: list[Member], *, chapter_id: int, actor: User
             batch.invited.append(member)
     db.session.flush()
     return batch
+
+
+def members_with_login(member_ids: list[int]) -> set[int]:
+    """Which of these members can log in (one query, for the roster's Account column)."""
+    if not member_ids:
+        return set()
+    rows = db.session.execute(sa.select(Member.id, User.password_hash).join(User, Member.user_id == User.id)
+                              .where(Member.id.in_(member_ids))).all()
+    return {member_id for member_id, password_hash in rows
+            if password_hash and not password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)}
+
+
+def roster_members_by_number(chapter_id: int, member_numbers: list[str]) -> list[Member]:
+    """The chapter's members with these numbers (others are ignored), in one query."""
+    numbers = [n for n in dict.fromkeys(member_numbers) if n and len(n) <= 20]
+    if not numbers:
+        return []
+    return db.session.scalars(sa.select(Member).where(Member.home_chapter_id == chapter_id,
+                                                      Member.member_number.in_(numbers))
+                              .order_by(Member.last_name, Member.first_name)).all()
+
+
+def member_by_email(email: str) -> Member | None:
+    """The member record with this e-mail address, if any."""
+    email = normalize_email(email)
+    return db.session.scalar(sa.select(Member).where(Member.email == email)) if email else None

@@ -5,6 +5,8 @@ itself goes through chapter.core.mail.send_mail.
 """
 from __future__ import annotations
 
+import logging
+
 from flask import current_app
 
 from chapter.auth import claims
@@ -13,6 +15,8 @@ from chapter.auth.services import make_password_reset_token
 from chapter.core.links import public_url
 from chapter.core.mail import send_mail
 from chapter.members.models import Member
+
+log = logging.getLogger(__name__)
 
 # Why a claim link is sent, as the first line of the mail says it.
 CLAIM_REASONS = {
@@ -57,3 +61,13 @@ def send_account_exists(user: User) -> None:
         user.email, "You already have an account", "account_exists",
         user=user, login_url=public_url("auth.login"), forgot_url=public_url("auth.forgot_password"),
     )
+
+
+def try_send_claim_link(member: Member, *, reason: str, detail: str | None = None) -> bool:
+    """send_claim_link, but a mail failure is logged and reported as False instead of failing the page."""
+    try:
+        send_claim_link(member, reason=reason, detail=detail)
+    except Exception:  # SMTP down: what the page did stands; the officer is told to try again later
+        log.exception("could not e-mail a claim link to member %s", member.member_number)
+        return False
+    return True

@@ -82,8 +82,8 @@ def _mail_known_address(email: str, *, reason: str) -> None:
     member = claims.claimable_member(email)
     if member is not None:
         claims.record_invitation(member, reason=reason, actor=None)
+        notices.send_claim_link(member, reason=reason)  # before the commit: the mail may be an outbox row
         db.session.commit()
-        notices.send_claim_link(member, reason=reason)
         return
     user = services.find_user_by_email(email)
     if user is None or user.is_disabled:
@@ -92,6 +92,7 @@ def _mail_known_address(email: str, *, reason: str) -> None:
         notices.send_account_exists(user)
     elif user.has_usable_password:
         notices.send_reset_link(user)
+    db.session.commit()
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,11 +1,12 @@
 """Chapter pages: the public directory, rosters for officers, staff administration."""
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from chapter.auth import claims, notices
 from chapter.auth.services import find_user_by_email
 from chapter.chapters import bp, exports, imports, services
 from chapter.chapters.forms import (
@@ -26,7 +27,7 @@ from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
 from chapter.core.pagination import requested_page
 from chapter.core.permissions import current_roles, staff_required
-from chapter.extensions import db
+from chapter.extensions import db, limiter
 from chapter.members.models import Member, MembershipStatus
 from chapter.members.services import get_member_by_number, membership_types
 
@@ -86,14 +87,49 @@ def roster(number: int):
     query = _roster_query()
     page = services.roster_page(chapter, query, current_app.config["ROSTER_PAGE_SIZE"])
     roles = current_roles()
+    with_login = claims.members_with_login([m.id for m in page.items])
     return render_template(
         "chapters/roster.html", chapter=chapter, page=page, query=query, today=today(),
         counts=services.roster_counts(chapter), statuses=list(MembershipStatus), views=list(services.RosterView),
         membership_types=membership_types(include_staff_only=True),
         certification_codes=_certification_codes(),
         can_export=roles.can_export_roster(chapter), can_manage_members=roles.can_manage_members(chapter),
-        can_read_audit_log=roles.can_read_audit_log(chapter),
+        can_read_audit_log=roles.can_read_audit_log(chapter), with_login=with_login,
+        to_invite=[m.member_number for m in page.items if m.id not in with_login and m.email],
     )
+
+
+@bp.post("/chapters/<int:number>/invitations")
+@login_required
+@limiter.limit(lambda: current_app.config["CLAIM_INVITE_RATE_LIMIT"], key_func=lambda: f"invite:{current_user.id}")
+def invite_members(number: int):
+    """Officers invite members without a log-in (one, or all on screen) to claim their account."""
+    chapter = get_chapter_or_404(number, manage_members=True)
+    back = request.form.get("back", "")
+    back = back if back.startswith(f"/chapters/{number}/") and "\n" not in back and "\r" not in back else \
+        url_for("chapters.roster", number=number)
+    if not FlaskForm().validate_on_submit():
+        flash("Your form expired. Please try again.", "danger")
+        return redirect(back)
+    members = claims.roster_members_by_number(chapter.id, request.form.getlist("member")[:500])
+    batch = claims.invite_roster_members(
+        members, chapter_id=chapter.id, actor=current_user,
+        cooldown=timedelta(hours=current_app.config["CLAIM_INVITE_COOLDOWN_HOURS"]))
+    failed = [m for m in batch.invited if not notices.try_send_claim_link(m, reason="officer_invitation")]
+    db.session.commit()
+    sent = len(batch.invited) - len(failed)
+    parts = [f"{sent} invitation{'s' if sent != 1 else ''} sent"]
+    if batch.recently_invited:
+        parts.append(f"{len(batch.recently_invited)} already invited in the last "
+                     f"{current_app.config['CLAIM_INVITE_COOLDOWN_HOURS']} hours")
+    if batch.has_account:
+        parts.append(f"{len(batch.has_account)} already ha{'ve' if len(batch.has_account) != 1 else 's'} an account")
+    if batch.no_email:
+        parts.append(f"{len(batch.no_email)} without an e-mail address")
+    if failed:
+        parts.append(f"{len(failed)} could not be e-mailed now; try again later")
+    flash("; ".join(parts) + ".", "success" if sent else "info")
+    return redirect(back)
 
 
 def _certification_codes() -> list[str]:
@@ -137,10 +173,14 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-@bp.get("/chapters/<int:number>/roster.csv")
+@bp.post("/chapters/<int:number>/roster.csv")
 @login_required
 def export_roster(number: int):
-    """The list on screen as CSV, streamed; who exported what, and how many rows, is logged first."""
+    """The list on screen as CSV, streamed; who exported what, and how many rows, is logged first.
+
+    A POST (the Export CSV button, with its CSRF token): the export is written to the audit log, and a
+    GET changes nothing.
+    """
     chapter = get_chapter_or_404(number, export=True)
     query = _roster_query()
     day = today()
@@ -153,6 +193,14 @@ def export_roster(number: int):
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Row-Count"] = str(rows)
     return response
+
+
+def _invite_if_no_login(member: Member | None, *, reason: str, detail: str) -> bool:
+    """Send the claim link to a member who cannot log in yet (recorded); True when it went."""
+    if member is None or claims.has_login(member) or not member.email:
+        return False
+    claims.record_invitation(member, reason=reason, actor=current_user)
+    return notices.try_send_claim_link(member, reason=reason, detail=detail)
 
 
 def _roster_member_or_404(chapter: Chapter, member_number: str) -> Member:
@@ -308,8 +356,12 @@ def chapter_transfers(number: int):
                 db.session.rollback()
                 attach_domain_error(form, error)
             else:
+                invited = _invite_if_no_login(
+                    transfer_request.member, reason="transfer_request",
+                    detail=f"{chapter.display_name} asks you to make it your home chapter.")
                 db.session.commit()
-                flash(f"{transfer_request.member.full_name} is asked to confirm the move to {chapter.display_name}.",
+                flash(f"{transfer_request.member.full_name} is asked to confirm the move to {chapter.display_name}."
+                      + (" They have no log-in yet: we e-mailed them a link to set their password." if invited else ""),
                       "success")
                 return redirect(url_for("chapters.chapter_transfers", number=number))
     return render_template(
@@ -514,20 +566,28 @@ def officers(number: int):
     form.position_id.choices = [(0, "Choose a position")] + [(p.id, p.title) for p in services.officer_positions()]
     if form.validate_on_submit():
         user = find_user_by_email(form.email.data)
+        member = None if user is not None else claims.member_by_email(form.email.data)
         position = db.session.get(OfficerPosition, form.position_id.data)
         try:
-            if user is None:
-                raise DomainError("No account uses this e-mail address. Ask them to register first.", field="email")
+            if user is None and member is None:
+                raise DomainError("No account uses this e-mail address, and no member record either. Ask them to register first.",
+                                  field="email")
             if position is None:
                 raise DomainError("Choose a position.", field="position_id")
+            if user is None:
+                user = claims.ensure_login(member)  # no usable password until they claim it
             services.appoint_officer(chapter, user=user, position=position, starts_on=form.starts_on.data,
                                      ends_on=form.ends_on.data, actor=current_user)
         except DomainError as error:
             db.session.rollback()
             attach_domain_error(form, error)
         else:
+            invited = _invite_if_no_login(user.member, reason="officer_appointment",
+                                          detail=f"You are {position.title} of {chapter.display_name}.")
             db.session.commit()
-            flash(f"{user.name} is appointed {position.title}.", "success")
+            flash(f"{user.name} is appointed {position.title}."
+                  + (" They have no log-in yet: we e-mailed them a link to set their password." if invited else ""),
+                  "success")
             return redirect(url_for("chapters.officers", number=number))
     return render_template("chapters/officers.html", chapter=chapter, form=form, today=today(),
                            terms=services.chapter_officer_terms(chapter),

@@ -232,6 +232,10 @@ def admin_payments():
 @limiter.exempt
 def stripe_webhook():
     """Receive a Stripe event: verify the signature, store it by id, apply it once."""
+    limit = current_app.config["WEBHOOK_MAX_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        return jsonify(error="payload too large"), 413  # refused before a byte of it is read
+    request.max_content_length = limit  # a chunked body stops being read at the limit (413)
     try:
         event = gateway.verify_webhook(request.get_data(), request.headers.get("Stripe-Signature"),
                                        current_app.config.get("STRIPE_WEBHOOK_SECRET"))
