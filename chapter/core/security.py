@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -57,6 +57,16 @@ def init_security(app: Flask) -> None:
         # Only as many X-Forwarded-* hops as there are proxies we run are believed; a client
         # cannot pick its own address (rate limits, lock-out, logs) by sending the header itself.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+
+    @app.before_request
+    def forget_the_previous_requests_user():
+        """Each request loads its user from its own session (the version check runs every time).
+
+        In production g is new for every request; a test client that reuses one app context would
+        otherwise see the user and CSRF token another client's request left in g.
+        """
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
 
     @app.before_request
     def refuse_oversized_bodies():
