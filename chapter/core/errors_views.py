@@ -3,6 +3,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import Flask, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -69,6 +70,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if request_ctx.url_adapter is None:
+            # An untrusted Host header (TRUSTED_HOSTS): no URL can be built for it, so no page either.
+            return "Bad request: this site is not served under that host name.\n", error.code or 400, \
+                {"Content-Type": "text/plain; charset=utf-8"}
         if request.path.startswith("/stripe/") or request.accept_mimetypes.best == "application/json":
             return {"error": error.name}, error.code
         return render_error(error.code or 500)

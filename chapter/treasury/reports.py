@@ -2,7 +2,6 @@
 Everything is summed in SQL; rows come back as plain tuples ready for a table, a chart or a CSV."""
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,6 +11,7 @@ import sqlalchemy as sa
 from chapter.extensions import db
 from chapter.payments.models import Order, OrderPurpose, Payment, PaymentStatus
 from chapter.treasury.models import LedgerEntry, LedgerKind, MatchStatus, StripeBalanceTransaction, StripePayout
+from chapter.core.spreadsheet import csv_writer
 
 
 def _money(cents: int) -> str:
@@ -173,7 +173,7 @@ class Report:
     def csv(self) -> str:
         """CSV an accounting package imports: a header, ISO dates, amounts with a dot and two decimals."""
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv_writer(out)  # formula-safe cells, like every CSV we produce
         writer.writerow(self.columns)
         for row in self.rows:
             writer.writerow([_money(v) if i in self.money_columns else v for i, v in enumerate(row)])
