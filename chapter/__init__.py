@@ -38,6 +38,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     init_security(app)
     _init_extensions(app)
+    # Before any route is added: an id in a URL larger than the database's INTEGER is no page (404), not a 500.
+    from chapter.core.security import DatabaseIntegerConverter
+
+    app.url_map.converters["int"] = DatabaseIntegerConverter
     _register_blueprints(app)
 
     from chapter.core.errors_views import register_error_handlers

@@ -26,6 +26,7 @@ from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
 from chapter.core.pagination import requested_page
+from chapter.core.params import db_int, plausible_date
 from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db, limiter
 from chapter.members.models import Member, MembershipStatus
@@ -167,10 +168,7 @@ def _enum_arg(enum_class, name: str):
 
 def _date_arg(name: str) -> date | None:
     """A query argument as a date (YYYY-MM-DD, what date inputs send); anything else is ignored."""
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return plausible_date(request.args.get(name))
 
 
 @bp.post("/chapters/<int:number>/roster.csv")
@@ -459,7 +457,7 @@ def audit_log(number: int):
     chapter = get_chapter_or_404(number, audit_log=True)
     member_number = request.args.get("member", "").strip()[:20]
     member = get_member_by_number(member_number) if member_number else None
-    actor_id = request.args.get("actor", type=int)
+    actor_id = db_int(request.args.get("actor"))
     query = audit.AuditQuery(member_id=member.id if member else (-1 if member_number else None),
                              actor_id=actor_id, page=requested_page(request.args))
     return render_template("chapters/audit_log.html", chapter=chapter, page=audit.chapter_log(chapter.id, query),

@@ -21,6 +21,8 @@ def parse_money(text: str) -> int:
         amount = Decimal(cleaned)
     except InvalidOperation as exc:
         raise ValueError(f"{text!r} is not an amount") from exc
+    if not amount.is_finite() or abs(amount) >= Decimal(10) ** 10:  # Infinity, NaN, 1e999: not an amount
+        raise ValueError(f"{text!r} is not an amount")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValueError("amounts have at most two decimals")
     return int(amount * 100)

@@ -10,6 +10,17 @@ from urllib.parse import urlsplit
 from flask import Flask, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+DATABASE_INT_MAX = 2**31 - 1  # PostgreSQL INTEGER, what every id and chapter number is stored as
+
+
+class DatabaseIntegerConverter(IntegerConverter):
+    """<int:...> in routes, bounded to what the database can hold: a larger number matches no route (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", DATABASE_INT_MAX)
+        super().__init__(map, *args, **kwargs)
 
 # The hosts real Stripe.js talks to (docs.stripe.com/security/guide#content-security-policy).
 STRIPE_HOSTS = {

@@ -19,7 +19,11 @@ def format_date(value: date | None, empty: str = "—") -> str:
 
 def url_with(**changes) -> str:
     """The current URL with some query arguments changed (None removes one); for pagers and sorts."""
-    args = request.args.to_dict()
+    view_args = request.view_args or {}
+    # Keys url_for keeps for itself (_method, _external, ...) or that name a path part (?number=5) are
+    # dropped: they are not filters, and passing them on would fail the page.
+    args = {key: value for key, value in request.args.items()
+            if not key.startswith("_") and key != "endpoint" and key not in view_args}
     for key, value in changes.items():
         if value is None or value == "":
             args.pop(key, None)

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.forms import attach_domain_error
 from chapter.core.pagination import paginate, requested_page
+from chapter.core.params import db_int
 from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import csrf, db, limiter
 from chapter.payments import bp, gateway, notifications, services
@@ -216,8 +217,8 @@ def admin_payments():
         pattern = f"%{search.lower()}%"
         conditions = [Member.member_number == search, sa.func.lower(Member.last_name).like(pattern),
                       Payment.stripe_payment_intent_id == search]
-        if search.upper().startswith("ORD-") and search[4:].isdigit():
-            conditions.append(Order.id == int(search[4:]))
+        if search.upper().startswith("ORD-") and db_int(search[4:]) is not None:
+            conditions.append(Order.id == db_int(search[4:]))
         statement = statement.where(sa.or_(*conditions))
     status = request.args.get("status", "")
     if status in {s.value for s in PaymentStatus}:

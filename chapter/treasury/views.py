@@ -12,6 +12,7 @@ from chapter.core.errors import DomainError
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
 from chapter.core.pagination import paginate, requested_page
+from chapter.core.params import plausible_date, plausible_month
 from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db
 from chapter.payments.gateway import GatewayError
@@ -22,10 +23,7 @@ from chapter.treasury.forms import EmptyForm, MonthForm, OfflinePaymentForm, Rem
 def _period() -> tuple[date, date]:
     """The ?from=&to= range (ISO dates); the current month by default."""
     def parse(name: str, default: date) -> date:
-        try:
-            return date.fromisoformat(request.args.get(name, ""))
-        except ValueError:
-            return default
+        return plausible_date(request.args.get(name)) or default  # year 10000 and the like: the default
     start = parse("from", today().replace(day=1))
     end = parse("to", services.next_month(start) - timedelta(days=1))
     return start, max(start, end)
@@ -221,10 +219,7 @@ def report(name: str):
 @staff_required
 def ledger_csv():
     """Every ledger entry of a month (?month=YYYY-MM) as CSV for the accounting package."""
-    try:
-        month = date.fromisoformat(request.args.get("month", "") + "-01")
-    except ValueError:
-        month = today().replace(day=1)
+    month = plausible_month(request.args.get("month")) or today().replace(day=1)
     return _csv(reports.ledger_month(month), f"ledger-{month:%Y-%m}.csv")
 
 
