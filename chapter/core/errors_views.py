@@ -2,7 +2,7 @@
 import logging
 
 import sqlalchemy as sa
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -36,6 +36,8 @@ def render_unavailable(status: int = 503, detail: str | None = None):
     """The error page that needs nothing but templates and static files (no user, no database)."""
     title, message = MESSAGES.get(status, (f"Error {status}", "The request failed."))
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+    # Flask-Login's context processor loads the session's user for every template: not this one.
+    g._login_user = current_app.login_manager.anonymous_user()
     if request.path.startswith(("/stripe/", "/healthz")) or request.accept_mimetypes.best == "application/json":
         return {"error": title, "status": status}, status, headers
     return render_template("errors/unavailable.html", status=status, title=title, message=detail or message), \
