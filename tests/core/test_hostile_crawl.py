@@ -10,7 +10,7 @@ import re
 import pytest
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from chapter.core import demo
+from chapter.seed import demo
 from chapter.extensions import db
 from tests.conftest import CSRF_PATTERN
 
