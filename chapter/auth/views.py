@@ -1,5 +1,8 @@
 """Registration, log-in/out, password reset, claiming an existing member's account, session security."""
+import re
 from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -18,6 +21,16 @@ from chapter.core.errors import DomainError
 from chapter.core.forms import attach_domain_error
 from chapter.extensions import db, limiter
 from flask_wtf import FlaskForm
+
+
+def linked(message: str) -> Markup:
+    """A message whose "Log in" and "reset your password" are links to those pages (the rest escaped)."""
+    text = str(escape(message))
+    login = f'<a href="{url_for("auth.login")}">'
+    reset = f'<a href="{url_for("auth.forgot_password")}">'
+    text = re.sub(r"\b(Log in|log in)\b", lambda m: f"{login}{m.group(1)}</a>", text, count=1)
+    text = re.sub(r"\b(reset your password|Reset your password)\b", lambda m: f"{reset}{m.group(1)}</a>", text, count=1)
+    return Markup(text)
 
 
 def _safe_next(target: str | None) -> str:
@@ -158,7 +171,7 @@ def reset_password(token: str):
             token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"]
         )
     except DomainError as error:
-        flash(error.message, "danger")
+        flash(linked(error.message), "danger")
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
@@ -170,7 +183,7 @@ def reset_password(token: str):
         else:
             db.session.commit()
             logout_user()
-            flash("Your password is changed. Log in with the new one.", "success")
+            flash(linked("Your password is changed. Log in with the new one."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form), (400 if form.is_submitted() else 200)
 
@@ -183,7 +196,7 @@ def claim_account(token: str):
         member = claims.member_for_claim_token(
             token, current_app.config["SECRET_KEY"], current_app.config["CLAIM_LINK_MAX_AGE_SECONDS"])
     except DomainError as error:
-        flash(error.message, "danger")
+        flash(linked(error.message), "danger")
         return redirect(url_for("auth.forgot_password"))
     form = ClaimAccountForm()
     if form.validate_on_submit():
@@ -231,5 +244,5 @@ def log_out_everywhere():
     services.end_all_sessions(current_user)
     db.session.commit()
     end_session()
-    flash("You are logged out everywhere. Log in again on the devices you use.", "info")
+    flash(linked("You are logged out everywhere. Log in again on the devices you use."), "info")
     return redirect(url_for("auth.login"))

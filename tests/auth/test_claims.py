@@ -59,7 +59,8 @@ def test_an_imported_member_who_registers_gets_a_claim_link_and_keeps_their_reco
     assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "account.claimed")).member_id == member.id
     # The link works once; the password logs in.
     client.logout()
-    assert "already been used" in client.get(link, follow_redirects=True).get_data(as_text=True)
+    used = client.get(link, follow_redirects=True).get_data(as_text=True)
+    assert "already been used" in used and '<a href="/login">Log in</a>, or ask for a new link' in used
     client.login("ada@example.org", "analytical-engine-1843")
 
 

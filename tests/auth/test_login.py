@@ -72,3 +72,20 @@ def test_next_parameter_only_redirects_within_the_site(app, client):
 def test_pages_for_logged_in_users_send_the_anonymous_to_log_in(client):
     response = client.get("/dashboard")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_next_with_cr_lf_or_a_backslash_goes_to_the_dashboard_not_into_a_header(app, client):
+    factories.user("ada@example.org")
+    db.session.commit()
+    for target in ("/dashboard\r\nSet-Cookie: evil=1", "/\\evil.example.com", "/%0d%0aX: y"):
+        token = client.csrf_token("/login")
+        response = client.client.post("/login", query_string={"next": target}, data={
+            "email": "ada@example.org", "password": factories.DEFAULT_PASSWORD, "csrf_token": token})
+        assert response.status_code == 302, target
+        assert "evil" not in response.headers["Location"] and "evil=1" not in str(response.headers)
+        client.logout()
+
+
+def test_the_wrong_password_answer_links_to_the_reset_page(app, client):
+    response = client.submit("/login", {"email": "nobody@example.org", "password": "wrong-password-1"})
+    assert '<a href="/reset-password">Reset your password</a>' in response.get_data(as_text=True)
