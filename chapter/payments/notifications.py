@@ -1,9 +1,10 @@
 """E-mails about money: receipts and failed auto-renewals. Sent after the transaction commits."""
 from __future__ import annotations
 
-from flask import url_for
+
 
 from chapter.core.mail import send_mail
+from chapter.core.links import public_url
 from chapter.payments.models import Payment
 
 
@@ -22,4 +23,4 @@ def send_receipt(payment: Payment) -> None:
     to = payer_email(payment)
     if to:
         send_mail(to, f"Receipt for {payment.order.reference}", "receipt", payment=payment, order=payment.order,
-                  link=url_for("payments.receipt", payment_id=payment.id, _external=True))
+                  link=public_url("payments.receipt", payment_id=payment.id))

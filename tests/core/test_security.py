@@ -142,3 +142,21 @@ def _signature(body: bytes) -> str:
 def test_a_signed_webhook_that_is_not_an_event_object_is_a_400(app, client, payload):
     response = client.client.post("/stripe/webhook", data=payload, headers={"Stripe-Signature": _signature(payload)})
     assert response.status_code == 400
+
+
+def test_public_url_ignores_the_host_of_the_request_at_hand(app):
+    from chapter.core.links import public_url
+
+    app.config["PUBLIC_BASE_URL"] = "https://members.example.org/app"
+    with app.test_request_context("/", base_url="http://evil.example"):
+        assert public_url("auth.login") == "https://members.example.org/app/login"
+    assert public_url("payments.receipt", payment_id=7) == "https://members.example.org/app/payments/7/receipt"
+
+
+def test_no_link_is_built_on_the_request_host():
+    """Every absolute link (they go into mail) comes from chapter.core.links.public_url."""
+    offenders = [str(path.relative_to(BASE_DIR)) for path in (BASE_DIR / "chapter").rglob("*.py")
+                 if "_external=True" in path.read_text() and path.name != "links.py"]
+    offenders += [str(path.relative_to(BASE_DIR)) for path in (BASE_DIR / "templates").rglob("*")
+                  if path.is_file() and "_external" in path.read_text()]
+    assert offenders == []
