@@ -227,10 +227,10 @@ def _offer_seat(organization: Organization, target: CorporateMembership, form: A
         attach_domain_error(form, error)
         return render_template("members/corporate_assign.html", organization=organization, form=form,
                                corporate_membership=target, used=corporate.seats_used(target)), 400
+    _tell_offered_member(organization, offer)  # before the commit: the mail may be an outbox row
     db.session.commit()
     flash(f"The holder of member number {offer.member_number} is asked to accept the seat. "
           "They hold it, and you see their name, once they accept.", "success")
-    _tell_offered_member(organization, offer)
     return redirect(url_for("members.organization_dashboard", organization_id=organization.id))
 
 
@@ -240,6 +240,10 @@ def _tell_offered_member(organization: Organization, offer) -> None:
     if not member.email:
         return
     try:
+        if not has_login(member):
+            from chapter.auth.claims import record_invitation
+
+            record_invitation(member, reason="corporate_seat", actor=current_user)
         if has_login(member):
             send_mail(member.email, f"{organization.name} offers you a corporate membership seat", "corporate_seat_offer",
                       member=member, organization=organization, link=public_url("members.seat_offer", token=offer.token))

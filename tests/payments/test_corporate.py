@@ -260,6 +260,22 @@ def test_a_declined_offer_changes_nothing_and_the_contact_never_learns_who_it_wa
         corporate_offers.accept_seat_offer(other, actor=contact)
 
 
+def test_a_seat_offered_to_a_member_without_a_login_comes_with_the_claim_link(app, client, smtp_server):
+    organization = _organization(_contact())
+    _corporate_membership(organization, starts_on=today())
+    imported = factories.member(status="lapsed", email="ivy@example.org", first_name="Ivy", last_name="Imported")
+    db.session.commit()
+    client.login("carol@example.org")
+    assert _name_employee(client, organization, member_number=imported.member_number).status_code == 302
+    client.logout()
+    body = smtp_server[0].get_payload(decode=True).decode()
+    claim = re.search(r"http://127\.0\.0\.1:5000(/claim/\S+)", body).group(1)
+    offer = re.search(r"http://127\.0\.0\.1:5000(/seat-offers/\S+)", body).group(1)
+    assert client.submit(claim, {"password": "ivy-league-garden-4", "confirm": "ivy-league-garden-4"}).status_code == 302
+    assert client.submit(offer, {"answer": "accept"}).status_code == 302
+    assert db.session.scalar(sa.select(CorporateSeat.member_id)) == imported.id
+
+
 def test_an_unknown_member_number_or_a_members_email_is_refused_by_the_field(app, client):
     organization = _organization(_contact())
     _corporate_membership(organization, starts_on=today())
