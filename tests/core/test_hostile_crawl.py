@@ -129,3 +129,28 @@ def test_no_post_answers_a_server_error_whatever_the_form(app, client, world, ro
                 failures.append(f"POST {url} {value!r} -> {response.status_code}")
                 db.session.rollback()
     assert failures == [], "\n".join(failures)
+
+
+ISSUE_URLS = [
+    "/chapters?q=%23999999999999999999999999",
+    "/rosters?q=%23999999999999999999999999",
+    "/admin/chapters?q=%23999999999999999999999999",
+    "/chapters/{number}/roster?q=%23999999999999999999999999",
+    "/chapters/{number}/audit?actor=99999999999999999999",
+    "/admin/payments?q=ORD-99999999999999999999",
+    "/treasury/?from=9999-12-05",
+    "/treasury/chapters/{number}?from=9999-12-05&to=9999-12-31",
+    "/treasury/reports/revenue?from=9999-12-05",
+    "/treasury/ledger.csv?month=9999-12",
+    "/chapters/{number}/roster?number=5",
+    "/admin/chapters?_method=PUT",
+    "/chapters/99999999999999999999999/roster",
+]
+
+
+def test_each_request_the_issue_found_failing_now_answers_without_a_server_error(app, client, world):
+    client.login("staff@example.org", demo.DEMO_PASSWORD)
+    for url in ISSUE_URLS:
+        response = client.get(url.format(number=world["number"]))
+        assert response.status_code in (200, 404), (url, response.status_code)
+        assert "Something went wrong" not in response.get_data(as_text=True), url
