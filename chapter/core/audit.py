@@ -64,6 +64,8 @@ AUDIT_LABELS = {
     "corporate.seat_released": "Corporate seat freed", "corporate.seat_offered": "Offered a corporate seat",
     "corporate.seat_declined": "Corporate seat declined", "account.invited": "Invited to claim the account",
     "account.claimed": "Account claimed", "roster.read": "Roster file read",
+    "user.staff_created": "Staff account created", "user.staff_granted": "Staff role granted",
+    "user.staff_revoked": "Staff role revoked",
 }
 
 

@@ -31,7 +31,7 @@ from chapter.members.models import (
     CorporateMembership, CorporateSeat, Member, MembershipKind, MembershipTerm, MembershipType, Organization,
     TermSource,
 )
-from chapter.payments.models import Order, OrderLine, OrderPurpose, OrderStatus, Payment, PaymentStatus
+from chapter.payments.models import IN_FLIGHT, Order, OrderLine, OrderPurpose, OrderStatus, Payment
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -40,7 +40,6 @@ RENEWAL_OPENS_DAYS_BEFORE_END = 90  # the same window as an individual renewal
 MAX_SEATS_PER_ORDER = 5000  # a typo guard, not a business rule
 SEAT_ASSIGNED = AuditAction.SEAT_ASSIGNED
 SEAT_RELEASED = AuditAction.SEAT_RELEASED
-IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
 
 
 # --- Organizations ----------------------------------------------------------------------------
@@ -416,6 +415,9 @@ def _seat(corporate: CorporateMembership, member: Member, *, starts_on: date, as
     db.session.add(seat)
     member.organization_id = organization.id
     db.session.flush()
+    from chapter.treasury import services as ledger  # the seat's chapter share goes to the employee's home chapter
+
+    ledger.record_seat_share(corporate, member, day=assigned_on)
     return seat
 
 
@@ -470,7 +472,7 @@ def _find_or_create_member(
 def assign_seat(
     corporate: CorporateMembership, *, actor: User, member_number: str | None = None, email: str | None = None,
     first_name: str | None = None, last_name: str | None = None, home_chapter_id: int | None = None,
-    day: date | None = None,
+    day: date | None = None, override_reason: str | None = None,
 ) -> SeatAssignment:
     """Name a new person to a free seat: a new member (and log-in) by name and e-mail.
 
@@ -486,9 +488,11 @@ def assign_seat(
         raise DomainError("This corporate membership has ended; renew it to name employees.")
     _lock(corporate)
     from chapter.members.corporate_offers import pending_offer_count
+    from chapter.members.corporate_renewals import check_seat_free
 
-    if seats_used(corporate) + pending_offer_count(corporate) >= corporate.seats:
-        raise DomainError(f"All {corporate.seats} seats are taken. Add seats, or free one first.")
+    check_seat_free(corporate, actor=actor, day=day, override_reason=override_reason)  # not transferable in a term
+    if seats_used(corporate) + pending_offer_count(corporate) >= corporate.seats:  # offers waiting hold seats
+        raise DomainError(f"All {corporate.seats} seats are taken or offered. Add seats, or free one first.")
     member, member_created, login_created = _find_or_create_member(
         member_number=member_number, email=email, first_name=first_name, last_name=last_name,
         home_chapter_id=home_chapter_id, employer=organization.name, actor=actor)

@@ -64,7 +64,7 @@ def pending_offer_count(corporate_membership: CorporateMembership) -> int:
 
 
 def offer_seat(corporate_membership: CorporateMembership, *, member_number: str, actor: User,
-               day: date | None = None) -> SeatOffer:
+               day: date | None = None, override_reason: str | None = None) -> SeatOffer:
     """Offer a seat to the member with this number; nothing is given, and nothing about them shown, until they accept."""
     day = day or today()
     organization = corporate_membership.organization
@@ -76,6 +76,9 @@ def offer_seat(corporate_membership: CorporateMembership, *, member_number: str,
     if member is None:
         raise DomainError("No member has this number.", field="member_number")
     corporate._lock(corporate_membership)
+    from chapter.members.corporate_renewals import check_seat_free
+
+    check_seat_free(corporate_membership, actor=actor, day=day, override_reason=override_reason)  # not transferable
     if corporate.seats_used(corporate_membership) + pending_offer_count(corporate_membership) >= corporate_membership.seats:
         raise DomainError(f"All {corporate_membership.seats} seats are taken or offered. Add seats, or free one first.")
     waiting = db.session.scalar(sa.select(SeatOffer.id).where(

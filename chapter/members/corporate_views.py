@@ -197,7 +197,8 @@ def assign_seat(organization_id: int):
             assigned = corporate.assign_seat(
                 target, actor=current_user, email=form.email.data,
                 first_name=form.first_name.data, last_name=form.last_name.data,
-                home_chapter_id=form.home_chapter_id.data or None)
+                home_chapter_id=form.home_chapter_id.data or None,
+                override_reason=form.override_reason.data if current_user.is_staff else None)
         except NotAllowed:
             abort(403)
         except DomainError as error:
@@ -219,7 +220,9 @@ def assign_seat(organization_id: int):
 def _offer_seat(organization: Organization, target: CorporateMembership, form: AssignSeatForm):
     """An existing member is asked first; the contact learns nothing about them until they accept."""
     try:
-        offer = corporate_offers.offer_seat(target, member_number=form.member_number.data, actor=current_user)
+        offer = corporate_offers.offer_seat(
+            target, member_number=form.member_number.data, actor=current_user,
+            override_reason=form.override_reason.data if current_user.is_staff else None)
     except NotAllowed:
         abort(403)
     except DomainError as error:
@@ -337,6 +340,7 @@ def _tell_employee(organization: Organization, assigned: corporate.SeatAssignmen
                   minutes=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60,
                   login_url=public_url("auth.login"),
                   forgot_url=public_url("auth.forgot_password"))
+        db.session.commit()  # the mail is an outbox row, delivered by the worker
     except Exception:  # the seat is given; a mail failure must not undo it or show an error page
         log.exception("could not e-mail member %s about their corporate seat", member.member_number)
         flash(f"We could not e-mail {member.full_name}; tell them their member number.", "warning")

@@ -2,6 +2,7 @@
 registration and the reset form send them a claim link; officers invite them; nothing is duplicated."""
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from chapter.auth.models import AccountInvitation, User
@@ -9,12 +10,20 @@ from chapter.core.audit import AuditEntry
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipTerm
 from tests import factories
+from tests.conftest import text_of
+from tests.mailbox import Mailbox
+
+
+@pytest.fixture
+def smtp_server(smtp_server):
+    """The SMTP server's mail, with the queued outbox delivered before each look."""
+    return Mailbox(smtp_server)
 
 PUBLIC = "http://127.0.0.1:5000"  # TestConfig's PUBLIC_BASE_URL
 
 
 def _body(message) -> str:
-    return message.get_payload(decode=True).decode()
+    return text_of(message)
 
 
 def _claim_path(message) -> str:

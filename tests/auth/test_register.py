@@ -1,4 +1,5 @@
 """Registration: a pending member, and bad input that comes back with the user's text kept."""
+import pytest
 import sqlalchemy as sa
 
 from chapter.auth.models import User
@@ -6,6 +7,14 @@ from chapter.core.models import today
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipStatus
 from tests import factories
+from tests.conftest import text_of
+from tests.mailbox import Mailbox
+
+
+@pytest.fixture
+def smtp_server(smtp_server):
+    """The SMTP server's mail, with the queued outbox delivered before each look."""
+    return Mailbox(smtp_server)
 
 GOOD = {"first_name": "Grace", "last_name": "Hopper", "email": "Grace.Hopper@Example.org",
         "password": "cobol-1959-navy", "confirm": "cobol-1959-navy"}
@@ -46,7 +55,7 @@ def test_a_taken_email_gets_a_mail_and_the_page_does_not_say_whose_it_is(app, cl
     assert '<a href="/login">Log in</a>' in page and '<a href="/reset-password">reset your password</a>' in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 0
     assert [m["Subject"] for m in smtp_server] == ["You already have an account"]
-    body = smtp_server[0].get_payload(decode=True).decode()
+    body = text_of(smtp_server[0])
     assert "http://127.0.0.1:5000/login" in body and "http://127.0.0.1:5000/reset-password" in body
 
 

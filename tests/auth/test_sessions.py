@@ -10,7 +10,15 @@ from chapter.auth.models import LoginThrottle
 from chapter.extensions import db
 from config import TestConfig
 from tests import factories
+from tests.conftest import text_of
+from tests.mailbox import Mailbox
 from tests.conftest import Browserish
+
+
+@pytest.fixture
+def smtp_server(smtp_server):
+    """The SMTP server's mail, with the queued outbox delivered before each look."""
+    return Mailbox(smtp_server)
 
 NEW_PASSWORD = "lantern-orchard-5512"
 
@@ -59,7 +67,7 @@ def test_a_password_reset_ends_every_session(app, smtp_server):
     laptop, phone = _two_sessions(app)
     anonymous = Browserish(app.test_client())
     anonymous.submit("/reset-password", {"email": "ada@example.org"})
-    link = re.search(r"http://127\.0\.0\.1:5000(/reset-password/\S+)", smtp_server[0].get_payload(decode=True).decode()).group(1)
+    link = re.search(r"http://127\.0\.0\.1:5000(/reset-password/\S+)", text_of(smtp_server[0])).group(1)
     assert anonymous.submit(link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
     assert _logged_out(laptop) and _logged_out(phone)
 
@@ -122,12 +130,18 @@ def test_a_locked_unknown_address_answers_exactly_like_a_locked_known_one(app):
 
 
 @pytest.fixture
-def proxied_app(database_url):
+def proxied_app(app, database_url):
     """The app behind one reverse proxy (PROXY_COUNT=1), on the same test database."""
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, PROXY_COUNT=1)
-    with app.app_context():
-        yield app
-        db.session.remove()
+    from chapter.jobs import queue
+
+    proxied = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, PROXY_COUNT=1,
+                         JOBS_URL=app.config["JOBS_URL"])
+    try:
+        with proxied.app_context():
+            yield proxied
+            db.session.remove()
+    finally:
+        queue.bind(app)  # create_app bound the job queue to the second app: give it back
 
 
 def test_behind_the_configured_proxy_the_client_address_comes_from_x_forwarded_for(app, proxied_app):
