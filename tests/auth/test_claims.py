@@ -11,13 +11,7 @@ from chapter.extensions import db
 from chapter.members.models import Member, MembershipTerm
 from tests import factories
 from tests.conftest import text_of
-from tests.mailbox import Mailbox
 
-
-@pytest.fixture
-def smtp_server(smtp_server):
-    """The SMTP server's mail, with the queued outbox delivered before each look."""
-    return Mailbox(smtp_server)
 
 PUBLIC = "http://127.0.0.1:5000"  # TestConfig's PUBLIC_BASE_URL
 

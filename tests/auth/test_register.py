@@ -8,13 +8,7 @@ from chapter.extensions import db
 from chapter.members.models import Member, MembershipStatus
 from tests import factories
 from tests.conftest import text_of
-from tests.mailbox import Mailbox
 
-
-@pytest.fixture
-def smtp_server(smtp_server):
-    """The SMTP server's mail, with the queued outbox delivered before each look."""
-    return Mailbox(smtp_server)
 
 GOOD = {"first_name": "Grace", "last_name": "Hopper", "email": "Grace.Hopper@Example.org",
         "password": "cobol-1959-navy", "confirm": "cobol-1959-navy"}

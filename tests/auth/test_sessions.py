@@ -11,14 +11,8 @@ from chapter.extensions import db
 from config import TestConfig
 from tests import factories
 from tests.conftest import text_of
-from tests.mailbox import Mailbox
 from tests.conftest import Browserish
 
-
-@pytest.fixture
-def smtp_server(smtp_server):
-    """The SMTP server's mail, with the queued outbox delivered before each look."""
-    return Mailbox(smtp_server)
 
 NEW_PASSWORD = "lantern-orchard-5512"
 
