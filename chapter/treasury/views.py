@@ -158,8 +158,12 @@ def record_remittance(number: int):
             db.session.commit()
             flash("Remittance recorded.", "success")
             return redirect(url_for("treasury.remittance", number=number))
+    from chapter.chapters.fiscal import fiscal_year_of
+
     start, end = _period()
+    this_year = fiscal_year_of(chapter.fiscal_year_start_month, today())
     return render_template("treasury/remittance.html", chapter=chapter, start=start, end=end,
+                           fiscal_years=[this_year, this_year.previous()],  # the page's year links (a 500 without)
                            report=reports.remittance_report(chapter, start, end),
                            others=reports.remittance_reports(chapter, start, end)[1:],
                            page=paginate(reports.chapter_entries_statement(chapter.id, start, end), 1, 50), form=form), 400

@@ -1,5 +1,6 @@
 """No 500s: every route, as every role, with hostile values in the path, the query string and the form,
-answers with a 4xx and a message (or clamps the value), never a server error.
+answers with a 4xx and a message (or clamps the value), never a server error. (A health check's 503 is
+its answer: the worker is not running in tests.)
 
 Routes are read from the app's URL map, so a new page is covered without touching this test.
 """
@@ -105,7 +106,9 @@ def test_no_get_answers_a_server_error_whatever_the_query(app, client, world, ro
             continue
         for query in [{}] + HOSTILE_QUERIES:
             response = client.client.get(url, query_string=query)
-            if response.status_code >= 500:
+            response.get_data()  # a streamed file is read to its end (and its request context closed)
+            response.close()
+            if response.status_code >= 500 and not (url.startswith("/healthz") and response.status_code == 503):
                 failures.append(f"GET {url} {query} -> {response.status_code}")
                 db.session.rollback()
     assert failures == [], "\n".join(failures)
@@ -125,6 +128,8 @@ def test_no_post_answers_a_server_error_whatever_the_form(app, client, world, ro
             form = {name: value for name in FORM_FIELDS}
             form["csrf_token"] = token
             response = client.client.post(url, data=form)
+            response.get_data()
+            response.close()
             if response.status_code >= 500:
                 failures.append(f"POST {url} {value!r} -> {response.status_code}")
                 db.session.rollback()
