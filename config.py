@@ -73,15 +73,34 @@ class Config:
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")  # None means api.stripe.com
     STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+    # Every Stripe call ends within timeout x (retries + 1) plus back-off; a pay request makes at most
+    # three, which must end inside the web worker's time-out: run gunicorn with --timeout 90.
+    STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
+    STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "1"))
+    WEB_WORKER_TIMEOUT_SECONDS = 90  # gunicorn --timeout (README, "Deploying")
 
-    MAIL_SERVER = os.environ.get("MAIL_SERVER")  # unset: mail goes to the console and instance/outbox/
+    # Production requires MAIL_SERVER (create_app refuses to start without it); development without
+    # it writes mail to the console and instance/outbox/.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_REQUIRE_SERVER = True
     MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"   # STARTTLS on a plain port (587)
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"   # implicit TLS (465)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_TLS_CA_FILE = os.environ.get("MAIL_TLS_CA_FILE")  # a private CA's certificate; default: the system's
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)  # then the mail is dead (staff see it on /admin/jobs)
+    MAIL_RETRY_BASE_SECONDS = _env_int("MAIL_RETRY_BASE_SECONDS", 30)  # 30 s, 2 min, 8 min, ... at most 4 h
+    MAIL_LEASE_SECONDS = _env_int("MAIL_LEASE_SECONDS", 120)  # a worker killed mid-send: sent again after this
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Chapter <no-reply@chapter.local>")
     MAIL_OUTBOX_DIR = str(INSTANCE_DIR / "outbox")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # links in mail sent by batch jobs
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # The job queue (Huey): Redis shared by every web process and worker in production.
+    JOBS_URL = os.environ.get("JOBS_URL", "redis://127.0.0.1:6379/1")
     # Per-account lock-out after repeated failed log-ins (kept in the database, so it holds
     # across app processes); the per-address limit is Flask-Limiter's.
     # --- Limits (each settable from the environment under the same name) -------------------------
@@ -123,6 +142,8 @@ class DevelopmentConfig(Config):
     )
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    MAIL_REQUIRE_SERVER = False
+    JOBS_URL = os.environ.get("JOBS_URL", f"sqlite:///{INSTANCE_DIR / 'jobs.sqlite'}")  # embedded, no server
 
 
 class TestConfig(DevelopmentConfig):
@@ -133,6 +154,7 @@ class TestConfig(DevelopmentConfig):
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = True
     MAIL_SERVER = None
+    JOBS_URL = "memory://"  # tests/conftest.py gives each run a SQLite queue file that worker processes share
     RATELIMIT_STORAGE_URI = "memory://"
     STRIPE_API_BASE = None
     STRIPE_WEBHOOK_SECRET = "whsec_test_secret"

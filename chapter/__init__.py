@@ -26,6 +26,12 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
             "CHAPTER_ENV_FILE names), or use FLASK_CONFIG=development (what `make run` does) for a local, "
             "non-secret one."
         )
+    if app.config.get("MAIL_REQUIRE_SERVER") and not app.config.get("MAIL_SERVER"):
+        raise ConfigurationError(
+            "MAIL_SERVER is not set. Production delivers mail by SMTP: set MAIL_SERVER (and MAIL_PORT, "
+            "MAIL_USE_TLS or MAIL_USE_SSL, MAIL_USERNAME, MAIL_PASSWORD as your provider needs), or use "
+            "FLASK_CONFIG=development, where mail is written to instance/outbox/."
+        )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _refuse_new_sqlite_in_production(app)
 
@@ -38,6 +44,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     _register_cli(app)
+
+    from chapter.jobs import queue, tasks  # noqa: F401  (every task registered before anything is queued)
+
+    queue.bind(app)
     return app
 
 
@@ -106,6 +116,13 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.treasury import bp as treasury_bp
 
     app.register_blueprint(treasury_bp)
+    from chapter.jobs import views as _jobs_views  # noqa: F401
+    from chapter.jobs import bp as jobs_bp
+
+    app.register_blueprint(jobs_bp)
+    from chapter.payments import fulfilment
+
+    fulfilment.register_all()  # each feature registers what paying for its orders does
 
 
 def _register_cli(app: Flask) -> None:
@@ -121,3 +138,9 @@ def _register_cli(app: Flask) -> None:
     from chapter.payments.cli import register_payment_commands
 
     register_payment_commands(app)
+    from chapter.members.cli import register_member_commands
+
+    register_member_commands(app)
+    from chapter.jobs.cli import register_jobs_commands
+
+    register_jobs_commands(app)
