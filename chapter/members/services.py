@@ -222,7 +222,8 @@ def membership_types(include_staff_only: bool = False) -> list[MembershipType]:
 
 MEMBERSHIP_TYPE_FIELDS = ("code", "name", "kind", "description", "currency", "join_price_cents",
                           "renewal_price_cents", "chapter_share_cents", "term_months", "grace_days",
-                          "is_public", "is_invoiced", "min_seats", "is_available", "sort_order")
+                          "is_public", "is_invoiced", "min_seats", "is_available", "sort_order",
+                          "eligibility_min_age")
 
 
 def save_membership_type(membership_type: MembershipType | None, **fields) -> MembershipType:

@@ -150,7 +150,8 @@ def _choose_type_page(template_action: str, start, title: str, intro: str, optio
     form.membership_type_id.choices = [(t.id, t.name) for t in types]
     if form.validate_on_submit():
         chosen = db.session.get(MembershipType, form.membership_type_id.data)
-        if eligibility.needs_eligibility(chosen) and not eligibility.has_standing_declaration(member, chosen):
+        if template_action in ("join", "renew") and eligibility.needs_eligibility(chosen) \
+                and not eligibility.has_standing_declaration(member, chosen):
             return redirect(url_for("members.declare_eligibility", type_code=chosen.code, next=template_action))
         try:
             order = start(member, chosen, actor=current_user)
