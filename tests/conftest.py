@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import date, datetime, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -77,6 +78,32 @@ def app(_app):
         _empty_all_tables()
     _app.config.clear()
     _app.config.update(saved_config)
+
+
+@pytest.fixture
+def clock():
+    """One clock for the app and the test: `clock("2026-03-31")` pins today (UTC) from then on.
+
+    The time still ticks (so time-outs and signatures work), but starts at the given moment;
+    `chapter.core.models.today()` and the test's own `today()` read the same pinned clock.
+    """
+    import time_machine
+
+    travels = []
+
+    def pin(moment: str | datetime) -> date:
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment if "T" in moment else f"{moment}T12:00:00")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        travel = time_machine.travel(moment, tick=True)
+        travel.start()
+        travels.append(travel)
+        return moment.date()
+
+    yield pin
+    for travel in reversed(travels):
+        travel.stop()
 
 
 @pytest.fixture
