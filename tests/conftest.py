@@ -84,19 +84,19 @@ def app(_app):
 def clock():
     """One clock for the app and the test: `clock("2026-03-31")` pins today (UTC) from then on.
 
-    The time still ticks (so time-outs and signatures work), but starts at the given moment;
+    The time ticks on from the given moment (so time-outs work) unless `tick=False` stops it;
     `chapter.core.models.today()` and the test's own `today()` read the same pinned clock.
     """
     import time_machine
 
     travels = []
 
-    def pin(moment: str | datetime) -> date:
+    def pin(moment: str | datetime, *, tick: bool = True) -> date:
         if isinstance(moment, str):
             moment = datetime.fromisoformat(moment if "T" in moment else f"{moment}T12:00:00")
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
-        travel = time_machine.travel(moment, tick=True)
+        travel = time_machine.travel(moment, tick=tick)
         travel.start()
         travels.append(travel)
         return moment.date()
