@@ -24,11 +24,16 @@ from config import TestConfig
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def listening_socket() -> socket.socket:
+    """A socket bound to a port the system picks (port 0) and listening already.
+
+    Servers are handed the socket itself, never a port number to bind later: between "find a free
+    port" and "bind it" another process (another engineer's suite, a parallel test) can take it.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
 
 
 @pytest.fixture(scope="session", params=DATABASES)
@@ -40,11 +45,10 @@ def database_url(request, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def _app(database_url):
+def _app(database_url, tmp_path_factory):
     """One app per database with the schema created from the models."""
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url,
-                     MAIL_OUTBOX_DIR=os.path.join(os.path.dirname(database_url.split("///")[-1]), "outbox")
-                     if database_url.startswith("sqlite") else "/tmp/chapter-test-outbox")
+                     MAIL_OUTBOX_DIR=str(tmp_path_factory.mktemp("outbox")))
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -163,10 +167,19 @@ def smtp_server(app):
         def handle_message(self, message):
             received.append(message)
 
-    port = free_port()
-    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    class OnOwnSocket(Controller):
+        """aiosmtpd serving on a socket bound before it starts (see listening_socket)."""
+
+        def __init__(self, handler, sock):
+            self.sock = sock
+            super().__init__(handler, hostname="127.0.0.1", port=sock.getsockname()[1])
+
+        def _create_server(self):
+            return self.loop.create_server(self._factory_invoker, sock=self.sock, ssl=self.ssl_context)
+
+    controller = OnOwnSocket(Collect(), listening_socket())
     controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
     try:
         yield received
     finally:
@@ -176,15 +189,16 @@ def smtp_server(app):
 @pytest.fixture
 def live_server(app):
     """The app served on a free loopback port for the length of one test; yields its base URL."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    sock = listening_socket()
+    server = make_server("127.0.0.1", sock.getsockname()[1], app, threaded=True, fd=sock.fileno())
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{server.port}"
     finally:
         server.shutdown()
         server.server_close()
+        sock.close()
         thread.join(timeout=5)
 
 
@@ -202,15 +216,29 @@ def _wait_for(url: str, seconds: float = 20) -> None:
             time.sleep(0.1)
 
 
+# localstripe's own start() binds a port by number, and pickles its whole store to the fixed
+# /tmp/localstripe.pickle on every write (shared by every suite on the machine). This runs the same
+# aiohttp app on the inherited socket, with the store kept in memory only (it starts from scratch).
+LOCALSTRIPE_ON_SOCKET = """
+import socket, sys
+from aiohttp import web
+from localstripe import resources, server
+resources.Store.dump_to_disk = lambda self: None
+sock = socket.socket(fileno=int(sys.argv[1]))
+web.run_app(server.app, sock=sock, print=None)
+"""
+
+
 @pytest.fixture(scope="session")
 def localstripe_server(tmp_path_factory):
-    """localstripe, the fake Stripe server, on a free loopback port for the whole session."""
-    port = free_port()
+    """localstripe, the fake Stripe server, for the whole session, on a socket this process bound (port 0)."""
+    sock = listening_socket()
     log_path = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
     log_file = open(log_path, "w")
-    process = subprocess.Popen([sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-                               stdout=log_file, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([sys.executable, "-c", LOCALSTRIPE_ON_SOCKET, str(sock.fileno())],
+                               stdout=log_file, stderr=subprocess.STDOUT, pass_fds=[sock.fileno()])
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()  # the child holds its own copy
     try:
         _wait_for(f"{base}/v1/customers")
         yield base
