@@ -13,7 +13,9 @@ from chapter.members.models import Member, MembershipStatus, MembershipTerm, Ter
 from chapter.payments import gateway, renewals
 from chapter.payments.models import Order, Payment, PaymentStatus, RenewalAttempt, RenewalReminder
 from tests import factories
-from tests.payments.helpers import CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup
+from tests.payments.helpers import (
+    CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup, intent_event, signed_event,
+)
 
 
 
@@ -168,7 +170,7 @@ def test_an_attempt_in_flight_is_never_charged_again(app, stripe_peer, smtp_serv
     assert _count(Payment) == 0 and smtp_server == [] and len(_attempts(member)) == 1
 
 
-def test_stripe_unreachable_leaves_the_attempt_in_flight_and_the_webhook_outcome_settles_it(app, stripe_peer, smtp_server, day0):
+def test_stripe_unreachable_leaves_the_attempt_in_flight_and_the_webhook_outcome_settles_it(app, client, stripe_peer, smtp_server, day0):
     member = _member(ends_on=day0 + timedelta(days=10))
     _save_card(stripe_peer, member)
     app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # nothing listens there
@@ -184,10 +186,19 @@ def test_stripe_unreachable_leaves_the_attempt_in_flight_and_the_webhook_outcome
     app.config["STRIPE_API_BASE"] = stripe_peer
     assert renewals.auto_renew(day0 + timedelta(days=3)).in_flight == [member.member_number]
     assert _count(Payment) == 1
-    # The webhook then reports the charge failed: the attempt is settled as a failure, the member told,
-    # and the retry schedule goes on.
-    payment.status, payment.failure_message = PaymentStatus.FAILED, "Your card was declined."
-    db.session.commit()
+    # Stripe's signed webhook then reports the charge failed (the intent it created while we timed out
+    # names our payment in its metadata): the attempt is settled as a failure, the member told, and
+    # the retry schedule goes on.
+    intent = {"id": "pi_timed_out_1", "object": "payment_intent", "status": "requires_payment_method",
+              "amount": payment.amount_cents, "currency": payment.currency.lower(),
+              "last_payment_error": {"code": "card_declined", "message": "Your card was declined."},
+              "metadata": {"order_id": str(payment.order_id), "payment_id": str(payment.id)}}
+    body, signature = signed_event(intent_event("evt_timed_out_failed", intent, "payment_intent.payment_failed"))
+    delivered = client.client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": signature,
+                                                                          "Content-Type": "application/json"})
+    assert delivered.status_code == 200, delivered.get_data(as_text=True)
+    db.session.expire_all()
+    assert payment.status is PaymentStatus.FAILED and payment.failure_message == "Your card was declined."
     settled = renewals.auto_renew(day0 + timedelta(days=3))
     db.session.expire_all()
     assert settled.failed == 1 and attempt.succeeded is False
