@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from chapter.core.reference import OFFICER_POSITIONS
+from chapter.seed.reference import OFFICER_POSITIONS
 from chapter.extensions import db
 from tests import factories
 
