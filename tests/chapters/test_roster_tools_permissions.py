@@ -13,6 +13,7 @@ ROSTER_POSITIONS = {row[0] for row in OFFICER_POSITIONS if row[3]}
 EXPORT_POSITIONS = {"president", "secretary", "vp_membership"}
 MEMBER_MANAGERS = {"president", "secretary", "vp_membership"}
 AUDIT_READERS = {"president"}
+OFFICER_MANAGERS = {"president"}
 ROLES = ["anonymous", "member", "officer_of_other_chapter", *POSITIONS, "manager_of_other_district",
          "district_manager", "staff"]
 
@@ -61,12 +62,13 @@ def expected_for(role: str) -> dict[str, str]:
         "import upload": rule(staff or position in MEMBER_MANAGERS),
         "request transfer": rule(staff or position in MEMBER_MANAGERS),
         "audit log": rule(staff or position in AUDIT_READERS),
+        "officers": rule(staff or position in OFFICER_MANAGERS),
         "move members (staff)": rule(staff),
     }
 
 
 ROUTES = ["roster", "member record", "transfers", "add note", "export", "import form", "import upload",
-          "request transfer", "audit log", "move members (staff)"]
+          "request transfer", "audit log", "officers", "move members (staff)"]
 
 
 def outcome(response, done_at: str | None = None) -> str:
@@ -96,7 +98,8 @@ def attempt_every_route(client, world, token_page: str) -> dict[str, str]:
     gets = {
         "roster": "/chapters/40/roster", "member record": f"/chapters/40/members/{number}",
         "transfers": "/chapters/40/transfers", "export": "/chapters/40/roster.csv?status=active",
-        "import form": "/chapters/40/import", "audit log": "/chapters/40/audit", "move members (staff)": "/admin/transfers",
+        "import form": "/chapters/40/import", "audit log": "/chapters/40/audit", "officers": "/chapters/40/officers",
+        "move members (staff)": "/admin/transfers",
     }
     seen = {name: outcome(client.get(url)) for name, url in gets.items()}
     for name, (url, data, done_at) in posts.items():
