@@ -67,3 +67,22 @@ def test_the_roster_status_filter_agrees_on_the_last_day_of_grace(edges, client,
     page = client.get(f"/chapters/40/roster?status={status}").get_data(as_text=True)
     listed = {name for name in edges if name in page}
     assert listed == EXPECTED[MembershipStatus(status)]
+
+
+def test_status_labels_are_the_words_on_the_pages():
+    assert {s.value: s.label for s in MembershipStatus} == {
+        "pending": "Pending", "active": "Active", "grace": "In grace", "lapsed": "Lapsed"}
+
+
+def test_a_terms_grace_ends_its_types_grace_days_after_it_and_a_lifetime_term_never_ends(app):
+    from chapter.core.models import FOREVER
+
+    member = _member_whose_term_ends(DAY, "Grace", factories.chapter(41))
+    term = member.terms[0]
+    assert term.grace_ends_on() == DAY + timedelta(days=GRACE_DAYS) == member.grace_ends_on
+    assert not term.is_lifetime and not member.is_lifetime
+    lifetime = member_services.grant_term(member, factories.membership_type("lifetime"), starts_on=DAY + timedelta(days=1),
+                                          source=TermSource.STAFF_GRANT, actor=None)
+    assert lifetime.is_lifetime and lifetime.grace_ends_on() == FOREVER
+    assert member.is_lifetime and member.status_on(date(2999, 1, 1)) is MembershipStatus.ACTIVE
+    assert member.full_name == "Alex Grace"
