@@ -303,8 +303,10 @@ def test_a_refunded_exam_fee_cancels_the_att(app, client, stripe_peer):
     assert registration.state_on(today()) != "refunded"
 
     client.login(staff.email)
-    refunded = client.submit(f"/payments/{payment.id}/refund", {"amount_cents": f"{payment.amount_cents / 100:.2f}",
-                                                               "reason": "Cannot take the exam", "term_action": "keep"})
+    form = {"amount_cents": f"{payment.amount_cents / 100:.2f}", "reason": "Cannot take the exam", "term_action": "keep"}
+    preview = client.submit(f"/payments/{payment.id}/refund", form)
+    assert preview.status_code == 200 and "Confirm the refund" in preview.get_data(as_text=True)
+    refunded = client.submit(f"/payments/{payment.id}/refund", {**form, "confirmed": "yes"})
     assert refunded.status_code == 302, refunded.get_data(as_text=True)[:2000]
     db.session.expire_all()
     assert payment.status is PaymentStatus.REFUNDED and payment.order.status is OrderStatus.REFUNDED

@@ -1,8 +1,9 @@
 """What each role must not see of the money: district managers have no finance rights at all; a chapter
 treasurer sees their own chapter's money and no row of another chapter, on pages or in CSVs.
 
-Real payments: Ada (chapter #40) and Bob (chapter #31, same district) each paid dues by card through
-localstripe; staff remitted $7 to #31. The figures below are what each chapter's page must show.
+Real payments: Ada (chapter #40) and Bob (chapter #31, same district) each paid $210 dues by card through
+localstripe; staff refunded $50 of Ada's and remitted $7 to #31. The figures below are what each chapter's
+page must show.
 """
 from datetime import timedelta
 
@@ -12,14 +13,18 @@ import sqlalchemy as sa
 from chapter.core.models import today
 from chapter.extensions import db
 from chapter.payments.models import Payment
+from chapter.core.permissions import roles_of
+from chapter.payments import services as payments
+from chapter.payments.models import TermAction
 from chapter.treasury import services as ledger
 from tests import factories
 from tests.payments.helpers import pay_order
 
+LEDGER_CSV = f"/treasury/ledger.csv?month={today():%Y-%m}"
 GET_ROUTES = ["/treasury/", "/treasury/payouts", "/treasury/payouts/po_none", "/treasury/reports/revenue",
               "/treasury/reports/chapters", "/treasury/reports/refunds", "/treasury/reports/members",
               "/treasury/reports/revenue?format=csv", "/treasury/reports/chapters?format=csv",
-              "/treasury/ledger.csv", "/treasury/chapters/40", "/treasury/chapters/31", "/treasury/chapters/7"]
+              LEDGER_CSV, "/treasury/chapters/40", "/treasury/chapters/31", "/treasury/chapters/7"]
 POST_ROUTES = ["/treasury/sync", "/treasury/transactions/txn_x/recover", "/treasury/chapters/40/remittances",
                "/treasury/chapters/31/remittances", "/treasury/offline-payments", "/treasury/periods/close",
                "/treasury/periods/reopen"]
@@ -62,8 +67,11 @@ def money(app, client, stripe_peer):
     }
     db.session.commit()
     ada = _join_and_pay(client, stripe_peer, "ada@example.org", ours, "professional")  # $210, chapter share $35
-    bob = _join_and_pay(client, stripe_peer, "bob@example.org", theirs, "student")  # $45, chapter share $10
+    bob = _join_and_pay(client, stripe_peer, "bob@example.org", theirs, "professional")  # $210, chapter share $35
     people["member"] = ada.order.member.user
+    # $50 of Ada's refunded (the chapter's part of it: $8.33); $7 remitted to Bob's chapter.
+    payments.refund_payment(ada, amount_cents=5000, reason="Paid twice for the dinner", term_action=TermAction.KEEP,
+                            new_term_end=None, actor=staff, roles=roles_of(staff))
     ledger.record_remittance(theirs, amount_cents=700, booked_on=today(), reference="CHK-3131", actor=staff)
     db.session.commit()
     return {"people": people, "ada": ada, "bob": bob}
@@ -116,15 +124,15 @@ def test_the_chapter_page_shows_only_that_chapters_money(money, client):
     client.login(money["people"]["treasurer_of_40"].email)
     page = client.get("/treasury/chapters/40" + _period()).get_data(as_text=True)
     # collected, refunds, share owed, remitted in the period, balance
-    assert _figures(page) == ["$210.00", "$0.00", "$35.00", "$0.00", "$35.00"]
+    assert _figures(page) == ["$210.00", "$50.00", "$26.67", "$0.00", "$26.67"]
     assert money["ada"].order.reference in page
-    assert money["bob"].order.reference not in page and "$45.00" not in page and "#31" not in page
+    assert money["bob"].order.reference not in page and "CHK-3131" not in page and "#31" not in page
     client.logout()
 
     client.login(money["people"]["treasurer_of_31"].email)
     page = client.get("/treasury/chapters/31" + _period()).get_data(as_text=True)
-    assert _figures(page) == ["$45.00", "$0.00", "$10.00", "$7.00", "$3.00"]
-    assert money["ada"].order.reference not in page and "$210.00" not in page
+    assert _figures(page) == ["$210.00", "$0.00", "$35.00", "$7.00", "$28.00"]
+    assert money["ada"].order.reference not in page and "$50.00" not in page and "CHK-3131" in page
 
 
 def test_a_treasurer_sees_their_chapters_receipts_and_no_other_chapters(money, client):
@@ -140,7 +148,7 @@ def test_a_treasurer_sees_their_chapters_receipts_and_no_other_chapters(money, c
 
 def test_no_csv_gives_a_chapter_treasurer_another_chapters_rows(money, client):
     client.login(money["people"]["treasurer_of_40"].email)
-    for url in ("/treasury/ledger.csv", "/treasury/reports/chapters?format=csv", "/treasury/reports/revenue?format=csv",
+    for url in (LEDGER_CSV, "/treasury/reports/chapters?format=csv", "/treasury/reports/revenue?format=csv",
                 "/treasury/reports/refunds?format=csv", "/chapters/31/roster.csv", "/chapters/40/roster.csv"):
         response = client.get(url)
         body = response.get_data(as_text=True)
