@@ -1,5 +1,6 @@
 """The SQL status filter and the Python status agree for the same members on the days where status changes:
-the last day of a term, the first day of grace, the last day of grace, the first day lapsed."""
+the last day of a term, the first day of grace, the last day of grace, the first day lapsed, also for a
+member whose next term starts only later (a gap in the history)."""
 from datetime import date, timedelta
 
 import pytest
@@ -22,6 +23,12 @@ def _member_whose_term_ends(ends_on: date | None, last_name: str, home) -> Membe
     return member
 
 
+def _with_next_term_after_day(member: Member) -> Member:
+    member_services.grant_term(member, factories.membership_type(), starts_on=DAY + timedelta(days=10),
+                               source=TermSource.PAYMENT, actor=None)
+    return member
+
+
 @pytest.fixture
 def edges(app):
     """One member on each side of every status change on DAY."""
@@ -32,6 +39,11 @@ def edges(app):
         "LastDayOfGrace": _member_whose_term_ends(DAY - timedelta(days=GRACE_DAYS), "LastDayOfGrace", home),
         "FirstDayLapsed": _member_whose_term_ends(DAY - timedelta(days=GRACE_DAYS + 1), "FirstDayLapsed", home),
         "NeverPaid": _member_whose_term_ends(None, "NeverPaid", home),
+        # Renewed after a gap: a term that ended long before, the next one starting after DAY.
+        "GapGraceLastDay": _with_next_term_after_day(
+            _member_whose_term_ends(DAY - timedelta(days=GRACE_DAYS), "GapGraceLastDay", home)),
+        "GapLapsedFirstDay": _with_next_term_after_day(
+            _member_whose_term_ends(DAY - timedelta(days=GRACE_DAYS + 1), "GapLapsedFirstDay", home)),
     }
     db.session.commit()
     return made
@@ -39,8 +51,8 @@ def edges(app):
 
 EXPECTED = {
     MembershipStatus.ACTIVE: {"LastDayActive"},
-    MembershipStatus.GRACE: {"FirstDayOfGrace", "LastDayOfGrace"},
-    MembershipStatus.LAPSED: {"FirstDayLapsed"},
+    MembershipStatus.GRACE: {"FirstDayOfGrace", "LastDayOfGrace", "GapGraceLastDay"},
+    MembershipStatus.LAPSED: {"FirstDayLapsed", "GapLapsedFirstDay"},
     MembershipStatus.PENDING: {"NeverPaid"},
 }
 
