@@ -29,11 +29,14 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     # The rule itself, checked without pages (the page-level matrices are far slower per mutant).
     "permissions": (["chapter/core/permissions.py"], ["tests/core/test_permissions.py"]),
     "members_models": (["chapter/members/models.py"], ["tests/members", "tests/payments/test_renewal_window.py"]),
-    "payments_services": (["chapter/payments/services.py"], [
-        "tests/payments/test_paying_dues.py", "tests/payments/test_refunds_and_grants.py",
-        "tests/payments/test_refund_limits.py", "tests/payments/test_renewal_window.py",
-        "tests/payments/test_free_grants_and_extensions.py", "tests/payments/test_webhooks_and_idempotency.py",
-        "tests/payments/test_webhook_replay_window.py", "tests/chapters/test_member_record_and_audit.py"]),
+    # payments/services.py is split by sub-domain (dues, refunds, webhooks); each with its tests.
+    "payments_dues": (["chapter/payments/dues.py", "chapter/payments/services.py"], [
+        "tests/payments/test_renewal_window.py", "tests/payments/test_paying_dues.py",
+        "tests/payments/test_free_grants_and_extensions.py", "tests/chapters/test_member_record_and_audit.py"]),
+    "payments_refunds": (["chapter/payments/refunds.py"], [
+        "tests/payments/test_refund_limits.py", "tests/payments/test_refunds_and_grants.py"]),
+    "payments_webhooks": (["chapter/payments/webhooks.py"], [
+        "tests/payments/test_webhook_replay_window.py", "tests/payments/test_webhooks_and_idempotency.py"]),
     "payments_renewals": (["chapter/payments/renewals.py"], ["tests/payments/test_renewals.py"]),
     # certifications/services.py is split by sub-domain: every rule module of the package (not views/forms).
     "certifications": ([f"chapter/certifications/{name}.py" for name in (

@@ -57,8 +57,12 @@ def test_staff_have_every_right_everywhere(chapters):
 
 
 def test_a_member_and_the_anonymous_have_no_right(chapters):
+    from flask_login import AnonymousUserMixin
+
+    factories.district_manager(factories.district("MA"))  # someone else's rights are not the member's
+    factories.officer(chapters["home"], "president")
     member = factories.member(home=chapters["home"], with_user=True).user
-    for roles in (roles_of(member), roles_of(None), ANONYMOUS_ROLES):
+    for roles in (roles_of(member), roles_of(None), roles_of(AnonymousUserMixin()), ANONYMOUS_ROLES):
         assert not any(_rights(roles, chapters["home"]).values())
         assert not (roles.is_staff or roles.is_officer or roles.is_district_manager)
     assert roles_of(member).user_id == member.id and roles_of(None).user_id is None
@@ -125,3 +129,21 @@ def test_the_roles_of_a_request_follow_who_is_logged_in(app, client):
     client.logout()
     client.login("ada@example.org")
     assert client.get("/chapters/40/roster").status_code == 403
+
+
+def test_the_roles_of_a_request_are_loaded_once_and_follow_a_log_in_mid_request(app):
+    from flask_login import login_user, logout_user
+
+    from chapter.core.permissions import current_roles
+
+    home = factories.chapter(40)
+    president = factories.officer(home, "president")
+    member = factories.member(home=home, with_user=True).user
+    with app.test_request_context("/"):
+        login_user(president)
+        first = current_roles()
+        assert first.can_manage_officers(home) and current_roles() is first  # loaded once per request
+        login_user(member)
+        assert current_roles().user_id == member.id and not current_roles().can_view_roster(home)
+        logout_user()
+        assert current_roles() is ANONYMOUS_ROLES
