@@ -83,12 +83,10 @@ def test_development_settings_still_create_the_local_sqlite_database(tmp_path):
 
 
 def test_gunicorn_stops_with_one_line_when_the_settings_are_missing(tmp_path):
-    from tests.conftest import free_port
-
     env_file = tmp_path / "empty.env"
     env_file.write_text("# no SECRET_KEY\n")
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    result = _run([gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{free_port()}", "wsgi:app"], env_file)
+    result = _run([gunicorn, "--workers", "2", "--bind", f"unix:{tmp_path / 'gunicorn.sock'}", "wsgi:app"], env_file)
     # It exits by itself (the timeout would fail the test) instead of restarting workers forever.
     assert result.returncode != 0
     assert "configuration error: SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
