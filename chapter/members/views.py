@@ -20,6 +20,15 @@ def _own_member():
     return current_user.member
 
 
+@bp.get("/prices")
+def prices():
+    """Membership and exam prices (member and non-member), for anyone, logged in or not."""
+    from chapter.certifications.services import exams_on_sale
+    from chapter.payments.services import purchasable_types
+
+    return render_template("members/prices.html", types=purchasable_types(), exams=exams_on_sale(today()))
+
+
 @bp.get("/dashboard")
 @login_required
 def dashboard():

@@ -191,6 +191,8 @@ def _period_action(action, verb: str):
     if not form.validate_on_submit():
         flash("Choose a month.", "danger")
         return redirect(url_for("treasury.index"))
+    if request.form.get("confirmed") != "yes":
+        return _confirm_period_action(form.month.data, verb)
     try:
         action(form.month.data, actor=current_user)
     except DomainError as error:
@@ -200,6 +202,23 @@ def _period_action(action, verb: str):
         db.session.commit()
         flash(f"{form.month.data:%B %Y} {verb}.", "success")
     return redirect(url_for("treasury.index"))
+
+
+def _confirm_period_action(month: date, verb: str):
+    """Say what closing or reopening the month will do, and ask once more."""
+    name = f"{month:%B %Y}"
+    if verb == "closed":
+        consequences = [f"No payment, refund or other entry dated in {name} can be added any more.",
+                        "A late correction lands in the first open month and points to the entry it corrects.",
+                        "Staff can reopen the month later; the reopening is logged."]
+        heading, label, endpoint = f"Close {name}?", f"Yes, close {name}", "treasury.close_month"
+    else:
+        consequences = [f"Entries dated in {name} can be added again, so its totals may change.",
+                        "The reopening is logged with your name."]
+        heading, label, endpoint = f"Reopen {name}?", f"Yes, reopen {name}", "treasury.reopen_month"
+    return render_template("core/confirm.html", heading=heading, consequences=consequences,
+                           action=url_for(endpoint), fields={"month": f"{month:%Y-%m}"}, confirm_label=label,
+                           cancel_url=url_for("treasury.index"), danger=verb != "closed")
 
 
 @bp.get("/treasury/reports/<name>")
