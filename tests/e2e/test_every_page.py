@@ -134,3 +134,24 @@ def test_every_main_page_fits_a_phone_and_passes_axe(live_server, browser, role)
     db.session.commit()
     problems = check_pages(browser, live_server, role)
     assert not problems, "\n".join(problems)
+
+
+def test_the_pay_page_fits_a_phone_passes_axe_and_can_be_cancelled(live_server, browser, stripe_peer):
+    from tests.e2e.test_payments import log_in as log_in_member, open_renewal_payment, renewing_member
+
+    renewing_member()
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        log_in_member(page, live_server, "ada@example.org")
+        open_renewal_payment(page)
+        expect(page.get_by_role("button", name="Pay $210.00")).to_be_visible()
+        ARTIFACTS.joinpath("phone").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "phone" / "member-pay.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        serious = [v["id"] for v in _axe().run(page).response["violations"] if v["impact"] in FAILING_IMPACTS]
+        assert not serious, serious
+        page.get_by_role("link", name="Cancel").click()
+        expect(page.get_by_role("heading", name="Welcome, Ada")).to_be_visible()
+    finally:
+        context.close()
