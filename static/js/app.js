@@ -18,4 +18,9 @@
       }
     });
   }
+
+  // Print buttons (data-print), e.g. on a receipt.
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
 })();
