@@ -91,3 +91,22 @@ def test_keyboard_focus_is_visible_on_menu_links(live_server, page):
     page.keyboard.press("Shift+Tab")
     outline = link.evaluate("e => { const s = getComputedStyle(e); return [s.outlineStyle, parseFloat(s.outlineWidth)]; }")
     assert outline[0] == "solid" and outline[1] >= 2
+
+
+def test_a_keyboard_user_skips_the_roster_filters_to_the_first_member(live_server, page):
+    home = factories.chapter(1, name="Schuylkill Valley")
+    factories.member(home=home, status="active", first_name="Dana", last_name="Zimmerman")
+    factories.officer(home, "president", holder=factories.user("president@example.org", name="Pat President"))
+    db.session.commit()
+
+    log_in(page, live_server, "president@example.org")
+    page.goto(f"{live_server}/chapters/1/roster")
+    skip = page.get_by_role("link", name="Skip the filters to the list of members")
+    skip.focus()
+    expect(skip).to_be_visible()  # shown when it has the focus
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "roster-list"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused.startswith("Name"), focused  # the first column header, past every filter
