@@ -1,4 +1,6 @@
 """Members' own pages and staff administration of membership types."""
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -35,7 +37,13 @@ def dashboard():
     """The member's home: status, end date, home chapter, member number, terms."""
     member = _own_member()
     if member is None:
-        return render_template("members/dashboard_no_member.html", organizations=organizations_of(current_user))
+        from chapter.chapters.overview import overview_for
+        from chapter.core.permissions import current_roles
+
+        roles = current_roles()
+        overview = overview_for(roles, today()) if roles.is_staff or roles.is_district_manager else None
+        return render_template("members/dashboard_no_member.html", organizations=organizations_of(current_user),
+                               overview=overview)
     terms = db.session.scalars(
         sa.select(MembershipTerm).where(MembershipTerm.member_id == member.id)
         .options(sa.orm.joinedload(MembershipTerm.membership_type))
@@ -44,9 +52,16 @@ def dashboard():
     from chapter.certifications.services import benefits_on
     from chapter.payments.services import renewal_options
 
+    from chapter.payments.renewals import DEFAULT_WITHIN_DAYS
+
     day = today()
+    status = member.status_on(day)
+    days_left = (member.paid_through - day).days if member.paid_through else None
+    ends_soon = status.value == "active" and days_left is not None and days_left <= 60 and not member.is_lifetime
+    auto_charge_on = max(day, member.paid_through - timedelta(days=DEFAULT_WITHIN_DAYS)) if ends_soon else None
     return render_template(
-        "members/dashboard.html", member=member, status=member.status_on(day), terms=terms,
+        "members/dashboard.html", member=member, status=status, terms=terms, days_left=days_left,
+        ends_soon=ends_soon, auto_charge_on=auto_charge_on,
         history=services.chapter_history(member), today=day, options=renewal_options(member, day),
         organizations=organizations_of(current_user), benefits=benefits_on(member, day),
     )
