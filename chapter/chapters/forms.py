@@ -34,6 +34,11 @@ class ChapterForm(FlaskForm):
                                   description="Used when a membership type does not set its own chapter share.")
     website = StringField("Website", filters=[strip_filter], validators=[
         Optional(), Length(max=200), Regexp(r"^https?://[^\s]+$", message="Start with http:// or https://.")])
+    description = TextAreaField("About the chapter", filters=[strip_filter], validators=[Optional(), Length(max=2000)],
+                                description="Shown on the chapter's public page.")
+    meeting_place = StringField("Where the chapter meets", filters=[strip_filter], validators=[Optional(), Length(max=300)])
+    contact_email = EmailField("Contact e-mail", filters=[strip_filter],
+                               validators=[Optional(), Email(message="Enter a valid e-mail address."), Length(max=254)])
     is_active = BooleanField("Active (listed and taking members)", default=True)
 
 

@@ -48,6 +48,10 @@ class Chapter(TimestampMixin, db.Model):
     # say otherwise (see MembershipType.chapter_share_cents).
     dues_share_cents: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
     website: Mapped[str | None] = mapped_column(sa.String(200))
+    # What the chapter's public page tells a visitor: who they are, where they meet, whom to write to.
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    meeting_place: Mapped[str | None] = mapped_column(sa.String(300))
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
     # Student chapters report to a parent chapter.
     parent_chapter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("chapters.id"))

@@ -62,7 +62,8 @@ def chapter_page(number: int):
     """A chapter's public page: district, city, officers."""
     chapter = get_chapter_or_404(number)
     officers = [t for t in services.chapter_officer_terms(chapter) if t.is_current(today())]
-    return render_template("chapters/chapter.html", chapter=chapter, officers=officers,
+    contact = next((t for t in officers if t.position.code in ("secretary", "vp_membership", "president")), None)
+    return render_template("chapters/chapter.html", chapter=chapter, officers=officers, contact=contact,
                            can_view_roster=current_roles().can_view_roster(chapter))
 
 

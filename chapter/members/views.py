@@ -98,7 +98,11 @@ def change_home_chapter():
     if member is None:
         abort(404)
     form = HomeChapterForm(home_chapter_id=member.home_chapter_id)
-    form.home_chapter_id.choices = [(0, "Choose a chapter")] + [(c.id, f"{c.display_name} — {c.city or ''}") for c in active_chapters()]
+    chapters = active_chapters()
+    form.home_chapter_id.choices = [(0, "Choose a chapter")] + [(c.id, f"{c.display_name} — {c.city or ''}") for c in chapters]
+    if not form.is_submitted() and request.args.get("chapter"):  # "Join this chapter" on a chapter's page
+        form.home_chapter_id.data = next((c.id for c in chapters if str(c.number) == request.args["chapter"]),
+                                         form.home_chapter_id.data)
     if form.validate_on_submit():
         from chapter.chapters.models import Chapter
 
