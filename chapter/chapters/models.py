@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from chapter.core.formatting import format_chapter
 from chapter.core.models import TimestampMixin, utcnow
 from chapter.extensions import db
 
@@ -64,7 +65,7 @@ class Chapter(TimestampMixin, db.Model):
 
     @property
     def display_name(self) -> str:
-        return f"{self.name} #{self.number}"
+        return format_chapter(self)
 
     def __repr__(self) -> str:
         return f"<Chapter #{self.number} {self.name}>"

@@ -9,13 +9,15 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from chapter.core.formatting import format_amount, format_chapter, format_money
 from chapter.extensions import db
 from chapter.payments.models import Order, OrderPurpose, Payment, PaymentStatus
 from chapter.treasury.models import LedgerEntry, LedgerKind, MatchStatus, StripeBalanceTransaction, StripePayout
 
 
 def _money(cents: int) -> str:
-    return f"{cents / 100:.2f}"
+    """Amounts in CSVs: a dot and two decimals, from integer cents (no float on the way)."""
+    return format_amount(cents)
 
 
 # --- Payouts --------------------------------------------------------------------------------
@@ -47,7 +49,7 @@ class PayoutView:
         if self.balanced:
             return "Balanced: the payout equals its charges minus refunds minus fees."
         why = "; ".join(self.reasons) or "Stripe paid out money for transactions the sync has not linked to this payout"
-        return f"Off by {_money(self.difference_cents)} {self.payout.currency}: {why}."
+        return f"Off by {format_money(self.difference_cents, self.payout.currency)}: {why}."
 
 
 def payout_reconciliation(payout_id: str) -> PayoutView | None:
@@ -212,7 +214,7 @@ def revenue_by_chapter(start: date, end: date) -> Report:
     from chapter.chapters.models import Chapter
 
     rows = db.session.execute(
-        sa.select(sa.func.coalesce(Chapter.name, "National (no chapter)"),
+        sa.select(Chapter.name, Chapter.number,
                   sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.CHARGE, LedgerEntry.amount_cents), else_=0)),
                   sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.REFUND, -LedgerEntry.amount_cents), else_=0)),
                   sa.func.sum(sa.case((LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND]), LedgerEntry.amount_cents), else_=0)),
@@ -221,9 +223,10 @@ def revenue_by_chapter(start: date, end: date) -> Report:
         .outerjoin(Chapter, LedgerEntry.chapter_id == Chapter.id)
         .where(LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND, LedgerKind.CHAPTER_SHARE]),
                LedgerEntry.booked_on.between(start, end))
-        .group_by(Chapter.name, LedgerEntry.currency).order_by(Chapter.name)).all()
+        .group_by(Chapter.name, Chapter.number, LedgerEntry.currency).order_by(Chapter.name)).all()
     return Report("Revenue by chapter", ["Chapter", "Charged", "Refunded", "Net", "Chapter share", "Currency"],
-                  [tuple(r) for r in rows], money_columns=(1, 2, 3, 4), chart_value_column=3)
+                  [(format_chapter(name=r[0], number=r[1]), *r[2:]) for r in rows], money_columns=(1, 2, 3, 4),
+                  chart_value_column=3)
 
 
 def refunds_by_month(start: date, end: date) -> Report:
