@@ -261,6 +261,54 @@ def auto_renew():
     return render_template("members/auto_renew.html", form=form, member=member)
 
 
+@bp.get("/membership/card")
+@login_required
+def replace_card():
+    """The card field to save another card for automatic renewal (a SetupIntent, as on the payment page)."""
+    from flask import current_app, session
+
+    from chapter.payments.gateway import GatewayError
+
+    member = _own_member()
+    if member is None:
+        abort(404)
+    try:
+        setup = services.begin_card_replacement(member)
+        db.session.commit()
+    except GatewayError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("members.auto_renew"))
+    session["card_setup_intent"] = setup.id  # only this SetupIntent may be saved as the member's card
+    return render_template("members/replace_card.html", member=member, client_secret=setup.client_secret,
+                           stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+                           stripe_js_url=current_app.config["STRIPE_JS_URL"])
+
+
+@bp.post("/membership/card")
+@login_required
+def save_card():
+    """Keep the card the browser saved (JSON from static/js/card.js); answers where to go next."""
+    from flask import jsonify, session
+
+    from chapter.payments.gateway import GatewayError
+
+    member = _own_member()
+    setup_intent_id = (request.get_json(silent=True) or {}).get("setup_intent_id")
+    if member is None or not setup_intent_id or setup_intent_id != session.get("card_setup_intent"):
+        return jsonify(status="failed", message="This card form has expired. Reload the page and try again."), 400
+    try:
+        services.replace_saved_card(member, setup_intent_id, actor=current_user)
+    except (DomainError, GatewayError) as error:
+        db.session.rollback()
+        return jsonify(status="failed", message=getattr(error, "message", str(error))), 400
+    db.session.commit()
+    session.pop("card_setup_intent", None)
+    flash(f"Your {(member.saved_card_brand or 'card').capitalize()} card ending in {member.saved_card_last4} is saved "
+          "for automatic renewal.", "success")
+    return jsonify(status="saved", redirect=url_for("members.auto_renew"))
+
+
 # --- Staff: members, free memberships, unemployed extensions ---------------------------------
 
 @bp.get("/admin/members")
