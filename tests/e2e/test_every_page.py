@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from chapter.core import demo
+from chapter.seed import demo
 from chapter.extensions import db
 from chapter.members.models import Member
 
