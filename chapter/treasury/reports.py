@@ -144,6 +144,42 @@ def chapter_entries_statement(chapter_id: int, start: date, end: date) -> sa.Sel
             .order_by(LedgerEntry.booked_on.desc(), LedgerEntry.id.desc()))
 
 
+def chapter_lines_statement(chapter_id: int, start: date, end: date) -> sa.Select:
+    """The chapter's ledger lines with who paid and what for: (entry, member name, member number, order purpose,
+    order id), one query with outer joins through the payment or the refund's payment."""
+    from chapter.members.models import Member
+    from chapter.payments.models import Refund
+
+    refunded = sa.orm.aliased(Payment)
+    payment_id = sa.func.coalesce(LedgerEntry.payment_id, refunded.id)
+    return (sa.select(LedgerEntry, (Member.first_name + " " + Member.last_name).label("member_name"),
+                      Member.member_number, Order.purpose, Order.id.label("order_id"))
+            .outerjoin(Refund, Refund.id == LedgerEntry.refund_id)
+            .outerjoin(refunded, refunded.id == Refund.payment_id)
+            .outerjoin(Payment, Payment.id == payment_id)
+            .outerjoin(Order, Order.id == Payment.order_id)
+            .outerjoin(Member, Member.id == Order.member_id)
+            .where(LedgerEntry.chapter_id == chapter_id, LedgerEntry.booked_on >= start, LedgerEntry.booked_on <= end)
+            .order_by(LedgerEntry.booked_on.desc(), LedgerEntry.id.desc()))
+
+
+def chapter_lines_report(chapter, start: date, end: date) -> Report:
+    """The chapter's money page as CSV: each line with the member and what it was for; remittances as money sent."""
+    from chapter.chapters.exports import safe_cell
+
+    rows = []
+    for entry, member_name, member_number, purpose, order_id in db.session.execute(
+            chapter_lines_statement(chapter.id, start, end)):
+        sent = entry.kind is LedgerKind.REMITTANCE
+        rows.append((entry.booked_on.isoformat(), "Sent to the chapter" if sent else entry.kind.label,
+                     safe_cell(member_name or ""), member_number or "",
+                     safe_cell(purpose.label if purpose else entry.description), safe_cell(f"ORD-{order_id:06d}" if order_id else entry.reference or ""), -entry.amount_cents if sent else entry.amount_cents,
+                     entry.currency))
+    return Report(f"Money of {format_chapter(chapter)}", ["Date", "Kind", "Member", "Member number", "What for",
+                                                          "Reference", "Amount", "Currency"],
+                  rows, money_columns=(6,))
+
+
 # --- Reports --------------------------------------------------------------------------------
 
 def _month(column):

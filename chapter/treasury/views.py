@@ -121,10 +121,14 @@ def remittance(number: int):
     """A chapter's money for a period: collected, refunded, share owed, remitted, balance; and its ledger lines."""
     chapter = _finance_chapter_or_404(number)
     start, end = _period()
+    if request.args.get("format") == "csv":
+        return _csv(reports.chapter_lines_report(chapter, start, end),
+                    f"chapter-{chapter.number}-{start.isoformat()}-{end.isoformat()}.csv")
     return render_template(
         "treasury/remittance.html", chapter=chapter, start=start, end=end,
         report=reports.remittance_report(chapter, start, end),
-        page=paginate(reports.chapter_entries_statement(chapter.id, start, end), requested_page(request.args), 50),
+        page=paginate(reports.chapter_lines_statement(chapter.id, start, end), requested_page(request.args), 50,
+                      scalars=False),
         form=RemittanceForm(booked_on=today()) if current_roles().is_staff else None)
 
 
@@ -148,7 +152,8 @@ def record_remittance(number: int):
     start, end = _period()
     return render_template("treasury/remittance.html", chapter=chapter, start=start, end=end,
                            report=reports.remittance_report(chapter, start, end),
-                           page=paginate(reports.chapter_entries_statement(chapter.id, start, end), 1, 50), form=form), 400
+                           page=paginate(reports.chapter_lines_statement(chapter.id, start, end), 1, 50, scalars=False),
+                           form=form), 400
 
 
 @bp.post("/treasury/offline-payments")
