@@ -6,7 +6,9 @@ from sqlalchemy.orm import joinedload
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from chapter.core.confirm import confirmation_page, is_confirmed
 from chapter.core.errors import DomainError, NotAllowed
+from chapter.core.formatting import format_amount, format_date, format_money
 from chapter.core.forms import attach_domain_error
 from chapter.core.pagination import paginate, requested_page
 from chapter.core.permissions import current_roles, staff_required
@@ -178,6 +180,8 @@ def refund(payment_id: int):
     form = RefundForm()
     if not form.is_submitted():
         form.amount_cents.data = payment.refundable_cents
+    if form.validate_on_submit() and not is_confirmed() and _refund_looks_possible(payment, form):
+        return _confirm_refund(payment, form)  # anything impossible goes straight to the service's message
     if form.validate_on_submit():
         try:
             made = services.refund_payment(
@@ -198,6 +202,32 @@ def refund(payment_id: int):
             flash(f"Refunded {made.amount_cents / 100:.2f} {payment.currency}.", "success")
             return redirect(url_for("payments.receipt", payment_id=payment.id))
     return render_template("payments/refund.html", form=form, payment=payment), (400 if form.is_submitted() else 200)
+
+
+def _refund_looks_possible(payment: Payment, form: RefundForm) -> bool:
+    return 0 < form.amount_cents.data <= payment.refundable_cents and (
+        form.term_action.data != TermAction.SHORTEN.value or form.new_term_end.data is not None)
+
+
+def _confirm_refund(payment: Payment, form: RefundForm):
+    """Say how much goes back to whom, what happens to the term, and that it cannot be undone; ask once more."""
+    amount = format_money(form.amount_cents.data, payment.currency)
+    payer = payment.order.member.full_name if payment.order.member else (
+        payment.order.organization.name if payment.order.organization else "the payer")
+    term = {"keep": "The membership term it paid for stays as it is.",
+            "shorten": f"The membership term it paid for now ends on {format_date(form.new_term_end.data)}.",
+            "void": "The membership term it paid for is cancelled."}.get(form.term_action.data, "")
+    consequences = [f"{amount} of the {format_money(payment.amount_cents, payment.currency)} paid for "
+                    f"{payment.order.reference} goes back to {payer}'s card through Stripe.",
+                    term, f"The reason recorded: “{form.reason.data}”.",
+                    "A refund cannot be undone: money sent back to a card cannot be taken again."]
+    return confirmation_page(
+        heading=f"Refund {amount} to {payer}?", consequences=[c for c in consequences if c],
+        action=url_for("payments.refund", payment_id=payment.id), confirm_label=f"Yes, refund {amount}",
+        cancel_url=url_for("payments.receipt", payment_id=payment.id),
+        fields={"amount_cents": format_amount(form.amount_cents.data), "reason": form.reason.data,
+                "term_action": form.term_action.data,
+                "new_term_end": form.new_term_end.data.isoformat() if form.new_term_end.data else ""})
 
 
 @bp.get("/admin/payments")

@@ -8,6 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from chapter.chapters.models import Chapter
+from chapter.core.confirm import confirmation_page, is_confirmed
 from chapter.core.errors import DomainError
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
@@ -196,7 +197,7 @@ def _period_action(action, verb: str):
     if not form.validate_on_submit():
         flash("Choose a month.", "danger")
         return redirect(url_for("treasury.index"))
-    if request.form.get("confirmed") != "yes":
+    if not is_confirmed():
         return _confirm_period_action(form.month.data, verb)
     try:
         action(form.month.data, actor=current_user)
@@ -221,9 +222,9 @@ def _confirm_period_action(month: date, verb: str):
         consequences = [f"Entries dated in {name} can be added again, so its totals may change.",
                         "The reopening is logged with your name."]
         heading, label, endpoint = f"Reopen {name}?", f"Yes, reopen {name}", "treasury.reopen_month"
-    return render_template("core/confirm.html", heading=heading, consequences=consequences,
-                           action=url_for(endpoint), fields={"month": f"{month:%Y-%m}"}, confirm_label=label,
-                           cancel_url=url_for("treasury.index"), danger=verb != "closed")
+    return confirmation_page(heading=heading, consequences=consequences, action=url_for(endpoint),
+                             fields={"month": f"{month:%Y-%m}"}, confirm_label=label,
+                             cancel_url=url_for("treasury.index"), danger=verb != "closed")
 
 
 @bp.get("/treasury/reports/<name>")

@@ -31,7 +31,7 @@ def paid(app, client, stripe_peer):
 
 
 def _refund(client, payment, **form):
-    return client.submit(f"/payments/{payment.id}/refund", {"term_action": "keep", **form})
+    return client.submit(f"/payments/{payment.id}/refund", {"term_action": "keep", "confirmed": "yes", **form})
 
 
 def test_partial_refund_keeps_the_term_and_the_split(paid, client):
@@ -149,3 +149,15 @@ def test_staff_member_pages_are_staff_only(app, client):
     client.login("ada@example.org")
     assert client.get("/admin/members").status_code == 403
     assert client.get(f"/admin/members/{member.member_number}").status_code == 403
+
+
+def test_a_refund_first_says_how_much_goes_back_to_whom_and_refunds_nothing_until_confirmed(paid, client):
+    client.login(paid["people"]["staff"].email)
+    payment = paid["payment"]
+    asked = client.submit(f"/payments/{payment.id}/refund", {"amount_cents": "50.00", "reason": "Paid the wrong type",
+                                                             "term_action": "keep"})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200
+    assert f"Refund $50.00 to {paid['member'].full_name}?" in page
+    assert "A refund cannot be undone" in page and "stays as it is" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Refund)) == 0
