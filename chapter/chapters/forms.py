@@ -2,6 +2,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import ValidationError
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from chapter.core.forms import strip_filter
@@ -39,7 +40,20 @@ class ChapterForm(FlaskForm):
     meeting_place = StringField("Where the chapter meets", filters=[strip_filter], validators=[Optional(), Length(max=300)])
     contact_email = EmailField("Contact e-mail", filters=[strip_filter],
                                validators=[Optional(), Email(message="Enter a valid e-mail address."), Length(max=254)])
+    timezone = StringField("Time zone", default="America/New_York", filters=[strip_filter],
+                           validators=[Optional(), Length(max=50)],
+                           description="Its audit log shows times in it, e.g. America/New_York or America/Chicago.")
     is_active = BooleanField("Active (listed and taking members)", default=True)
+
+    def validate_timezone(self, field):
+        """An IANA time zone name the server knows."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if field.data:
+            try:
+                ZoneInfo(field.data)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValidationError("Use a time zone name such as America/New_York.")
 
 
 class AppointOfficerForm(FlaskForm):

@@ -53,6 +53,8 @@ class Chapter(TimestampMixin, db.Model):
     description: Mapped[str | None] = mapped_column(sa.Text)
     meeting_place: Mapped[str | None] = mapped_column(sa.String(300))
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    # The chapter's local time (an IANA name such as America/New_York): its audit log reads in it.
+    timezone: Mapped[str | None] = mapped_column(sa.String(50))
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
     # Student chapters report to a parent chapter.
     parent_chapter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("chapters.id"))

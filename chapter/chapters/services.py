@@ -299,7 +299,7 @@ def save_district(district: District | None, *, code: str, name: str) -> Distric
 
 
 CHAPTER_FIELDS = ("number", "name", "district_id", "city", "region", "country", "currency",
-                  "dues_share_cents", "website", "description", "meeting_place", "contact_email", "is_active")
+                  "dues_share_cents", "website", "description", "meeting_place", "contact_email", "timezone", "is_active")
 
 
 def save_chapter(chapter: Chapter | None, **fields) -> Chapter:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from chapter.auth.services import find_user_by_email
-from chapter.chapters import bp, exports, imports, services
+from chapter.chapters import audit_text, bp, exports, imports, services
 from chapter.chapters.forms import (
     AppointOfficerForm,
     BulkTransferForm,
@@ -435,9 +435,12 @@ def audit_log(number: int):
     actor_id = request.args.get("actor", type=int)
     query = audit.AuditQuery(member_id=member.id if member else (-1 if member_number else None),
                              actor_id=actor_id, page=requested_page(request.args))
-    return render_template("chapters/audit_log.html", chapter=chapter, page=audit.chapter_log(chapter.id, query),
+    page = audit.chapter_log(chapter.id, query)
+    zone = audit_text.chapter_zone(chapter)
+    return render_template("chapters/audit_log.html", chapter=chapter, page=page,
                            actors=audit.chapter_log_actors(chapter.id), member_number=member_number,
-                           member=member, actor_id=actor_id)
+                           member=member, actor_id=actor_id, sentences=audit_text.sentences(page.items),
+                           local_time=lambda moment: audit_text.local_time(moment, zone), zone=zone)
 
 
 # --- Staff administration ----------------------------------------------------------------
