@@ -78,6 +78,43 @@ def payout_reconciliation(payout_id: str) -> PayoutView | None:
     return view
 
 
+def payout_line_people(lines: list[StripeBalanceTransaction]) -> dict[str, tuple[str, str, int | None]]:
+    """For each line of a payout: (member or organization name, order reference, payment id), in one query."""
+    from chapter.members.models import Member, Organization
+    from chapter.payments.models import Refund
+
+    payment_ids = {line.payment_id for line in lines if line.payment_id}
+    refund_ids = {line.refund_id for line in lines if line.refund_id}
+    refund_payment = dict(db.session.execute(sa.select(Refund.id, Refund.payment_id).where(Refund.id.in_(refund_ids))).all()) \
+        if refund_ids else {}
+    payment_ids |= set(refund_payment.values())
+    rows = db.session.execute(
+        sa.select(Payment.id, Order.id, Member.first_name, Member.last_name, Organization.name)
+        .join(Order, Order.id == Payment.order_id).outerjoin(Member, Member.id == Order.member_id)
+        .outerjoin(Organization, Organization.id == Order.organization_id)
+        .where(Payment.id.in_(payment_ids or {-1}))).all()
+    by_payment = {pid: (f"{first} {last}" if first else (organization or ""), f"ORD-{order_id:06d}")
+                  for pid, order_id, first, last, organization in rows}
+    result = {}
+    for line in lines:
+        pid = line.payment_id or refund_payment.get(line.refund_id)
+        if pid in by_payment:
+            result[line.id] = (*by_payment[pid], pid)
+    return result
+
+
+def payout_lines_report(view: PayoutView) -> Report:
+    """A payout's lines as CSV: each with the member and the order, then the totals."""
+    from chapter.chapters.exports import safe_cell
+
+    people = payout_line_people(view.lines)
+    rows = [(line.created.date().isoformat(), line.type, line.source_id or line.id, safe_cell(people.get(line.id, ("",))[0]),
+             people.get(line.id, ("", ""))[1], line.amount_cents, -line.fee_cents, line.amount_cents - line.fee_cents,
+             line.currency) for line in view.lines]
+    return Report(f"Payout {view.payout.id}", ["Date", "Type", "Stripe", "Member", "Order", "Amount", "Fee", "Net",
+                                               "Currency"], rows, money_columns=(5, 6, 7))
+
+
 def payouts_statement() -> sa.Select:
     return sa.select(StripePayout).order_by(StripePayout.created.desc())
 

@@ -16,7 +16,7 @@ from chapter.core.pagination import paginate, requested_page
 from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db
 from chapter.payments.gateway import GatewayError
-from chapter.treasury import bp, reports, services, sync
+from chapter.treasury import bp, reports, services, signoff, sync
 from chapter.treasury.forms import EmptyForm, MonthForm, OfflinePaymentForm, RemittanceForm
 
 
@@ -113,7 +113,30 @@ def payout(payout_id: str):
     view = reports.payout_reconciliation(payout_id)
     if view is None:
         abort(404)
-    return render_template("treasury/payout.html", view=view)
+    if request.args.get("format") == "csv":
+        return _csv(reports.payout_lines_report(view), f"payout-{payout_id}.csv")
+    return render_template("treasury/payout.html", view=view, people=reports.payout_line_people(view.lines),
+                           sign_off=signoff.payout_sign_off(payout_id), form=EmptyForm())
+
+
+@bp.post("/treasury/payouts/<payout_id>/sign-off")
+@staff_required
+def sign_off_payout(payout_id: str):
+    """The treasurer signs off a payout that balances: "reconciled by … on …"."""
+    view = reports.payout_reconciliation(payout_id)
+    if view is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        signoff.sign_off_payout(view, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(f"Payout {payout_id} is signed off as reconciled.", "success")
+    return redirect(url_for("treasury.payout", payout_id=payout_id))
 
 
 @bp.get("/treasury/chapters/<int:number>")
