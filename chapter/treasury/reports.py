@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -244,6 +244,20 @@ class Report:
     chart_label_column: int = 0
     chart_series_column: int | None = None  # pivot: one series per value of this column
     chart_value_column: int = -1
+    chart_value_columns: tuple[int, ...] = ()  # or one series per column (a row per month, kinds as columns)
+
+    @property
+    def totals(self) -> list | None:
+        """The sum of each numeric column over the rows (the first column reads "Total"), for the page's last row."""
+        if not self.rows:
+            return None
+        totals: list = ["Total"]
+        for index in range(1, len(self.columns)):
+            values = [row[index] for row in self.rows]
+            numeric = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+            texts = {v for v in values if isinstance(v, str)}
+            totals.append(sum(values) if numeric else (texts.pop() if len(texts) == 1 else ""))
+        return totals
 
     def csv(self) -> str:
         """CSV an accounting package imports: a header, ISO dates, amounts with a dot and two decimals."""
@@ -257,6 +271,11 @@ class Report:
     def chart(self) -> dict:
         """Labels and datasets for Chart.js."""
         labels = sorted({row[self.chart_label_column] for row in self.rows})
+        if self.chart_value_columns:
+            money = {c % len(self.columns) for c in self.money_columns}
+            return {"labels": [row[self.chart_label_column] for row in self.rows],
+                    "datasets": [{"label": self.columns[c], "data": [row[c] / (100 if c in money else 1) for row in self.rows]}
+                                 for c in self.chart_value_columns]}
         if self.chart_series_column is None:
             series = {self.columns[self.chart_value_column]: {row[self.chart_label_column]: row[self.chart_value_column] for row in self.rows}}
         else:
@@ -268,18 +287,46 @@ class Report:
                                                for name, values in series.items()]}
 
 
-def revenue_by_month(start: date, end: date) -> Report:
-    """Charges less refunds by month and kind (dues, corporate, exams)."""
+def months_between(start: date, end: date) -> list[str]:
+    """Every 'YYYY-MM' from start's month to end's month, so a month with nothing still has its row."""
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+SITE_CURRENCY = "USD"
+
+
+def _monthly_rows(start: date, end: date, values: dict[tuple[str, str], list[int]], width: int) -> list[tuple]:
+    """One row per month (and currency), zeros where nothing happened: (month, *values, currency)."""
+    currencies = sorted({currency for _, currency in values}) or [SITE_CURRENCY]
+    return [(month, *values.get((month, currency), [0] * width), currency)
+            for month in months_between(start, end) for currency in currencies
+            if (month, currency) in values or currency == currencies[0]]
+
+
+def revenue_by_month(start: date, end: date, chapter_id: int | None = None) -> Report:
+    """Net revenue by month with the kinds (dues, corporate, exams) as columns, refunds, and the month's net."""
     month, kind = _month(LedgerEntry.booked_on).label("month"), _revenue_kind().label("kind")
     rows = db.session.execute(
-        sa.select(month, kind, sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.CHARGE, LedgerEntry.amount_cents), else_=0)),
-                  sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.REFUND, -LedgerEntry.amount_cents), else_=0)),
-                  sa.func.sum(LedgerEntry.amount_cents), LedgerEntry.currency)
+        sa.select(month, kind, LedgerEntry.currency,
+                  sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.CHARGE, LedgerEntry.amount_cents), else_=0)),
+                  sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.REFUND, -LedgerEntry.amount_cents), else_=0)))
         .join(Payment, LedgerEntry.payment_id == Payment.id).join(Order, Payment.order_id == Order.id)
-        .where(LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND]), LedgerEntry.booked_on.between(start, end))
-        .group_by(month, kind, LedgerEntry.currency).order_by(month, kind)).all()
-    return Report("Revenue by month and kind", ["Month", "Kind", "Charged", "Refunded", "Net", "Currency"],
-                  [tuple(r) for r in rows], money_columns=(2, 3, 4), chart_series_column=1, chart_value_column=4)
+        .where(LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND]), LedgerEntry.booked_on.between(start, end),
+               *([LedgerEntry.chapter_id == chapter_id] if chapter_id else []))
+        .group_by(month, kind, LedgerEntry.currency)).all()
+    kinds = ["dues", "corporate", "exams"]
+    values: dict[tuple[str, str], list[int]] = {}
+    for m, k, currency, charged, refunded in rows:
+        line = values.setdefault((m, currency), [0] * 5)  # dues, corporate, exams (charged), refunded, net
+        line[kinds.index(k)] += int(charged)
+        line[3] += int(refunded)
+        line[4] += int(charged) - int(refunded)
+    return Report("Revenue by month", ["Month", "Dues", "Corporate", "Exams", "Refunded", "Net", "Currency"],
+                  _monthly_rows(start, end, values, 5), money_columns=(1, 2, 3, 4, 5), chart_value_columns=(1, 2, 3))
 
 
 def revenue_by_chapter(start: date, end: date) -> Report:
@@ -302,46 +349,50 @@ def revenue_by_chapter(start: date, end: date) -> Report:
                   chart_value_column=3)
 
 
-def refunds_by_month(start: date, end: date) -> Report:
-    """Refunds by month: how many and how much."""
+def refunds_by_month(start: date, end: date, chapter_id: int | None = None) -> Report:
+    """Refunds by month: how many and how much (a month with none shows zero)."""
     month = _month(LedgerEntry.booked_on).label("month")
     rows = db.session.execute(
-        sa.select(month, sa.func.count(), sa.func.sum(-LedgerEntry.amount_cents), LedgerEntry.currency)
-        .where(LedgerEntry.kind == LedgerKind.REFUND, LedgerEntry.booked_on.between(start, end))
-        .group_by(month, LedgerEntry.currency).order_by(month)).all()
-    return Report("Refunds by month", ["Month", "Refunds", "Amount", "Currency"], [tuple(r) for r in rows],
+        sa.select(month, LedgerEntry.currency, sa.func.count(), sa.func.sum(-LedgerEntry.amount_cents))
+        .where(LedgerEntry.kind == LedgerKind.REFUND, LedgerEntry.booked_on.between(start, end),
+               *([LedgerEntry.chapter_id == chapter_id] if chapter_id else []))
+        .group_by(month, LedgerEntry.currency)).all()
+    values = {(m, currency): [int(n), int(amount)] for m, currency, n, amount in rows}
+    return Report("Refunds by month", ["Month", "Refunds", "Amount", "Currency"], _monthly_rows(start, end, values, 2),
                   money_columns=(2,), chart_value_column=2)
 
 
-def members_by_month(start: date, end: date) -> Report:
-    """New (joined), renewed and lapsed members by month."""
+def members_by_month(start: date, end: date, chapter_id: int | None = None) -> Report:
+    """New, renewed and lapsed members, one row per month, by the same dates the roster uses: new by the day they
+    joined, lapsed by the day their grace ended (once it has), renewed by the renewals paid."""
+    from chapter.core.models import today
     from chapter.members.models import Member
 
+    new_month, lapsed_month = _month(Member.joined_on).label("month"), _month(Member.grace_ends_on).label("month")
     paid_on = sa.func.date(Order.fulfilled_at)
-    month = _month(Order.fulfilled_at).label("month")
-    joined = db.session.execute(
-        sa.select(month, Order.purpose, sa.func.count()).where(
-            Order.purpose.in_([OrderPurpose.JOIN, OrderPurpose.RENEWAL]), Order.fulfilled_at.is_not(None),
-            paid_on >= start, paid_on <= end).group_by(month, Order.purpose)).all()
-    lapsed_month = _month(Member.grace_ends_on).label("month")
-    lapsed = db.session.execute(
-        sa.select(lapsed_month, sa.func.count()).where(Member.grace_ends_on.between(start, end))
-        .group_by(lapsed_month)).all()
-    counts: dict[str, dict[str, int]] = {}
-    for m, purpose, n in joined:
-        counts.setdefault(m, {})["new" if purpose == OrderPurpose.JOIN else "renewed"] = n
-    for m, n in lapsed:
-        counts.setdefault(m, {})["lapsed"] = n
-    rows = []
-    for m in sorted(counts):
-        for label in ("new", "renewed", "lapsed"):
-            rows.append((m, label, counts[m].get(label, 0)))
-    return Report("New, renewed and lapsed members by month", ["Month", "Change", "Members"], rows,
-                  chart_series_column=1, chart_value_column=2)
+    renewed_month = _month(Order.fulfilled_at).label("month")
+    last_lapsed_day = min(end, today() - timedelta(days=1))
+    of_chapter = [Member.home_chapter_id == chapter_id] if chapter_id else []
+    new = dict(db.session.execute(sa.select(new_month, sa.func.count()).where(Member.joined_on.between(start, end),
+                                                                              *of_chapter)
+                                  .group_by(new_month)).all())
+    renewed = dict(db.session.execute(
+        sa.select(renewed_month, sa.func.count()).where(
+            Order.purpose == OrderPurpose.RENEWAL, Order.fulfilled_at.is_not(None), paid_on >= start, paid_on <= end,
+            *([Order.chapter_id == chapter_id] if chapter_id else []))
+        .group_by(renewed_month)).all())
+    lapsed = dict(db.session.execute(
+        sa.select(lapsed_month, sa.func.count()).where(Member.grace_ends_on.between(start, last_lapsed_day), *of_chapter)
+        .group_by(lapsed_month)).all())
+    rows = [(m, int(new.get(m, 0)), int(renewed.get(m, 0)), int(lapsed.get(m, 0))) for m in months_between(start, end)]
+    return Report("New, renewed and lapsed members by month", ["Month", "New", "Renewed", "Lapsed"], rows,
+                  chart_value_columns=(1, 2, 3))
 
 
 REPORTS = {"revenue": revenue_by_month, "chapters": revenue_by_chapter, "refunds": refunds_by_month,
            "members": members_by_month}
+# The reports a chapter treasurer may open for their own chapter (revenue by chapter is national only).
+CHAPTER_REPORTS = ("revenue", "refunds", "members")
 
 
 def ledger_month(month: date) -> Report:

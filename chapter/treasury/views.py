@@ -20,15 +20,19 @@ from chapter.treasury import bp, reports, services, signoff, sync
 from chapter.treasury.forms import EmptyForm, MonthForm, OfflinePaymentForm, RemittanceForm
 
 
-def _period() -> tuple[date, date]:
-    """The ?from=&to= range (ISO dates); the current month by default."""
+def _period(months: int = 1) -> tuple[date, date]:
+    """The ?from=&to= range (ISO dates); by default the last `months` months, this one included."""
     def parse(name: str, default: date) -> date:
         try:
             return date.fromisoformat(request.args.get(name, ""))
         except ValueError:
             return default
-    start = parse("from", today().replace(day=1))
-    end = parse("to", services.next_month(start) - timedelta(days=1))
+    first = today().replace(day=1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    start = parse("from", first)
+    end = parse("to", services.next_month(today().replace(day=1) if "from" not in request.args else start)
+                - timedelta(days=1))
     return start, max(start, end)
 
 
@@ -257,12 +261,27 @@ def report(name: str):
     build = reports.REPORTS.get(name)
     if build is None:
         abort(404)
-    start, end = _period()
+    start, end = _period(months=12)
     result = build(start, end)
     if request.args.get("format") == "csv":
         return _csv(result, f"{name}-{start.isoformat()}-{end.isoformat()}.csv")
     return render_template("treasury/report.html", report=result, name=name, start=start, end=end,
                            names=reports.REPORTS)
+
+
+@bp.get("/treasury/chapters/<int:number>/reports/<name>")
+@login_required
+def chapter_report(number: int, name: str):
+    """A report of one chapter (revenue, refunds, members), for its treasurer and the national staff."""
+    chapter = _finance_chapter_or_404(number)
+    if name not in reports.CHAPTER_REPORTS:
+        abort(404)
+    start, end = _period(months=12)
+    result = reports.REPORTS[name](start, end, chapter_id=chapter.id)
+    if request.args.get("format") == "csv":
+        return _csv(result, f"chapter-{number}-{name}-{start.isoformat()}-{end.isoformat()}.csv")
+    return render_template("treasury/report.html", report=result, name=name, start=start, end=end,
+                           names=reports.REPORTS, chapter=chapter)
 
 
 @bp.get("/treasury/ledger.csv")
