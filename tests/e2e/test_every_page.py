@@ -1,5 +1,5 @@
 """Every main page of every role, in a real browser: nothing scrolls sideways on a 390 px phone, axe-core
-finds no serious or critical accessibility violation, and a screenshot of each page at both widths lands
+finds no serious or critical accessibility violation (at desktop width), and a screenshot of each page at both widths lands
 in test-artifacts/ (CI keeps the folder as an artifact of the run).
 
 The main pages are those the role's own menu links to, plus the pages one step further that the issue
@@ -33,12 +33,14 @@ EXTRA_PAGES = {
                "/membership/renew", "/membership/change-type", "/membership/auto-renew", "/chapters/1"],
     "president": ["/rosters", "/chapters/1/roster", "/chapters/1/officers", "/chapters/1/transfers",
                   "/chapters/1/audit", "/chapters/1/import", "{member_record}"],
-    "treasurer": ["/treasury/", "/treasury/chapters/1", "/my/payments"],
+    "treasurer": ["/treasury/", "/treasury/chapters/1", "/treasury/chapters/1/reports/revenue",
+                  "/treasury/chapters/1/reports/members", "/my/payments"],
     "district": ["/dashboard", "/rosters", "/chapters/1/roster", "{member_record}"],
     "staff": ["/dashboard", "/treasury/", "/treasury/payouts", "/treasury/reports/revenue", "/treasury/reports/chapters",
               "/treasury/reports/refunds", "/treasury/reports/members", "/staff/exams", "/staff/results",
               "/admin/districts", "/admin/chapters", "/admin/transfers", "/admin/membership-types", "/admin/members",
-              "/admin/payments", "/chapters/1/roster", "/chapters/1/officers", "{member_record}", "{admin_member}"],
+              "/admin/payments", "/chapters/1/roster", "/chapters/1/officers", "{member_record}", "{admin_member}",
+              "{payout}", "/admin/chapters/1/edit", "/chapters/1/audit"],
 }
 LOGINS = {"member": "member@example.org", "president": "president@example.org", "treasurer": "treasurer@example.org",
           "district": "district@example.org", "staff": "staff@example.org"}
@@ -80,8 +82,11 @@ def slug(path: str) -> str:
 def main_pages(role: str, menu: list[str]) -> list[str]:
     member = db.session.scalar(sa.select(Member).where(Member.email.like("%.%@example.org")).join(Member.home_chapter)
                                .where(sa.text("chapters.number = 1")).order_by(Member.id))
+    from chapter.treasury.models import StripePayout
+
+    payout = db.session.scalar(sa.select(StripePayout.id))
     fill = {"member_record": f"/chapters/1/members/{member.member_number}",
-            "admin_member": f"/admin/members/{member.member_number}"}
+            "admin_member": f"/admin/members/{member.member_number}", "payout": f"/treasury/payouts/{payout}"}
     pages = []
     for path in menu + [p.format(**fill) for p in EXTRA_PAGES[role]]:
         if path not in pages and path != "/logout":
@@ -116,6 +121,8 @@ def check_pages(browser, base_url: str, role: str) -> list[str]:
                     if width > PHONE["width"]:
                         problems.append(f"{role} {path}: scrolls sideways on a phone ({width}px wide: "
                                         f"{', '.join(page.evaluate(WIDEST))})")
+                if name != "desktop":
+                    continue  # axe once per page (the phone layout is checked for width above)
                 results = axe.run(page)
                 for violation in results.response["violations"]:
                     if violation["impact"] in FAILING_IMPACTS:
@@ -128,6 +135,7 @@ def check_pages(browser, base_url: str, role: str) -> list[str]:
     return problems
 
 
+@pytest.mark.timeout(900)  # about 20 pages, each at two widths with axe: a loaded CI machine needs the room
 @pytest.mark.parametrize("role", ["visitor", "member", "president", "treasurer", "district", "staff"])
 def test_every_main_page_fits_a_phone_and_passes_axe(live_server, browser, role):
     demo.seed_demo(members=60, chapters=9)
