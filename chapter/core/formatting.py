@@ -43,6 +43,16 @@ def format_date(value: date | None, empty: str = "—") -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def format_month(value: str | date) -> str:
+    """'2026-12' (as reports group by) or a date -> 'Dec 2026'."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value + "-01")
+        except ValueError:
+            return value
+    return f"{value:%b %Y}"
+
+
 def format_chapter(chapter=None, *, name: str | None = None, number: int | None = None) -> str:
     """'Schuylkill Valley #40', from a chapter or from its name and number (as a report row has them)."""
     if chapter is not None:

@@ -3,7 +3,7 @@ from datetime import date
 
 from flask import Flask, request, url_for
 
-from chapter.core.formatting import format_chapter, format_date, format_money
+from chapter.core.formatting import format_chapter, format_date, format_money, format_month
 from chapter.core.permissions import current_roles
 
 
@@ -23,5 +23,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["chapter"] = format_chapter
+    app.jinja_env.filters["month"] = format_month
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["current_roles"] = current_roles

@@ -17,6 +17,12 @@ def test_money_shows_the_currency_code_only_when_it_is_not_the_sites():
     assert format_amount(-123456) == "-1234.56" and format_amount(5) == "0.05"
 
 
+def test_months_read_as_a_short_name_and_year():
+    from chapter.core.formatting import format_month
+
+    assert format_month("2026-12") == "Dec 2026" and format_month(date(2026, 1, 5)) == "Jan 2026"
+
+
 def test_dates_read_day_month_year_and_a_lifetime_end_says_so():
     assert format_date(date(2026, 12, 1)) == "1 Dec 2026"
     assert format_date(FOREVER) == "Lifetime"
