@@ -298,8 +298,9 @@ def save_district(district: District | None, *, code: str, name: str) -> Distric
     return district
 
 
-CHAPTER_FIELDS = ("number", "name", "district_id", "city", "region", "country", "currency",
-                  "dues_share_cents", "website", "description", "meeting_place", "contact_email", "timezone", "is_active")
+CHAPTER_FIELDS = ("number", "name", "district_id", "city", "region", "postal_code", "country", "currency",
+                  "dues_share_cents", "website", "is_active", "fiscal_year_start_month",
+                  "description", "meeting_place", "contact_email", "timezone")
 
 
 def save_chapter(chapter: Chapter | None, **fields) -> Chapter:

@@ -1,7 +1,7 @@
 """Chapter public page: a description, where the chapter meets, a contact e-mail; the chapter's time zone
 
 Revision ID: u16a0c1d2e3f4
-Revises: t06d5e4c3b2a1
+Revises: m09a1b2c3d4e5
 Create Date: 2026-12-01 12:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'u16a0c1d2e3f4'
-down_revision = 't06d5e4c3b2a1'
+down_revision = 'm09a1b2c3d4e5'
 branch_labels = None
 depends_on = None
 
