@@ -21,6 +21,7 @@ from chapter.members.models import MembershipStatus, MembershipTerm
 from chapter.payments import attempts, gateway
 from chapter.payments.models import Order, OrderStatus, Payment, PaymentStatus
 from tests import factories
+from tests.conftest import text_of
 from tests.payments.helpers import (
     CARD_3DS, CARD_OK, confirm_card_setup, intent_event, page_quote, pay_order, pay_page, post_json, signed_event,
     stripe_api,
@@ -508,6 +509,6 @@ def test_paying_for_an_exam_shows_no_membership_choices_and_its_receipt_names_th
     receipt = client.get(answer.get_json()["redirect"]).get_data(as_text=True)
     assert exam.name in receipt and "Member price" in receipt and registration.att_code in receipt
     assert "Membership now runs until" not in receipt and "association dues" not in receipt
-    mail = [m for m in smtp_server if m["Subject"].startswith("Receipt")][0].get_payload()
+    mail = text_of([m for m in smtp_server if m["Subject"].startswith("Receipt")][0])
     assert registration.att_code in mail and f"{registration.expires_on:%d %b %Y}" in mail and "Schedule your exam" in mail
     assert "membership now runs until" not in mail.lower()
