@@ -182,3 +182,4 @@ def test_staff_member_pages_are_staff_only(app, client):
     client.login("ada@example.org")
     assert client.get("/admin/members").status_code == 403
     assert client.get(f"/admin/members/{member.member_number}").status_code == 403
+
