@@ -1,7 +1,7 @@
 """Chapter public page: a description, where the chapter meets, a contact e-mail; the chapter's time zone
 
 Revision ID: u16a0c1d2e3f4
-Revises: m09a1b2c3d4e5
+Revises: r11b2c3d4e5f6
 Create Date: 2026-12-01 12:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'u16a0c1d2e3f4'
-down_revision = 'm09a1b2c3d4e5'
+down_revision = 'r11b2c3d4e5f6'
 branch_labels = None
 depends_on = None
 
