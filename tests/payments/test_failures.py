@@ -260,6 +260,22 @@ def test_a_request_stripe_refuses_is_a_failed_attempt_with_a_message_a_person_un
     assert payment.status is PaymentStatus.FAILED and payment.failure_code == "amount_too_small"
 
 
+def test_stripe_refusing_the_request_itself_fails_the_attempt_instead_of_leaving_it_unknown(app, client, stripe_peer, monkeypatch):
+    """Stripe answers 401 (a revoked key): its own AuthenticationError raised in the library's create."""
+    def refused(self, *args, **kwargs):
+        raise stripe.AuthenticationError("Invalid API Key provided")
+
+    _member()
+    client.login("ada@example.org")
+    order_id = _start(client, "/membership/join")
+    monkeypatch.setattr(PaymentIntentService, "create", refused)
+    answer = pay_order(client, stripe_peer, order_id, CARD_OK)
+    monkeypatch.setattr(PaymentIntentService, "create", REAL_CREATE)
+    assert answer.status_code == 402 and "refused this payment" in answer.get_json()["message"]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Payment)).status is PaymentStatus.FAILED
+
+
 def test_a_saved_card_stripe_no_longer_has_is_refused_with_a_reason_not_left_unknown(app, client, stripe_peer):
     member = _member()
     client.login("ada@example.org")
