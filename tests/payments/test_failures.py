@@ -123,6 +123,45 @@ def test_a_member_coming_back_after_a_lost_answer_sees_the_payment_settled(app, 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
 
 
+def test_a_worker_that_died_between_the_charge_and_the_commit_leaves_an_attempt_stripe_settles(app, client, stripe_peer):
+    member = _member()
+    client.login("ada@example.org")
+    order_id = _start(client, "/membership/join")
+    setup_intent, _ = pay_page(client, order_id)
+    confirmed = confirm_card_setup(stripe_peer, setup_intent, CARD_OK)
+    payment = attempts.open_payment(db.session.get(Order, order_id), payment_method_id=confirmed["payment_method"])
+    db.session.commit()  # the claim, as the pay view commits it
+    attempts.charge_payment(payment)  # Stripe charges...
+    db.session.rollback()  # ...and the worker dies before recording anything
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.PENDING
+    _age(payment.id, 3)
+    client.get(f"/pay/{order_id}")  # the member's next visit asks Stripe
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.SUCCEEDED
+    assert member.status_on(today()) is MembershipStatus.ACTIVE
+
+
+def test_the_treasury_sync_settles_an_attempt_whose_answer_was_lost(app, client, stripe_peer):
+    from chapter.treasury import sync
+
+    member = _member()
+    client.login("ada@example.org")
+    order_id = _start(client, "/membership/join")
+    setup_intent, _ = pay_page(client, order_id)
+    confirmed = confirm_card_setup(stripe_peer, setup_intent, CARD_OK)
+    payment = attempts.open_payment(db.session.get(Order, order_id), payment_method_id=confirmed["payment_method"])
+    db.session.commit()
+    attempts.charge_payment(payment)
+    db.session.rollback()
+    _age(payment.id, 3)
+    sync.sync_stripe()
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.SUCCEEDED
+    assert member.status_on(today()) is MembershipStatus.ACTIVE
+
+
 def test_a_charge_that_never_reached_stripe_stays_unknown_until_stripe_says_it_has_none(app, client, stripe_peer, monkeypatch):
     """The request dies before Stripe (Stripe's APIConnectionError, nothing created at localstripe)."""
     def never_arrives(self, *args, **kwargs):
