@@ -15,6 +15,7 @@ from chapter.members.models import CorporateMembership
 from chapter.payments import gateway
 from chapter.payments.models import Order, OrderPurpose
 from tests import factories
+from tests.conftest import text_of
 from tests.payments.helpers import CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup
 
 
@@ -52,7 +53,7 @@ def test_the_contact_gets_the_60_30_and_7_day_reminders_and_a_lapse_notice_once_
     subjects = [m["Subject"] for m in sent_on.values()]
     assert subjects[0] == "Acme Supply: your corporate membership ends on 31 Dec 2026"
     assert subjects[-1] == "Acme Supply: your corporate membership has lapsed"
-    body = sent_on[date(2026, 11, 1)].get_payload(decode=True).decode()
+    body = text_of(sent_on[date(2026, 11, 1)])
     assert "in 60 days" in body and "$925.00" in body and "/organizations/" in body
     assert db.session.scalars(sa.select(CorporateNotice.kind).order_by(CorporateNotice.id)).all() == [
         "60_days", "30_days", "7_days", "lapsed"]
