@@ -248,8 +248,8 @@ def record_order_payment():
         db.session.rollback()
         flash(error.message, "danger")
         return redirect(url_for("treasury.index"))
+    notifications.send_receipt(payment)  # an outbox row, committed with the payment
     db.session.commit()
-    notifications.send_receipt(payment)
     flash(f"Recorded: {order.reference} is paid.", "success")
     return redirect(url_for("payments.receipt", payment_id=payment.id))
 
