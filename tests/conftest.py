@@ -146,13 +146,47 @@ def client(app) -> Browserish:
     return Browserish(app.test_client())
 
 
+class DeliveredMail(list):
+    """What the SMTP server received. Reading it first lets the worker's real job code deliver what is
+    queued (as a worker would have by then), so a test reads the mailbox the way a person checks mail;
+    `run_jobs()` does the same explicitly. Appending (the SMTP handler's thread) never runs jobs."""
+
+    def _deliver_queued(self) -> None:
+        from flask import has_app_context
+
+        if has_app_context() and threading.current_thread() is threading.main_thread():
+            run_jobs()
+
+    def __iter__(self):
+        self._deliver_queued()
+        return super().__iter__()
+
+    def __len__(self):
+        self._deliver_queued()
+        return super().__len__()
+
+    def __getitem__(self, index):
+        self._deliver_queued()
+        return super().__getitem__(index)
+
+    def __eq__(self, other):
+        self._deliver_queued()
+        return super().__eq__(other)
+
+    def __bool__(self):
+        self._deliver_queued()
+        return super().__len__() > 0
+
+    __hash__ = None
+
+
 @pytest.fixture
 def smtp_server(app):
     """A real SMTP server (aiosmtpd) on loopback; the app sends its mail there."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Message
 
-    received = []
+    received = DeliveredMail()
 
     class Collect(Message):
         def handle_message(self, message):

@@ -1,4 +1,6 @@
 """Forms for chapter administration."""
+import calendar
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
@@ -35,6 +37,11 @@ class ChapterForm(FlaskForm):
     website = StringField("Website", filters=[strip_filter], validators=[
         Optional(), Length(max=200), Regexp(r"^https?://[^\s]+$", message="Start with http:// or https://.")])
     is_active = BooleanField("Active (listed and taking members)", default=True)
+    postal_code = StringField("Postal code (where the chapter meets)", filters=[strip_filter],
+                              validators=[Optional(), Length(max=20)],
+                              description="Members who pick no chapter are given the closest one by postal code.")
+    fiscal_year_start_month = SelectField("Fiscal year starts in", coerce=int, default=7,
+                                          choices=[(m, calendar.month_name[m]) for m in range(1, 13)])
 
 
 class AppointOfficerForm(FlaskForm):

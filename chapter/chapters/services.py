@@ -298,8 +298,8 @@ def save_district(district: District | None, *, code: str, name: str) -> Distric
     return district
 
 
-CHAPTER_FIELDS = ("number", "name", "district_id", "city", "region", "country", "currency",
-                  "dues_share_cents", "website", "is_active")
+CHAPTER_FIELDS = ("number", "name", "district_id", "city", "region", "postal_code", "country", "currency",
+                  "dues_share_cents", "website", "is_active", "fiscal_year_start_month")
 
 
 def save_chapter(chapter: Chapter | None, **fields) -> Chapter:

@@ -190,7 +190,8 @@ def assign_seat(organization_id: int):
             assigned = corporate.assign_seat(
                 target, actor=current_user, member_number=form.member_number.data, email=form.email.data,
                 first_name=form.first_name.data, last_name=form.last_name.data,
-                home_chapter_id=form.home_chapter_id.data or None)
+                home_chapter_id=form.home_chapter_id.data or None,
+                override_reason=form.override_reason.data if current_user.is_staff else None)
         except NotAllowed:
             abort(403)
         except DomainError as error:

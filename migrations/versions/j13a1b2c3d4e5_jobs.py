@@ -1,7 +1,7 @@
 """jobs: outbox, dead jobs, periodic runs, locks, worker heartbeats
 
 Revision ID: j13a1b2c3d4e5
-Revises: t06d5e4c3b2a1
+Revises: r11a1b2c3d4e5
 Create Date: 2026-12-01 11:55:45.556949
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'j13a1b2c3d4e5'
-down_revision = 't06d5e4c3b2a1'
+down_revision = 'r11a1b2c3d4e5'
 branch_labels = None
 depends_on = None
 

@@ -257,7 +257,7 @@ def test_corporate_contact_buys_five_seats_and_the_named_employee_sees_an_active
     page.wait_for_url(re.compile(r"/pay/\d+$"))
     order_id = int(page.url.rsplit("/", 1)[1])
     expect(page.get_by_test_id("order-total")).to_have_text("$925.00")
-    expect(page.get_by_label("Renew automatically each year with this card")).to_have_count(0)  # members only
+    expect(page.get_by_label("Renew automatically each year with this card")).to_have_count(1)  # the organization can renew automatically too
     enter_card(page, CARD_OK)
     page.get_by_role("button", name="Pay $925.00").click()
     page.wait_for_url(re.compile(r"/payments/\d+/receipt$"))

@@ -540,3 +540,23 @@ def test_staff_start_an_organization_for_a_registered_contact(app, client):
     client.login("carol@example.org")
     assert "contact_email" not in client.get("/organizations/new").get_data(as_text=True)
     assert "Globex" in client.get("/organizations").get_data(as_text=True)
+
+
+def test_a_seat_owes_the_employees_home_chapter_the_seat_types_share_and_shows_in_its_remittances(app, client, stripe_peer):
+    from chapter.treasury import reports
+    from chapter.treasury.models import LedgerEntry, LedgerKind
+
+    organization = _organization(_contact())
+    client.login("carol@example.org")
+    bought = _bought(client, stripe_peer, organization)
+    home = factories.chapter(40, name="Schuylkill Valley")
+    employee = factories.member(status="lapsed", home=home, email="pat@example.org", first_name="Pat")
+    db.session.commit()
+    assert _name_employee(client, organization, member_number=employee.member_number).status_code == 302
+    db.session.expire_all()
+    shares = db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.CHAPTER_SHARE,
+                                                             LedgerEntry.chapter_id == home.id)).all()
+    assert [(e.amount_cents, e.currency) for e in shares] == [(3500, "USD")]
+    assert shares[0].payment_id == db.session.scalar(sa.select(Payment.id).where(Payment.order_id == bought.order_id))
+    report = reports.remittance_report(home, today().replace(day=1), today())
+    assert report.share_owed_cents == 3500 and report.balance_cents == 3500

@@ -16,7 +16,7 @@ from chapter.core.models import utcnow
 from chapter.jobs.models import MailStatus, OutboxMail
 from tests import factories
 from tests.conftest import run_jobs, text_of
-from tests.payments.helpers import CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup
+from tests.payments.helpers import CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup, stripe_api
 
 
 
@@ -185,10 +185,11 @@ def test_an_attempt_in_flight_is_never_charged_again(app, stripe_peer, smtp_serv
     assert _count(Payment) == 0 and smtp_server == [] and len(_attempts(member)) == 1
 
 
-def test_stripe_unreachable_leaves_the_attempt_in_flight_and_the_webhook_outcome_settles_it(app, stripe_peer, smtp_server, day0):
+def test_an_attempt_that_never_reached_stripe_is_sent_again_by_the_next_run_with_its_key_and_counts_once(
+        app, stripe_peer, smtp_server, day0):
     member = _member(ends_on=day0 + timedelta(days=10))
     _save_card(stripe_peer, member)
-    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # nothing listens there
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # nothing listens there: Stripe is down for this run
 
     summary = auto_renew(day0)
 
@@ -196,12 +197,33 @@ def test_stripe_unreachable_leaves_the_attempt_in_flight_and_the_webhook_outcome
     assert summary.errors and summary.errors[0].member_number == member.member_number
     [attempt] = _attempts(member)
     payment = db.session.scalar(sa.select(Payment))
-    assert attempt.succeeded is None and payment.status is PaymentStatus.PENDING
-    # Stripe back, the attempt still unsettled: never charged again.
+    key = payment.idempotency_key
+    assert attempt.succeeded is None and payment.status is PaymentStatus.UNKNOWN  # never "failed"
+    # Stripe back the next day: Stripe has no such intent, so the same attempt is sent again with the
+    # same idempotency key (real Stripe would answer a repeat with the original result).
     app.config["STRIPE_API_BASE"] = stripe_peer
-    assert auto_renew(day0 + timedelta(days=3)).in_flight == [member.member_number]
-    assert _count(Payment) == 1
-    # The webhook then reports the charge failed: the attempt is settled as a failure, the member told,
+    settled = auto_renew(day0 + timedelta(days=1))
+    db.session.expire_all()
+    assert settled.charged == 1 and settled.failed == 0
+    [attempt] = _attempts(member)
+    assert attempt.succeeded is True and attempt.attempt_number == 1  # our outage did not count as a try
+    payment = db.session.scalar(sa.select(Payment))
+    assert _count(Payment) == 1 and payment.idempotency_key == key and payment.status is PaymentStatus.SUCCEEDED
+    intents = stripe_api(stripe_peer, "/v1/payment_intents", None, method="GET")["data"]
+    assert [i["metadata"]["payment_id"] for i in intents] == [str(payment.id)]
+    assert member.paid_through > day0 + timedelta(days=300)  # the next term was granted
+    assert any(m["Subject"].startswith("Receipt for") for m in smtp_server)
+
+
+def test_a_failure_reported_for_an_attempt_without_answer_settles_it_and_the_schedule_goes_on(app, stripe_peer, smtp_server, day0):
+    member = _member(ends_on=day0 + timedelta(days=10))
+    _save_card(stripe_peer, member)
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
+    auto_renew(day0)
+    [attempt] = _attempts(member)
+    payment = db.session.scalar(sa.select(Payment))
+    app.config["STRIPE_API_BASE"] = stripe_peer
+    # The webhook reports the charge failed: the attempt is settled as a failure, the member told,
     # and the retry schedule goes on.
     payment.status, payment.failure_message = PaymentStatus.FAILED, "Your card was declined."
     db.session.commit()
@@ -412,7 +434,7 @@ def test_the_command_reports_members_it_could_not_charge_and_exits_non_zero(app,
     run_jobs()
 
     assert result.exit_code == 1
-    assert f"Member {member.member_number}: Could not reach the payment service" in result.output
+    assert f"Member {member.member_number}: No answer from the payment service" in result.output
     # The others were processed: the reminders went out (Ada's too: her term still ends in 10 days).
     assert sorted((m["To"], m["Subject"]) for m in smtp_server) == [
         ("ada@example.org", f"Your membership ends on {member.paid_through.day} {member.paid_through:%b %Y}"),
