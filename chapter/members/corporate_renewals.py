@@ -199,6 +199,7 @@ def auto_renew_organizations(day: date, within_days: int = AUTO_RENEW_WITHIN_DAY
                               amount_cents=order.total_cents,
                               link=url_for("members.organization_dashboard", organization_id=organization.id,
                                            _external=True))
+                db.session.commit()  # the notice is an outbox row, delivered by the worker
             except (smtplib.SMTPException, OSError) as error:
                 summary.errors.append(f"{organization.name}: failure notice not sent: {error}")
     return summary

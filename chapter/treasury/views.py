@@ -217,6 +217,7 @@ def record_order_payment():
         return redirect(url_for("treasury.index"))
     db.session.commit()
     notifications.send_receipt(payment)
+    db.session.commit()  # the receipt is an outbox row, delivered by the worker
     flash(f"Recorded: {order.reference} is paid.", "success")
     return redirect(url_for("payments.receipt", payment_id=payment.id))
 
