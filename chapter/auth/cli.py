@@ -74,8 +74,8 @@ def create_staff_command(email: str, name: str | None, send_link: bool, actor_em
     db.session.commit()
     click.echo(f"Created the staff account {user.email}.")
     if send_link:
-        click.echo(f"A link to choose the password was sent to {user.email} (it works once, for "
-                   f"{current_app.config['PASSWORD_RESET_MAX_AGE_SECONDS'] // 60} minutes).")
+        click.echo(f"A link to choose the password is queued for {user.email}; the worker delivers it "
+                   f"(it works once, for {current_app.config['PASSWORD_RESET_MAX_AGE_SECONDS'] // 60} minutes).")
 
 
 @users_cli.command("list")

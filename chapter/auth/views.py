@@ -66,7 +66,10 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("members.dashboard"))
     form = RegisterForm()
-    form.home_chapter_id.choices = [(0, "Choose later")] + [(c.id, c.display_name) for c in active_chapters()]
+    chapters = active_chapters()
+    form.home_chapter_id.choices = [(0, "Choose later")] + [(c.id, c.display_name) for c in chapters]
+    if not form.is_submitted():  # "Join this chapter" on a chapter's page links here with ?chapter=<number>
+        form.home_chapter_id.data = next((c.id for c in chapters if str(c.number) == request.args.get("chapter")), 0)
     if form.validate_on_submit():
         if services.email_is_taken(form.email.data):
             _mail_known_address(form.email.data, reason="registration")

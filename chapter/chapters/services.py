@@ -301,7 +301,8 @@ def save_district(district: District | None, *, code: str, name: str) -> Distric
 
 
 CHAPTER_FIELDS = ("number", "name", "district_id", "city", "region", "postal_code", "country", "currency",
-                  "dues_share_cents", "website", "is_active", "fiscal_year_start_month")
+                  "dues_share_cents", "website", "is_active", "fiscal_year_start_month",
+                  "description", "meeting_place", "contact_email", "timezone")
 
 
 def save_chapter(chapter: Chapter | None, **fields) -> Chapter:

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 
 from chapter.auth import claims, notices
 from chapter.auth.services import find_user_by_email
-from chapter.chapters import bp, exports, imports, services
+from chapter.chapters import audit_text, bp, exports, imports, services
 from chapter.chapters.forms import (
     AppointOfficerForm,
     BulkTransferForm,
@@ -22,7 +22,9 @@ from chapter.chapters.forms import (
 )
 from chapter.chapters.models import Chapter, District, OfficerPosition, OfficerTerm, RosterImport, RosterImportStatus, TransferRequest
 from chapter.core import audit
+from chapter.core.confirm import confirmation_page, dry_run, is_confirmed
 from chapter.core.errors import DomainError, NotAllowed
+from chapter.core.formatting import format_date
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
 from chapter.core.pagination import requested_page
@@ -64,7 +66,8 @@ def chapter_page(number: int):
     """A chapter's public page: district, city, officers."""
     chapter = get_chapter_or_404(number)
     officers = [t for t in services.chapter_officer_terms(chapter) if t.is_current(today())]
-    return render_template("chapters/chapter.html", chapter=chapter, officers=officers,
+    contact = next((t for t in officers if t.position.code in ("secretary", "vp_membership", "president")), None)
+    return render_template("chapters/chapter.html", chapter=chapter, officers=officers, contact=contact,
                            can_view_roster=current_roles().can_view_roster(chapter))
 
 
@@ -433,22 +436,44 @@ def admin_transfers():
     form = BulkTransferForm(effective_on=today())
     if form.validate_on_submit():
         to_chapter = services.get_chapter_by_number(form.to_chapter.data)
+        confirmed = is_confirmed()
         try:
             if to_chapter is None:
                 raise DomainError(f"There is no chapter #{form.to_chapter.data}.", field="to_chapter")
-            moved, already_there = services.transfer_members(
-                services.parse_member_numbers(form.member_numbers.data), to_chapter, actor=current_user,
-                reason=form.reason.data, on=form.effective_on.data,
-            )
+            with dry_run(not confirmed):  # first time: find out exactly who would move, then ask
+                moved, already_there = services.transfer_members(
+                    services.parse_member_numbers(form.member_numbers.data), to_chapter, actor=current_user,
+                    reason=form.reason.data, on=form.effective_on.data,
+                )
         except DomainError as error:
             db.session.rollback()
             attach_domain_error(form, error)
         else:
+            if not confirmed:
+                return _confirm_bulk_transfer(form, to_chapter, len(moved), already_there)
             db.session.commit()
             flash(f"{len(moved):,} member{'s' if len(moved) != 1 else ''} moved to {to_chapter.display_name}"
                   + (f"; {already_there:,} already there." if already_there else "."), "success")
             return redirect(url_for("chapters.chapter_transfers", number=to_chapter.number))
     return render_template("chapters/admin_transfers.html", form=form), (400 if form.is_submitted() else 200)
+
+
+def _confirm_bulk_transfer(form: BulkTransferForm, to_chapter, moving: int, already_there: int):
+    """Say how many members would move where and when, and ask once more."""
+    who = f"{moving:,} member{'s' if moving != 1 else ''}"
+    consequences = [f"{who} move to {to_chapter.display_name} on {format_date(form.effective_on.data)}: it becomes "
+                    "their home chapter and their chapter history shows the move.",
+                    "Their past payments keep the chapter share they were made with; new ones go to the new chapter.",
+                    "All move or none; the move is recorded in the audit log with your name."]
+    if already_there:
+        consequences.insert(1, f"{already_there:,} of the numbers given already belong to {to_chapter.display_name} "
+                               "and stay as they are.")
+    return confirmation_page(
+        heading=f"Move {who} to {to_chapter.display_name}?", consequences=consequences,
+        action=url_for("chapters.admin_transfers"), confirm_label=f"Yes, move {who}",
+        cancel_url=url_for("chapters.admin_transfers"), danger=False,
+        fields={"member_numbers": form.member_numbers.data, "to_chapter": str(form.to_chapter.data),
+                "effective_on": form.effective_on.data.isoformat(), "reason": form.reason.data or ""})
 
 
 # --- Audit log ---------------------------------------------------------------------------
@@ -463,9 +488,12 @@ def audit_log(number: int):
     actor_id = db_int(request.args.get("actor"))
     query = audit.AuditQuery(member_id=member.id if member else (-1 if member_number else None),
                              actor_id=actor_id, page=requested_page(request.args))
-    return render_template("chapters/audit_log.html", chapter=chapter, page=audit.chapter_log(chapter.id, query),
+    page = audit.chapter_log(chapter.id, query)
+    zone = audit_text.chapter_zone(chapter)
+    return render_template("chapters/audit_log.html", chapter=chapter, page=page,
                            actors=audit.chapter_log_actors(chapter.id), member_number=member_number,
-                           member=member, actor_id=actor_id)
+                           member=member, actor_id=actor_id, sentences=audit_text.sentences(page.items),
+                           local_time=lambda moment: audit_text.local_time(moment, zone), zone=zone)
 
 
 # --- Staff administration ----------------------------------------------------------------
@@ -607,6 +635,18 @@ def end_officer_term(number: int, term_id: int):
     if not form.validate_on_submit():
         flash("Enter the last day of the term.", "danger")
         return redirect(url_for("chapters.officers", number=number))
+    if not is_confirmed():
+        last_day = format_date(form.ends_on.data)
+        return confirmation_page(
+            heading=f"End {term.user.name}'s term as {term.position.title} on {last_day}?",
+            consequences=[f"{term.user.name} is {term.position.title} of {chapter.display_name} until {last_day}, "
+                          "and no longer from the next day.",
+                          "From then on they lose what the position lets them do (the roster, exports, officers, "
+                          "money pages), unless they hold another position.",
+                          "The end of the term is recorded in the chapter's audit log."],
+            action=url_for("chapters.end_officer_term", number=number, term_id=term.id),
+            fields={"ends_on": form.ends_on.data.isoformat()}, confirm_label=f"Yes, end the term on {last_day}",
+            cancel_url=url_for("chapters.officers", number=number))
     try:
         services.end_officer_term(term, ends_on=form.ends_on.data, actor=current_user)
     except DomainError as error:

@@ -199,6 +199,7 @@ def auto_renew_organizations(day: date, within_days: int = AUTO_RENEW_WITHIN_DAY
                               grace_ends_on=corporate.ends_on + timedelta(days=corporate.membership_type.grace_days),
                               amount_cents=order.total_cents,
                               link=public_url("members.organization_dashboard", organization_id=organization.id))
+                db.session.commit()  # the mail is an outbox row: delivered by the worker
             except (smtplib.SMTPException, OSError) as error:
                 summary.errors.append(f"{organization.name}: failure notice not sent: {error}")
     return summary

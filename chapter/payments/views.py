@@ -142,8 +142,8 @@ def charge(order_id: int):
         return _json_error(f"{error} Nothing was charged.", 502)
     try:
         result = services.charge_payment(payment)
-    except gateway.GatewayError as error:
-        # No answer (or an error with the call itself): Stripe may have charged. Never "failed":
+    except gateway.NoAnswer as error:
+        # No answer (time-out, dropped connection, 5xx): Stripe may have charged. Never "failed":
         # the attempt is unknown until Stripe's answer settles it (this page asks again by itself).
         log.warning("charge of payment %s did not get an answer: %s", payment.id, error)
         db.session.rollback()
@@ -152,6 +152,11 @@ def charge(order_id: int):
         return jsonify(status="unknown", refresh_url=_refresh_url(payment),
                        message="We have no answer from the payment service yet. Do not pay again: this page "
                                "checks by itself and shows the result as soon as it is known."), 202
+    except gateway.GatewayError as error:
+        # Stripe answered, and refused the request itself (keys, permissions): nothing was charged.
+        log.error("charge of payment %s refused by Stripe: %s", payment.id, error)
+        result = gateway.IntentResult(id=None, status="failed", failure_code="refused",
+                                      failure_message="The payment service refused this payment.")
     fulfilled = services.apply_intent_result(payment, result)
     payer = member or order.organization  # an organization renews automatically too (corporate_renewals)
     if payer is not None and data.get("auto_renew") and (fulfilment.is_membership(order) or order.organization is not None) \

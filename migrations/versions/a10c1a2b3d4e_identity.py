@@ -1,7 +1,7 @@
 """identity: session versions, login throttles, account invitations, corporate seat offers
 
 Revision ID: a10c1a2b3d4e
-Revises: m09a1b2c3d4e5
+Revises: u16a0c1d2e3f4
 Create Date: 2026-12-01 11:54:47.109332
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a10c1a2b3d4e'
-down_revision = 'm09a1b2c3d4e5'
+down_revision = 'u16a0c1d2e3f4'
 branch_labels = None
 depends_on = None
 

@@ -65,7 +65,7 @@ def test_no_template_has_an_inline_script_or_event_handler():
 
 
 def test_the_receipt_prints_and_the_report_draws_from_static_scripts(client):
-    for script in ("js/print.js", "js/report-chart.js", "js/pay.js"):
+    for script in ("js/app.js", "js/report-chart.js", "js/pay.js"):
         assert client.get(f"/static/{script}").status_code == 200
 
 

@@ -584,7 +584,11 @@ def test_only_the_contact_and_staff_manage_an_organization(app, client):
     # Staff: every page, and they may name and free seats.
     client.login(staff.email)
     for url in pages:
-        assert client.get(url).status_code in (200, 302), url
+        response = client.get(url)
+        if url.endswith("/buy"):  # the membership is current: staff, like the contact, are sent back to its page
+            assert response.status_code == 302 and response.headers["Location"] == pages[0], url
+        else:
+            assert response.status_code == 200, url
     assert "Acme Supply" in client.get("/organizations").get_data(as_text=True)
     assert client.get(f"/organizations/{organization.id}").status_code == 200
     assert client.submit(release, {}, form_url=f"/organizations/{organization.id}").status_code == 302
