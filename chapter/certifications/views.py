@@ -1,5 +1,4 @@
 """Exam purchase, ATTs, transcripts, public verification and the staff pages for exams and results."""
-import csv
 import io
 
 import sqlalchemy as sa
@@ -19,6 +18,7 @@ from chapter.core.pagination import paginate, requested_page
 from chapter.core.permissions import staff_required
 from chapter.extensions import db, limiter
 from chapter.members.models import Member
+from chapter.core.spreadsheet import csv_writer
 
 
 def _own_member_or_404() -> Member:
@@ -324,7 +324,7 @@ def magazine_export():
 
     def rows():
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv_writer(buffer)  # formula-safe cells, like every CSV we produce
         writer.writerow(header)
         yield buffer.getvalue()
         with db.engine.connect() as connection:

@@ -252,3 +252,31 @@ def set_auto_renew(member: Member, *, enabled: bool, actor: User) -> None:
         raise DomainError("There is no saved card to renew with.")
     member.auto_renew = enabled
     db.session.flush()
+
+
+def begin_card_replacement(member: Member):
+    """A SetupIntent for the member's own Stripe customer, to save a new card for automatic renewal."""
+    from chapter.payments import gateway
+
+    member.stripe_customer_id = gateway.ensure_customer(
+        member.stripe_customer_id, email=member.email, name=member.full_name,
+        metadata={"member_number": member.member_number})
+    db.session.flush()
+    return gateway.create_setup_intent(member.stripe_customer_id, {"member_number": member.member_number,
+                                                                   "purpose": "replace_card"})
+
+
+def replace_saved_card(member: Member, setup_intent_id: str, *, actor: User) -> None:
+    """Keep the card the browser just saved (a SetupIntent this member was given) for automatic renewal."""
+    from chapter.payments import gateway
+
+    result = gateway.retrieve_setup_intent(setup_intent_id)
+    if result.status != "succeeded" or not result.payment_method_id:
+        raise DomainError("Your card was not saved. Please enter it again.")
+    before = f"{member.saved_card_brand or 'card'} {member.saved_card_last4}" if member.saved_payment_method_id else "none"
+    member.saved_payment_method_id = result.payment_method_id
+    member.saved_card_brand, member.saved_card_last4 = result.card_brand, result.card_last4
+    after = f"{result.card_brand or 'card'} {result.card_last4}"
+    audit.record(AuditAction.MEMBER_UPDATED, actor=actor, chapter_id=member.home_chapter_id, member_id=member.id,
+                 summary=f"Saved card changed from {before} to {after}", before={"card": before}, after={"card": after})
+    db.session.flush()
