@@ -16,8 +16,9 @@ def production_app(test_app: Flask, **overrides) -> Iterator[Flask]:
     """The production configuration (ENVIRONMENT=production) over the test app's database, in its own context."""
     settings = dict(
         SECRET_KEY="production-test-secret", SQLALCHEMY_DATABASE_URI=test_app.config["SQLALCHEMY_DATABASE_URI"],
-        MAIL_SERVER=None, MAIL_OUTBOX_DIR=test_app.config["MAIL_OUTBOX_DIR"], RATELIMIT_STORAGE_URI="memory://",
-        STRIPE_API_BASE=None,
+        # Production requires a mail server; nothing is delivered (no worker runs in these tests).
+        MAIL_SERVER="127.0.0.1", MAIL_OUTBOX_DIR=test_app.config["MAIL_OUTBOX_DIR"], RATELIMIT_STORAGE_URI="memory://",
+        STRIPE_API_BASE=None, JOBS_URL=test_app.config["JOBS_URL"],
     )
     settings.update(overrides)
     app = create_app(Config, **settings)

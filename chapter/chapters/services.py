@@ -23,6 +23,7 @@ from chapter.chapters.models import (
 )
 from chapter.core import audit
 from chapter.core.audit import AuditAction
+from chapter.core.params import db_int
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.models import today, utcnow
 from chapter.core.pagination import Page, paginate
@@ -69,8 +70,9 @@ def directory(day: date | None = None, search: str = "") -> list[tuple[District,
     if search.strip():
         pattern = f"%{search.strip().lower()}%"
         conditions = [sa.func.lower(Chapter.name).like(pattern), sa.func.lower(Chapter.city).like(pattern)]
-        if search.strip().lstrip("#").isdigit():
-            conditions.append(Chapter.number == int(search.strip().lstrip("#")))
+        number = db_int(search.strip().lstrip("#"))
+        if number is not None:
+            conditions.append(Chapter.number == number)
         statement = statement.where(sa.or_(*conditions))
     chapters = db.session.scalars(statement).all()
     terms = db.session.scalars(
@@ -299,7 +301,8 @@ def save_district(district: District | None, *, code: str, name: str) -> Distric
 
 
 CHAPTER_FIELDS = ("number", "name", "district_id", "city", "region", "postal_code", "country", "currency",
-                  "dues_share_cents", "website", "is_active", "fiscal_year_start_month")
+                  "dues_share_cents", "website", "is_active", "fiscal_year_start_month",
+                  "description", "meeting_place", "contact_email", "timezone")
 
 
 def save_chapter(chapter: Chapter | None, **fields) -> Chapter:
@@ -437,8 +440,8 @@ def chapters_page(search: str, page: int, per_page: int, visible_to: Roles | Non
     if text:
         pattern = f"%{text.lower()}%"
         conditions = [sa.func.lower(Chapter.name).like(pattern), sa.func.lower(Chapter.city).like(pattern)]
-        if text.isdigit():
-            conditions.append(Chapter.number == int(text))
+        if db_int(text) is not None:
+            conditions.append(Chapter.number == db_int(text))
         statement = statement.where(sa.or_(*conditions))
     return paginate(statement, page, per_page)
 

@@ -52,7 +52,7 @@ def test_create_staff_with_send_link_mails_a_link_on_the_public_address_that_set
     app.config["PUBLIC_BASE_URL"] = "https://members.example.org"
     result = app.test_cli_runner().invoke(args=["users", "create-staff", "new.staff@example.org", "--send-link"])
     assert result.exit_code == 0, result.output
-    assert "sent to new.staff@example.org" in result.output
+    assert "queued for new.staff@example.org" in result.output
     [message] = smtp_server
     assert message["To"] == "new.staff@example.org"
     link = re.search(r"https://members\.example\.org(/reset-password/\S+)", text_of(message))

@@ -234,13 +234,14 @@ def test_three_d_secure_is_completed_and_the_member_is_renewed(live_server, stri
 
 
 def test_corporate_contact_buys_five_seats_and_the_named_employee_sees_an_active_membership(
-        live_server, stripe_peer, smtp_server, browser, page, tmp_path):
+        app, live_server, stripe_peer, smtp_server, browser, page, tmp_path):
     from chapter.members.models import CorporateMembership, CorporateSeat, Member, TermSource
     from chapter.members.services import add_months
 
     factories.chapter(40, name="Schuylkill Valley")
     factories.user("casey@acme.example", name="Casey Contact")  # a contact need not be a member
     db.session.commit()
+    app.config["PUBLIC_BASE_URL"] = live_server  # links in mail are built on it, not on the request's Host
     ends_on = format_date(add_months(today(), 12) - timedelta(days=1))
     errors = watch_console(page)
 
