@@ -8,6 +8,7 @@ from flask import Flask
 
 from chapter import create_app
 from chapter.extensions import db
+from chapter.jobs import queue as job_queue
 from config import Config
 
 
@@ -29,3 +30,4 @@ def production_app(test_app: Flask, **overrides) -> Iterator[Flask]:
             db.session.rollback()
             db.session.remove()
             db.engine.dispose()
+            job_queue.bind(test_app)  # creating an app binds the job queue to it: give it back

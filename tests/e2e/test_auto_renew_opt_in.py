@@ -45,8 +45,8 @@ def test_ticking_auto_renew_on_the_payment_page_saves_the_card_and_the_renewal_r
     assert member.auto_renew is True and member.saved_card_last4 == "4242"
     saved = stripe_api(stripe_peer, f"/v1/payment_methods/{member.saved_payment_method_id}", None, method="GET")
     assert saved["card"]["last4"] == "4242"  # (localstripe does not record the customer of a SetupIntent card)
-    page.goto(f"{live_server}/dashboard")
-    expect(page.get_by_role("link", name="Automatic renewal: on")).to_be_visible()
+    page.goto(f"{live_server}/membership/auto-renew")
+    expect(page.get_by_test_id("auto-renew-state")).to_have_text("on")
 
     # Ten days before the new term ends, the renewal run charges the card saved on the page, off-session.
     summary = renewals.auto_renew(member.paid_through - timedelta(days=10))
@@ -66,6 +66,6 @@ def test_leaving_auto_renew_unticked_saves_no_card(live_server, stripe_peer, pag
     db.session.expire_all()
     member = db.session.get(Member, member.id)
     assert member.auto_renew is False and member.saved_payment_method_id is None
-    page.goto(f"{live_server}/dashboard")
-    expect(page.get_by_role("link", name="Automatic renewal: off")).to_be_visible()
+    page.goto(f"{live_server}/membership/auto-renew")
+    expect(page.get_by_test_id("auto-renew-state")).to_have_text("off")
     assert renewals.auto_renew(member.paid_through - timedelta(days=10)).charged == 0

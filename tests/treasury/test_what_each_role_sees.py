@@ -81,10 +81,18 @@ def _period() -> str:
     return f"?from={(today() - timedelta(days=31)).isoformat()}&to={(today() + timedelta(days=1)).isoformat()}"
 
 
-def _figures(page: str) -> list[str]:
+def _figures(page: str) -> dict[str, str]:
+    """The chapter page's money figures, by what they are."""
     import re
 
-    return re.findall(r'<td class="text-end"[^>]*>([^<]+)</td>', page.split("Ledger lines")[0])
+    def cell(pattern: str) -> str:
+        found = re.search(pattern + r"[^>]*>([^<]+)</td>", page)
+        assert found, pattern
+        return found.group(1)
+
+    return {"collected": cell(r"Dues and fees collected</th><td"), "refunded": cell(r">Refunds</th><td"),
+            "share owed": cell(r'id="share-owed"'), "remitted": cell(r'id="remitted"'),
+            "balance": cell(r'id="remittance-balance"')}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -123,15 +131,16 @@ def test_district_managers_and_other_officers_cannot_see_or_refund_a_payment(rol
 def test_the_chapter_page_shows_only_that_chapters_money(money, client):
     client.login(money["people"]["treasurer_of_40"].email)
     page = client.get("/treasury/chapters/40" + _period()).get_data(as_text=True)
-    # collected, refunds, share owed, remitted in the period, balance
-    assert _figures(page) == ["$210.00", "$50.00", "$26.67", "$0.00", "$26.67"]
+    assert _figures(page) == {"collected": "$210.00", "refunded": "$50.00", "share owed": "$26.67", "remitted": "$0.00",
+                              "balance": "$26.67"}
     assert money["ada"].order.reference in page
     assert money["bob"].order.reference not in page and "CHK-3131" not in page and "#31" not in page
     client.logout()
 
     client.login(money["people"]["treasurer_of_31"].email)
     page = client.get("/treasury/chapters/31" + _period()).get_data(as_text=True)
-    assert _figures(page) == ["$210.00", "$0.00", "$35.00", "$7.00", "$28.00"]
+    assert _figures(page) == {"collected": "$210.00", "refunded": "$0.00", "share owed": "$35.00", "remitted": "$7.00",
+                              "balance": "$28.00"}
     assert money["ada"].order.reference not in page and "$50.00" not in page and "CHK-3131" in page
 
 
@@ -149,8 +158,32 @@ def test_a_treasurer_sees_their_chapters_receipts_and_no_other_chapters(money, c
 def test_no_csv_gives_a_chapter_treasurer_another_chapters_rows(money, client):
     client.login(money["people"]["treasurer_of_40"].email)
     for url in (LEDGER_CSV, "/treasury/reports/chapters?format=csv", "/treasury/reports/revenue?format=csv",
-                "/treasury/reports/refunds?format=csv", "/chapters/31/roster.csv", "/chapters/40/roster.csv"):
+                "/treasury/reports/refunds?format=csv", "/treasury/chapters/31?format=csv",
+                "/treasury/chapters/31/reports/revenue?format=csv", "/treasury/chapters/31/reports/refunds?format=csv"):
         response = client.get(url)
         body = response.get_data(as_text=True)
         assert response.status_code == 403, url
         assert "Pittsburgh" not in body and money["bob"].order.reference not in body and "bob@example.org" not in body
+
+
+def test_a_treasurers_own_csvs_hold_their_chapters_money_only(money, client):
+    client.login(money["people"]["treasurer_of_40"].email)
+    lines = client.get("/treasury/chapters/40" + _period() + "&format=csv")
+    assert lines.status_code == 200 and lines.mimetype == "text/csv"
+    body = lines.get_data(as_text=True)
+    assert money["ada"].order.reference in body
+    assert money["bob"].order.reference not in body and "CHK-3131" not in body and "Pittsburgh" not in body
+    revenue = client.get("/treasury/chapters/40/reports/revenue?format=csv")
+    refunds = client.get("/treasury/chapters/40/reports/refunds?format=csv")
+    assert revenue.status_code == refunds.status_code == 200
+    dues = [row["Dues"] for row in _csv_rows(revenue)]
+    assert sum(float(v) for v in dues) == 210.00  # Ada's $210 only: Bob's $210 is #31's
+    assert sum(int(row["Refunds"]) for row in _csv_rows(refunds)) == 1 and \
+        sum(float(row["Amount"]) for row in _csv_rows(refunds)) == 50.00
+
+
+def _csv_rows(response) -> list[dict]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
