@@ -96,6 +96,7 @@ def _login(client, role):
         client.login(role, demo.DEMO_PASSWORD)
 
 
+@pytest.mark.timeout(900)  # every route x 5 query sets: minutes on a busy 2-core machine
 @pytest.mark.parametrize("role", ROLES)
 def test_no_get_answers_a_server_error_whatever_the_query(app, client, world, role, stripe_peer):
     _login(client, role)
@@ -114,6 +115,7 @@ def test_no_get_answers_a_server_error_whatever_the_query(app, client, world, ro
     assert failures == [], "\n".join(failures)
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("role", ROLES)
 def test_no_post_answers_a_server_error_whatever_the_form(app, client, world, role, stripe_peer):
     _login(client, role)
