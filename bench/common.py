@@ -225,9 +225,11 @@ def _warn_about_drift() -> None:
     from alembic.migration import MigrationContext
 
     from chapter.extensions import db
+    from chapter.members.search import include_in_autogenerate
 
     with db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": include_in_autogenerate})
+        differences = compare_metadata(context, db.metadata)
     if differences:
         log(f"WARNING: the migrated schema differs from the models in {len(differences)} way(s); "
             "the figures are for the migrated schema. Run with --schema create_all to bench the models' schema.")

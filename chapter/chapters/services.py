@@ -29,6 +29,7 @@ from chapter.core.pagination import Page, paginate
 from chapter.core.permissions import Roles
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipStatus, MembershipTerm, MembershipType
+from chapter.members.search import member_search_condition, member_search_rank
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -196,16 +197,9 @@ class RosterQuery:
 def roster_conditions(chapter: Chapter, query: RosterQuery, day: date) -> list[sa.ColumnElement[bool]]:
     """The WHERE conditions of a roster query: the chapter, the search and every filter."""
     conditions: list[sa.ColumnElement[bool]] = [Member.home_chapter_id == chapter.id]
-    text = query.search.strip()
-    if text:
-        pattern = f"%{text.lower()}%"
-        conditions.append(sa.or_(
-            sa.func.lower(Member.first_name + " " + Member.last_name).like(pattern),
-            sa.func.lower(Member.last_name).like(pattern),
-            Member.email.like(pattern),
-            sa.func.lower(Member.employer).like(pattern),
-            Member.member_number == text,
-        ))
+    search = member_search_condition(query.search)
+    if search is not None:
+        conditions.append(search)
     if query.status is not None:
         conditions.append(Member.status_clause(query.status, day))
     if query.membership_type:
@@ -243,7 +237,10 @@ def _certification_condition(code: str | None) -> sa.ColumnElement[bool] | None:
 def roster_order(query: RosterQuery) -> list[sa.ColumnElement]:
     """ORDER BY for the query's sort column and direction."""
     columns = ROSTER_SORT_COLUMNS[query.sort]
-    return [column.desc() if query.descending else column.asc() for column in columns]
+    order = [column.desc() if query.descending else column.asc() for column in columns]
+    if query.sort is RosterSort.NAME and not query.descending and query.search.strip():
+        order.insert(0, member_search_rank(query.search))  # best matches first, then by name
+    return order
 
 
 def roster_statement(chapter: Chapter, query: RosterQuery, day: date) -> sa.Select:
