@@ -26,6 +26,7 @@ class ChapterForm(FlaskForm):
     district_id = SelectField("District", coerce=int, validators=[DataRequired(message="Choose a district.")])
     city = StringField("City", filters=[strip_filter], validators=[Optional(), Length(max=100)])
     region = StringField("State / province", filters=[strip_filter], validators=[Optional(), Length(max=100)])
+    postal_code = StringField("Postal code", filters=[strip_filter], validators=[Optional(), Length(max=20)])
     country = StringField("Country (2-letter code)", default="US", filters=[strip_filter],
                           validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}$", message="Use a 2-letter code such as US or CA.")])
     currency = StringField("Currency", default="USD", filters=[strip_filter],

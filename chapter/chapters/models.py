@@ -42,6 +42,7 @@ class Chapter(TimestampMixin, db.Model):
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("districts.id"), index=True)
     city: Mapped[str | None] = mapped_column(sa.String(100))
     region: Mapped[str | None] = mapped_column(sa.String(100))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(20))
     country: Mapped[str] = mapped_column(sa.String(2), default="US", nullable=False)
     currency: Mapped[str] = mapped_column(sa.String(3), default="USD", nullable=False)
     # The chapter's share of each dues payment, in cents, when the membership type does not

@@ -21,6 +21,7 @@ from chapter.chapters.models import (
     TransferRequest,
     TransferRequestStatus,
 )
+from chapter.chapters.search import ChapterKeys, chapter_matches, matching_chapter_ids
 from chapter.core import audit
 from chapter.core.audit import AuditAction
 from chapter.core.errors import DomainError, NotAllowed
@@ -67,13 +68,9 @@ def directory(day: date | None = None, search: str = "") -> list[tuple[District,
         .where(Chapter.is_active.is_(True))
         .order_by(Chapter.number)
     )
-    if search.strip():
-        pattern = f"%{search.strip().lower()}%"
-        conditions = [sa.func.lower(Chapter.name).like(pattern), sa.func.lower(Chapter.city).like(pattern)]
-        if search.strip().lstrip("#").isdigit():
-            conditions.append(Chapter.number == int(search.strip().lstrip("#")))
-        statement = statement.where(sa.or_(*conditions))
     chapters = db.session.scalars(statement).all()
+    if search.strip():
+        chapters = [chapter for chapter in chapters if chapter_matches(_keys(chapter), search)]
     terms = db.session.scalars(
         sa.select(OfficerTerm)
         .options(joinedload(OfficerTerm.user), joinedload(OfficerTerm.position))
@@ -87,6 +84,34 @@ def directory(day: date | None = None, search: str = "") -> list[tuple[District,
         entry = DirectoryEntry(chapter, by_chapter.get(chapter.id, []))
         grouped.setdefault(chapter.district_id, (chapter.district, []))[1].append(entry)
     return sorted(grouped.values(), key=lambda item: item[0].name)
+
+
+def directory_version(day: date | None = None, chapter_id: int | None = None) -> tuple:
+    """What the directory (or one chapter's page) shows, as a version: one small query.
+
+    The latest change and the number of rows of the chapters, districts, officer terms, the officers'
+    user records and the positions, plus the day (officer terms are dated). Any insert, update or
+    delete through the app changes it.
+    """
+    from chapter.auth.models import User
+
+    day = day or today()
+    of_chapter = [Chapter.id == chapter_id] if chapter_id is not None else []
+    of_terms = [OfficerTerm.chapter_id == chapter_id] if chapter_id is not None else []
+    values = [
+        sa.select(sa.func.max(Chapter.updated_at)).where(*of_chapter),
+        sa.select(sa.func.count(Chapter.id)).where(*of_chapter),
+        sa.select(sa.func.max(OfficerTerm.updated_at)).where(*of_terms),
+        sa.select(sa.func.count(OfficerTerm.id)).where(*of_terms),
+        sa.select(sa.func.max(User.updated_at)).select_from(OfficerTerm)
+        .join(User, User.id == OfficerTerm.user_id).where(*of_terms),
+        sa.select(sa.func.max(District.updated_at)),
+        sa.select(sa.func.count(District.id)),
+        sa.select(sa.func.aggregate_strings(
+            OfficerPosition.title + ":" + sa.cast(OfficerPosition.sort_order, sa.String), "|")),
+    ]
+    row = db.session.execute(sa.select(*(value.scalar_subquery() for value in values))).one()
+    return (day.isoformat(), *(str(value) for value in row))
 
 
 # --- Rosters -----------------------------------------------------------------------------
@@ -295,7 +320,7 @@ def save_district(district: District | None, *, code: str, name: str) -> Distric
     return district
 
 
-CHAPTER_FIELDS = ("number", "name", "district_id", "city", "region", "country", "currency",
+CHAPTER_FIELDS = ("number", "name", "district_id", "city", "region", "postal_code", "country", "currency",
                   "dues_share_cents", "website", "is_active")
 
 
@@ -430,14 +455,19 @@ def chapters_page(search: str, page: int, per_page: int, visible_to: Roles | Non
         statement = statement.where(sa.or_(
             Chapter.id.in_(roster_chapter_ids), Chapter.district_id.in_(visible_to.managed_district_ids)
         ))
-    text = search.strip().lstrip("#")
-    if text:
-        pattern = f"%{text.lower()}%"
-        conditions = [sa.func.lower(Chapter.name).like(pattern), sa.func.lower(Chapter.city).like(pattern)]
-        if text.isdigit():
-            conditions.append(Chapter.number == int(text))
-        statement = statement.where(sa.or_(*conditions))
+    if search.strip():
+        # A few hundred chapters: the match is decided in Python with the same fold as member search.
+        keys_statement = sa.select(Chapter.id, Chapter.number, Chapter.name, Chapter.city, Chapter.region,
+                                   Chapter.postal_code)
+        if statement.whereclause is not None:
+            keys_statement = keys_statement.where(statement.whereclause)
+        keys = db.session.execute(keys_statement).all()
+        statement = statement.where(Chapter.id.in_(matching_chapter_ids((ChapterKeys(*row) for row in keys), search)))
     return paginate(statement, page, per_page)
+
+
+def _keys(chapter: Chapter) -> ChapterKeys:
+    return ChapterKeys(chapter.id, chapter.number, chapter.name, chapter.city, chapter.region, chapter.postal_code)
 
 
 # --- A member's record, notes ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Member search: a folded search column on members, indexed (pg_trgm GIN on PostgreSQL, FTS5 trigram on SQLite)
+"""Search: a folded search column on members, indexed (pg_trgm GIN on PostgreSQL, FTS5 trigram on SQLite); chapters' postal code
 
 Revision ID: s17a1b2c3d4e5
 Revises: t06d5e4c3b2a1
@@ -22,6 +22,8 @@ BATCH = 5000
 
 
 def upgrade():
+    with op.batch_alter_table('chapters', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('postal_code', sa.String(length=20), nullable=True))
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('search_text', sa.Text(), server_default='', nullable=False))
     _backfill_search_text()
@@ -65,3 +67,5 @@ def downgrade():
             op.execute(statement)
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_column('search_text')
+    with op.batch_alter_table('chapters', schema=None) as batch_op:
+        batch_op.drop_column('postal_code')
