@@ -16,6 +16,10 @@ GROUPS = {
     "payments": "bench.payments",
     "renewals": "bench.renewals",
     "treasury": "bench.treasury",
+    "search": "bench.search",
+    "pages": "bench.pages",
+    "load": "bench.load",
+    "growth": "bench.growth",
 }
 
 
@@ -46,6 +50,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="keep the schema and do not seed when the database already has data "
                              "(with --sqlite or BENCH_DATABASE_URL)")
     parser.add_argument("--output", metavar="FILE", help="also append the JSON lines to FILE")
+    parser.add_argument("--profile", action="store_true",
+                        help="pages: also run each page of the mix under cProfile and print its top functions")
+    parser.add_argument("--duration", type=int, default=30, help="load: seconds of measured load (default 30)")
+    parser.add_argument("--connections", type=int, default=8, help="load: concurrent connections (default 8)")
+    parser.add_argument("--port", type=int, default=5700, help="load: first port to try for gunicorn (default 5700)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.groups if name not in GROUPS]
     if unknown:
@@ -74,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             recorder = SqlRecorder(db.engine)
         bench = Bench(app=app, database=database.dialect, members=args.members, chapters=args.chapters,
                       repeat=args.repeat, warmup=args.warmup, explain=args.explain, output=output,
-                      recorder=recorder)
+                      recorder=recorder, url=database.url,
+                      options={"profile": args.profile, "duration": args.duration,
+                               "connections": args.connections, "port": args.port})
         seed(bench, members=args.members, chapters=args.chapters, reuse=args.reuse)
         if args.analyze == "yes" or (args.analyze == "auto" and database.dialect == "postgresql"):
             analyze(bench)

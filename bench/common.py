@@ -117,6 +117,8 @@ class Bench:
     explain: bool = False
     output: IO[str] | None = None
     recorder: SqlRecorder | None = None
+    url: str = ""  # the bench database's SQLAlchemy URL (for processes the bench starts)
+    options: dict[str, Any] = field(default_factory=dict)  # group options from the command line
     extra: dict[str, Any] = field(default_factory=dict)
 
     def emit(self, bench: str, value: float | int | bool | None, unit: str, target: float | None = None,

@@ -56,7 +56,10 @@ def _init_extensions(app: Flask) -> None:
     def load_user(user_id: str):
         from chapter.auth.models import User
 
-        return db.session.get(User, int(user_id))
+        from sqlalchemy.orm import joinedload
+
+        # The member record comes with the user: every page's menu asks for it (one query, not two).
+        return db.session.get(User, int(user_id), options=[joinedload(User.member)])
 
 
 def _register_blueprints(app: Flask) -> None:

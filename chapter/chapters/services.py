@@ -222,7 +222,7 @@ class RosterQuery:
 def roster_conditions(chapter: Chapter, query: RosterQuery, day: date) -> list[sa.ColumnElement[bool]]:
     """The WHERE conditions of a roster query: the chapter, the search and every filter."""
     conditions: list[sa.ColumnElement[bool]] = [Member.home_chapter_id == chapter.id]
-    search = member_search_condition(query.search)
+    search = member_search_condition(query.search, bounded=True)  # the chapter's index narrows the rows first
     if search is not None:
         conditions.append(search)
     if query.status is not None:

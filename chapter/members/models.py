@@ -167,7 +167,8 @@ class Member(TimestampMixin, db.Model):
     __table_args__ = (
         sa.Index("ix_members_chapter_name", "home_chapter_id", "last_name", "first_name"),
         sa.Index("ix_members_chapter_paid_through", "home_chapter_id", "paid_through"),
-        sa.Index("ix_members_last_name", "last_name"),
+        # Lists by name (staff members, searches' ties) read this index in order, deep pages too.
+        sa.Index("ix_members_name_order", "last_name", "first_name", "id"),
         sa.Index("ix_members_paid_through", "paid_through"),  # reminders and auto-renew scan by end date
     )
 

@@ -9,9 +9,11 @@ all match; `%` and `_` are taken literally.
 
 The contains-search is indexed: on PostgreSQL a pg_trgm GIN index on `search_text`; on SQLite an FTS5
 table with the trigram tokenizer (`members_fts`, external content kept in sync by triggers), queried
-with a quoted phrase, which trigram tables answer as a substring match. Searches shorter than three
-characters (no trigram to look up) fall back to LIKE over the column. Both are created by the
-migration and, for the tests' `create_all`, by the DDL attached to the table below.
+with a quoted phrase, which trigram tables answer as a substring match. A search of one or two
+characters has no trigram to look up: it finds last names starting with it (the text starts with the
+last name), through a B-tree index on the column, and the member number itself; within one chapter's
+roster (a few thousand rows at most, `bounded`) it is found anywhere, as longer searches are. The indexes are
+created by the migration and, for the tests' `create_all`, by the DDL attached to the table (models.py).
 
 Results are ranked: an exact member number or e-mail first, then last names starting with the
 search, then the rest (by name).
@@ -44,17 +46,20 @@ SQLITE_DDL = (
     f"CREATE TRIGGER IF NOT EXISTS members_fts_update AFTER UPDATE OF search_text ON members BEGIN "
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
     f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE INDEX IF NOT EXISTS ix_members_search_text_prefix ON members (search_text)",
 )
 SQLITE_DROP = (
-    "DROP TRIGGER IF EXISTS members_fts_update", "DROP TRIGGER IF EXISTS members_fts_delete",
+    "DROP INDEX IF EXISTS ix_members_search_text_prefix", "DROP TRIGGER IF EXISTS members_fts_update", "DROP TRIGGER IF EXISTS members_fts_delete",
     "DROP TRIGGER IF EXISTS members_fts_insert", f"DROP TABLE IF EXISTS {FTS_TABLE}",
 )
 # The PostgreSQL side: trigram GIN indexes for contains-searches (members, organizations).
 POSTGRESQL_DDL = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS ix_members_search_text_trgm ON members USING gin (search_text gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS ix_members_search_text_prefix ON members (search_text text_pattern_ops)",
 )
-POSTGRESQL_DROP = ("DROP INDEX IF EXISTS ix_members_search_text_trgm",)
+POSTGRESQL_DROP = ("DROP INDEX IF EXISTS ix_members_search_text_trgm", "DROP INDEX IF EXISTS ix_members_search_text_prefix")
+INDEX_NAMES = ("ix_members_search_text_trgm", "ix_members_search_text_prefix")
 
 SEARCH_FIELDS = ("first_name", "last_name", "email", "member_number", "employer")
 
@@ -87,19 +92,31 @@ def _fts_phrase(folded: str) -> str:
     return '"' + folded.replace('"', '""') + '"'
 
 
-def member_search_condition(search: str | None, member_id=None) -> sa.ColumnElement[bool] | None:
-    """SQL: the member (members.id, or `member_id`, e.g. orders.member_id) matches the search; None for no search."""
+def member_search_condition(search: str | None, member_id=None, bounded: bool = False) -> sa.ColumnElement[bool] | None:
+    """SQL: the member (members.id, or `member_id`, e.g. orders.member_id) matches the search; None for no search.
+
+    `bounded`: the caller's other conditions already narrow the rows to a few thousand (one chapter's
+    roster, by its index), so a one- or two-letter search may look anywhere in them, not only at the
+    start of last names.
+    """
     from chapter.members.models import Member
 
     folded = normalise_search(search)
     if not folded:
         return None
-    if _dialect() == "sqlite" and len(folded) >= TRIGRAM:
+    dialect = _dialect()
+    if dialect == "sqlite" and len(folded) >= TRIGRAM and not bounded:
         fts = sa.table(FTS_TABLE, sa.column("rowid"))
         matching = (sa.select(fts.c.rowid)
                     .where(sa.text(f"{FTS_TABLE} MATCH :member_search").bindparams(member_search=_fts_phrase(folded))))
         return (member_id if member_id is not None else Member.id).in_(matching)
-    condition = Member.search_text.like(contains_pattern(folded), escape=LIKE_ESCAPE)
+    if len(folded) >= TRIGRAM or bounded:
+        condition = Member.search_text.like(contains_pattern(folded), escape=LIKE_ESCAPE)
+    else:
+        condition = Member.search_text.like(like_escape(folded) + "%", escape=LIKE_ESCAPE)
+        if dialect == "sqlite":  # a range SQLite's planner reads from the B-tree index (LIKE alone: a scan)
+            condition = sa.and_(condition, Member.search_text >= folded, Member.search_text < folded + "\U0010ffff")
+        condition = sa.or_(condition, Member.member_number == (search or "").strip())
     if member_id is None:
         return condition
     return member_id.in_(sa.select(Member.id).where(condition))
@@ -136,7 +153,7 @@ def include_in_autogenerate(object_, name, type_, reflected, compare_to) -> bool
     """Alembic filter: the search index objects made by DDL (FTS5 table and its shadow tables, the
     trigram index) are not in the models' metadata, so comparing schemas leaves them out."""
     if reflected and compare_to is None and name:
-        return not (name.startswith(FTS_TABLE) or name == "ix_members_search_text_trgm")
+        return not (name.startswith(FTS_TABLE) or name in INDEX_NAMES)
     return True
 
 

@@ -26,6 +26,8 @@ def upgrade():
         batch_op.add_column(sa.Column('postal_code', sa.String(length=20), nullable=True))
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('search_text', sa.Text(), server_default='', nullable=False))
+        batch_op.drop_index('ix_members_last_name')
+        batch_op.create_index('ix_members_name_order', ['last_name', 'first_name', 'id'], unique=False)
     _backfill_search_text()
     bind = op.get_bind()
     if bind.dialect.name == 'postgresql':
@@ -66,6 +68,8 @@ def downgrade():
         for statement in SQLITE_DROP:
             op.execute(statement)
     with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.drop_index('ix_members_name_order')
+        batch_op.create_index('ix_members_last_name', ['last_name'], unique=False)
         batch_op.drop_column('search_text')
     with op.batch_alter_table('chapters', schema=None) as batch_op:
         batch_op.drop_column('postal_code')
