@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -93,11 +94,21 @@ def directory_version(day: date | None = None, chapter_id: int | None = None) ->
     user records and the positions, plus the day (officer terms are dated). Any insert, update or
     delete through the app changes it.
     """
+    day = day or today()
+    statement = _version_statement(chapter_id is not None)
+    parameters = {"chapter_id": chapter_id} if chapter_id is not None else {}
+    row = db.session.execute(statement, parameters).one()
+    return (day.isoformat(), *(str(value) for value in row))
+
+
+@functools.cache
+def _version_statement(of_one_chapter: bool) -> sa.Select:
+    """The version query, built once per process (it runs on every directory and chapter page)."""
     from chapter.auth.models import User
 
-    day = day or today()
-    of_chapter = [Chapter.id == chapter_id] if chapter_id is not None else []
-    of_terms = [OfficerTerm.chapter_id == chapter_id] if chapter_id is not None else []
+    chapter_id = sa.bindparam("chapter_id", type_=sa.Integer)
+    of_chapter = [Chapter.id == chapter_id] if of_one_chapter else []
+    of_terms = [OfficerTerm.chapter_id == chapter_id] if of_one_chapter else []
     values = [
         sa.select(sa.func.max(Chapter.updated_at)).where(*of_chapter),
         sa.select(sa.func.count(Chapter.id)).where(*of_chapter),
@@ -110,8 +121,7 @@ def directory_version(day: date | None = None, chapter_id: int | None = None) ->
         sa.select(sa.func.aggregate_strings(
             OfficerPosition.title + ":" + sa.cast(OfficerPosition.sort_order, sa.String), "|")),
     ]
-    row = db.session.execute(sa.select(*(value.scalar_subquery() for value in values))).one()
-    return (day.isoformat(), *(str(value) for value in row))
+    return sa.select(*(value.scalar_subquery() for value in values))
 
 
 # --- Rosters -----------------------------------------------------------------------------
