@@ -239,7 +239,7 @@ def _warn_about_drift() -> None:
             log(f"  {difference}")
 
 
-def seed(bench: Bench, *, members: int, chapters: int, reuse: bool) -> None:
+def seed(bench: Bench, *, members: int, chapters: int, reuse: bool, target: float = 120) -> None:
     """Seed the scale data (timed: seed_demo_seconds), unless `reuse` and the database has data."""
     from chapter.core import demo
     from chapter.extensions import db
@@ -266,7 +266,8 @@ def seed(bench: Bench, *, members: int, chapters: int, reuse: bool) -> None:
         db.session.commit()
         seconds = time.perf_counter() - start
         db.session.remove()
-    bench.emit("seed_demo_seconds", seconds, "s", 120, chapters=counts["chapters"], created=counts["members"])
+    bench.emit("seed_demo_seconds", seconds, "s", target, chapters=counts["chapters"], created=counts["members"],
+               seeded_members=members)
 
 
 def analyze(bench: Bench) -> None:

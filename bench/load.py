@@ -70,7 +70,9 @@ end
 def run(bench: Bench) -> None:
     wrk = shutil.which("wrk")
     if wrk is None:
-        raise RuntimeError("wrk is not installed: apt-get install wrk (only the load benchmark needs it)")
+        log("load: SKIPPED, wrk is not installed: apt-get install wrk (only this benchmark needs it)")
+        bench.emit("load_skipped", True, "bool", None, reason="wrk is not installed")
+        return
     if bench.database != "postgresql":
         log("load: the load benchmark is meant for PostgreSQL (BENCH_DATABASE_URL); SQLite under two "
             "processes serialises writes, so these figures say little")

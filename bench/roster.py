@@ -75,8 +75,8 @@ def _get(client, url: str):
     return response
 
 
-def _time_page(bench: Bench, client, name: str, url: str, target: float | None, **context) -> None:
-    """Emit <name>_p50_ms and <name>_p95_ms (and the SQL share); explain the SQL when over target."""
+def _time_page(bench: Bench, client, name: str, url: str, target: float | None, **context) -> float:
+    """Emit <name>_p50_ms and <name>_p95_ms (and the SQL share); explain the SQL when over target; the p50."""
     sql_ms: list[float] = []
     cpu_ms: list[float] = []
     counts: list[int] = []
@@ -99,6 +99,7 @@ def _time_page(bench: Bench, client, name: str, url: str, target: float | None, 
     bench.emit(f"{name}_p95_ms", percentile(timings, 0.95), "ms", None, url=url, **context)
     if bench.explain or (target is not None and p50 > target):
         _explain_request(bench, client, name, url, p50, target)
+    return p50
 
 
 def _explain_request(bench: Bench, client, name: str, url: str, p50: float, target: float | None) -> None:
