@@ -151,7 +151,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _log_in(base: str, email: str) -> str:
+def _log_in(base: str, email: str, password: str = DEMO_PASSWORD) -> str:
     """Log in through the form as a person would; the Cookie header of the session."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
@@ -159,7 +159,7 @@ def _log_in(base: str, email: str) -> str:
     token = CSRF.search(page)
     if token is None:
         raise RuntimeError("no CSRF token on /login")
-    data = urllib.parse.urlencode({"email": email, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}).encode()
+    data = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token.group(1)}).encode()
     try:
         opener.open(urllib.request.Request(f"{base}/login", data=data), timeout=10)
         raise RuntimeError(f"log-in as {email} did not redirect: wrong password or no such demo user")
