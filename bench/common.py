@@ -15,7 +15,7 @@ from typing import IO, Any, Callable, Iterator
 
 import sqlalchemy as sa
 
-DEMO_PASSWORD = "demo-password-2026"  # chapter.core.demo.DEMO_PASSWORD; repeated so a rename shows here
+DEMO_PASSWORD = "demo-password-2026"  # chapter.seed.demo.DEMO_PASSWORD; repeated so a rename shows here
 
 
 def log(message: str) -> None:
@@ -241,7 +241,7 @@ def _warn_about_drift() -> None:
 
 def seed(bench: Bench, *, members: int, chapters: int, reuse: bool, target: float = 120) -> None:
     """Seed the scale data (timed: seed_demo_seconds), unless `reuse` and the database has data."""
-    from chapter.core import demo
+    from chapter.seed import demo
     from chapter.extensions import db
 
     with bench.app.app_context():

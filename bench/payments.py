@@ -73,7 +73,7 @@ def _members_due(bench: Bench, count: int) -> list[str]:
     from werkzeug.security import generate_password_hash
 
     from chapter.auth.models import User
-    from chapter.core.demo import DEMO_PASSWORD
+    from chapter.seed.demo import DEMO_PASSWORD
     from chapter.core.models import today
     from chapter.extensions import db
     from chapter.members.models import Member

@@ -93,9 +93,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from chapter.core.cli import register_core_commands
+    from chapter.seed.cli import register_seed_commands
 
-    register_core_commands(app)
+    register_seed_commands(app)
     from chapter.payments.cli import register_payment_commands
 
     register_payment_commands(app)

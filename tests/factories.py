@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 from chapter.auth.models import User
 from chapter.chapters.models import Chapter, District, DistrictManagerTerm, OfficerPosition, OfficerTerm
 from chapter.core.models import today
-from chapter.core.reference import ensure_reference_data
+from chapter.seed.reference import ensure_reference_data
 from chapter.extensions import db
 from chapter.members import services as member_services
 from chapter.members.models import Member, MembershipType, TermSource

@@ -4,7 +4,7 @@ Revision ID: r05a7c3e9d2b1
 Revises: p03a0c1d2e3f
 Create Date: 2026-11-24 06:55:58.648248
 
-The new rights are given to the positions that hold them in the reference data (chapter.core.reference):
+The new rights are given to the positions that hold them in the reference data (chapter.core.reference, now chapter.seed.chapters):
 import and transfer requests to the president, the secretary and VP Membership; the audit log to the president.
 """
 from alembic import op

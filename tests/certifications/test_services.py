@@ -247,7 +247,7 @@ def test_roster_condition_finds_holders(app):
 
 def test_demo_data_has_members_at_every_certification_stage(app):
     from chapter.certifications.models import ExamResult
-    from chapter.core import demo
+    from chapter.seed import demo
 
     demo.seed_demo(members=300, chapters=9)
     statuses = {services.status_of(h, date.today()) for h in db.session.scalars(sa.select(MemberCertification))}

@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from chapter.core.reference import OFFICER_POSITIONS
+from chapter.seed.reference import OFFICER_POSITIONS
 from chapter.extensions import db
 from tests import factories
 

@@ -5,7 +5,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
-from chapter.core import demo
+from chapter.seed import demo
 from chapter.extensions import db
 
 HREF = re.compile(r'href="([^"]+)"')

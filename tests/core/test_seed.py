@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from chapter.auth.models import User
 from chapter.chapters.models import Chapter, District, OfficerTerm
-from chapter.core import demo
+from chapter.seed import demo
 from chapter.core.models import today
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipStatus

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from chapter.core import demo
+from chapter.seed import demo
 from chapter.core.models import today
 from chapter.extensions import db
 from chapter.treasury import reports, services

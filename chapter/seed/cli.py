@@ -1,12 +1,12 @@
-"""Batch commands: `flask --app wsgi seed-demo`, `demo-logins`, `seed-reference`."""
+"""Seeding commands: `flask --app wsgi seed-demo`, `demo-logins`, `seed-reference`."""
 import click
 from flask import Flask
 
 from chapter.extensions import db
 
 
-def register_core_commands(app: Flask) -> None:
-    """Attach the core commands to the app's CLI."""
+def register_seed_commands(app: Flask) -> None:
+    """Attach the seeding commands to the app's CLI."""
 
     @app.cli.command("seed-demo")
     @click.option("--members", default=2000, show_default=True, help="How many members to create.")
@@ -15,7 +15,7 @@ def register_core_commands(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has data.")
     def seed_demo_command(members: int, chapters: int, reset: bool, if_empty: bool):
         """Create realistic demo data: districts, chapters, officers, members, demo log-ins."""
-        from chapter.core import demo
+        from chapter.seed import demo
 
         if chapters < 9:
             raise click.BadParameter("at least 9 chapters, one per district", param_hint="--chapters")
@@ -41,7 +41,7 @@ def register_core_commands(app: Flask) -> None:
     @app.cli.command("seed-reference")
     def seed_reference_command():
         """Add the standard districts, officer positions and membership types that are missing."""
-        from chapter.core.reference import ensure_reference_data
+        from chapter.seed.reference import ensure_reference_data
 
         ensure_reference_data()
         db.session.commit()
@@ -49,7 +49,7 @@ def register_core_commands(app: Flask) -> None:
 
 
 def _print_logins() -> None:
-    from chapter.core.demo import DEMO_LOGINS, DEMO_PASSWORD
+    from chapter.seed.demo import DEMO_LOGINS, DEMO_PASSWORD
 
     click.echo(f"\nDemo log-ins (password for all: {DEMO_PASSWORD}):")
     for login in DEMO_LOGINS:
