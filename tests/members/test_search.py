@@ -168,3 +168,15 @@ def test_a_capped_pager_shows_a_gap_instead_of_an_unknown_last_page():
     page = Page(items=[1] * 50, total=10_000, page=100, per_page=50, more_than=10_000, next_exists=True)
     assert page.window()[:2] == [1, None] and page.window()[-1] is None
     assert 100 in page.window() and page.has_next
+
+
+def test_organization_search_takes_percent_and_underscore_literally(app):
+    from chapter.members import corporate
+    from chapter.members.models import Organization
+
+    db.session.add_all([Organization(name="Fifty% Logistics"), Organization(name="Acme_Parts"),
+                        Organization(name="Acme Parts")])
+    db.session.commit()
+    assert [o.name for o in corporate.all_organizations("%", 1).items] == ["Fifty% Logistics"]
+    assert [o.name for o in corporate.all_organizations("acme_", 1).items] == ["Acme_Parts"]
+    assert len(corporate.all_organizations("acme", 1).items) == 2
