@@ -9,6 +9,7 @@ through later, in fetch, so it undercounts queries that return many rows.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -75,8 +76,13 @@ def _get(client, url: str):
     return response
 
 
-def _time_page(bench: Bench, client, name: str, url: str, target: float | None, **context) -> float:
-    """Emit <name>_p50_ms and <name>_p95_ms (and the SQL share); explain the SQL when over target; the p50."""
+class PageTiming(NamedTuple):
+    p50_ms: float
+    cpu_ms: float  # median CPU time of this process per request
+
+
+def _time_page(bench: Bench, client, name: str, url: str, target: float | None, **context) -> PageTiming:
+    """Emit <name>_p50_ms and <name>_p95_ms (and the SQL share); explain the SQL when over target."""
     sql_ms: list[float] = []
     cpu_ms: list[float] = []
     counts: list[int] = []
@@ -99,7 +105,7 @@ def _time_page(bench: Bench, client, name: str, url: str, target: float | None, 
     bench.emit(f"{name}_p95_ms", percentile(timings, 0.95), "ms", None, url=url, **context)
     if bench.explain or (target is not None and p50 > target):
         _explain_request(bench, client, name, url, p50, target)
-    return p50
+    return PageTiming(p50, median(cpu_ms))
 
 
 def _explain_request(bench: Bench, client, name: str, url: str, p50: float, target: float | None) -> None:
