@@ -153,8 +153,9 @@ class Member(TimestampMixin, db.Model):
     saved_card_last4: Mapped[str | None] = mapped_column(sa.String(4))
     # Folded names, e-mail, number and employer, written with the row; what every search looks in
     # (indexed: pg_trgm on PostgreSQL, FTS5 trigram on SQLite). See chapter/members/search.py.
+    # Deferred: only SQL reads it, so pages listing members do not fetch it.
     search_text: Mapped[str] = mapped_column(sa.Text, default=search.search_text_default, server_default="",
-                                             nullable=False)
+                                             nullable=False, deferred=True)
 
     user: Mapped[User | None] = relationship(back_populates="member")
     home_chapter: Mapped[Chapter | None] = relationship()
