@@ -16,6 +16,7 @@ GROUPS = {
     "payments": "bench.payments",
     "renewals": "bench.renewals",
     "treasury": "bench.treasury",
+    "jobs": "bench.jobs",
     "search": "bench.search",
     "pages": "bench.pages",
     "load": "bench.load",

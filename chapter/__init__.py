@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import BASE_DIR, Config, config_for
+from config import BASE_DIR, Config, ConfigurationError, config_for
 
 __version__ = "0.1.0"
 
@@ -21,11 +21,19 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config_class or config_for(None))
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError(
-            "SECRET_KEY is not set. Set it in the environment, or use FLASK_CONFIG=development "
-            "(what `make run` does) for a local, non-secret one."
+        raise ConfigurationError(
+            "SECRET_KEY is not set. Set it in the environment or the env file (instance/.env, or the file "
+            "CHAPTER_ENV_FILE names), or use FLASK_CONFIG=development (what `make run` does) for a local, "
+            "non-secret one."
+        )
+    if app.config.get("MAIL_REQUIRE_SERVER") and not app.config.get("MAIL_SERVER"):
+        raise ConfigurationError(
+            "MAIL_SERVER is not set. Production delivers mail by SMTP: set MAIL_SERVER (and MAIL_PORT, "
+            "MAIL_USE_TLS or MAIL_USE_SSL, MAIL_USERNAME, MAIL_PASSWORD as your provider needs), or use "
+            "FLASK_CONFIG=development, where mail is written to instance/outbox/."
         )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _refuse_new_sqlite_in_production(app)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -36,7 +44,28 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     _register_cli(app)
+
+    from chapter.jobs import queue, tasks  # noqa: F401  (every task registered before anything is queued)
+
+    queue.bind(app)
     return app
+
+
+def _refuse_new_sqlite_in_production(app: Flask) -> None:
+    """Production never creates an empty SQLite database (a missing DATABASE_URL, e.g. under cron)."""
+    if app.config.get("ENVIRONMENT", "production") != "production":
+        return
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        return
+    if not url.database or url.database == ":memory:" or not Path(url.database).is_file():
+        raise ConfigurationError(
+            f"No database at {url.database or 'memory'}: production settings do not create an empty SQLite "
+            "database. Set DATABASE_URL (in the environment or the env file instance/.env, or the file "
+            "CHAPTER_ENV_FILE names), or FLASK_CONFIG=development for a local one."
+        )
 
 
 def _init_extensions(app: Flask) -> None:
@@ -90,12 +119,31 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.treasury import bp as treasury_bp
 
     app.register_blueprint(treasury_bp)
+    from chapter.jobs import views as _jobs_views  # noqa: F401
+    from chapter.jobs import bp as jobs_bp
+
+    app.register_blueprint(jobs_bp)
+    from chapter.payments import fulfilment
+
+    fulfilment.register_all()  # each feature registers what paying for its orders does
 
 
 def _register_cli(app: Flask) -> None:
     from chapter.seed.cli import register_seed_commands
 
     register_seed_commands(app)
+    from chapter.auth.cli import register_user_commands
+
+    register_user_commands(app)
+    from chapter.core.backup import register_backup_commands
+
+    register_backup_commands(app)
     from chapter.payments.cli import register_payment_commands
 
     register_payment_commands(app)
+    from chapter.members.cli import register_member_commands
+
+    register_member_commands(app)
+    from chapter.jobs.cli import register_jobs_commands
+
+    register_jobs_commands(app)

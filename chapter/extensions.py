@@ -1,4 +1,6 @@
 """Flask extensions, created unbound and initialised in create_app."""
+import sqlite3
+
 import sqlalchemy as sa
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -29,3 +31,14 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_shared_by_web_and_worker(dbapi_connection, connection_record) -> None:
+    """SQLite (`make run`, tests) is written by the web server and the worker at once: WAL lets
+    readers go on while one writes, and synchronous=NORMAL syncs at checkpoints, not every commit."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

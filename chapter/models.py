@@ -28,6 +28,7 @@ from chapter.members.models import (
 )
 
 from chapter.payments.models import (
+    Dispute,
     Order,
     OrderLine,
     OrderPurpose,
@@ -62,6 +63,7 @@ __all__ = [
     "MembershipTerm",
     "MembershipType",
     "OfficerPosition",
+    "Dispute",
     "Order",
     "OrderLine",
     "OrderPurpose",
@@ -104,7 +106,15 @@ from chapter.certifications.models import (  # noqa: E402
     MemberCertification,
     PointCategory,
     PointEntry,
+    application_points,
 )
+from chapter.members.eligibility import EligibilityRecord  # noqa: E402
+from chapter.members.corporate_renewals import CorporateNotice  # noqa: E402
 
 __all__ += ["Benefit", "CertificationApplication", "CertificationType", "Exam", "ExamEligibility", "ExamProgram",
-            "ExamRegistration", "ExamResult", "MemberCertification", "PointCategory", "PointEntry"]
+            "ExamRegistration", "ExamResult", "MemberCertification", "PointCategory", "PointEntry",
+            "application_points", "EligibilityRecord", "CorporateNotice"]
+
+from chapter.jobs.models import JobFailure, JobLock, OutboxMail, PeriodicRun, WorkerHeartbeat  # noqa: E402
+
+__all__ += ["JobFailure", "JobLock", "OutboxMail", "PeriodicRun", "WorkerHeartbeat"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the local demo. Migrates the embedded SQLite database (instance/), seeds demo data
-# when it is empty, starts localstripe (the fake Stripe) unless STRIPE_SECRET_KEY is set, and
-# serves on http://127.0.0.1:5000. Ctrl-C stops everything this script started.
+# when it is empty, starts localstripe (the fake Stripe) unless STRIPE_SECRET_KEY is set, starts
+# one background worker (mail, periodic tasks; its queue is instance/jobs.sqlite), and serves on
+# http://127.0.0.1:5000. Ctrl-C stops everything this script started.
 # Run it through `make run`, which creates .venv and installs requirements.txt first.
 set -euo pipefail
 
@@ -121,8 +122,13 @@ echo "==> Seeding demo data if the database is empty"
 # Prints the demo log-ins in both cases (seeded now, or data already there).
 "${FLASK[@]}" seed-demo --if-empty
 
-stops="the server"
-[ -z "${STRIPE_SECRET_KEY:-}" ] && stops="the server and localstripe"
+echo "==> Starting the background worker (mail goes to the console and instance/outbox/ unless MAIL_SERVER is set)"
+"${FLASK[@]}" worker &
+PIDS+=($!)
+worker_pid=$!
+
+stops="the server and the worker"
+[ -z "${STRIPE_SECRET_KEY:-}" ] && stops="the server, the worker and localstripe"
 echo
 echo "==> Serving on http://$HOST:$PORT  (Ctrl-C stops $stops)"
 "${FLASK[@]}" run --host "$HOST" --port "$PORT" &
@@ -132,6 +138,7 @@ server_pid=$!
 # Say when it really answers, then stay until the server ends or we are told to stop.
 for _ in $(seq 1 80); do
     kill -0 "$server_pid" 2>/dev/null || break
+    kill -0 "$worker_pid" 2>/dev/null || die "the worker exited at start-up (its messages are above)."
     if curl -s -o /dev/null "http://$HOST:$PORT/healthz"; then
         echo "==> Ready: http://$HOST:$PORT"
         break

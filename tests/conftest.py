@@ -1,5 +1,8 @@
 """Fixtures: an app per database (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
-a clean database for every test, a client that logs in like a person, a real SMTP server."""
+a clean database for every test, a client that logs in like a person, a real SMTP server.
+
+Mail goes through the outbox: a test that expects mail runs the queued jobs with the real worker
+code (`run_jobs()`, or a worker thread/process, see tests/jobs/) before it reads `smtp_server`."""
 from __future__ import annotations
 
 import os
@@ -19,6 +22,7 @@ from werkzeug.serving import make_server
 from chapter import create_app
 from chapter.core.caching import fragments
 from chapter.extensions import db, limiter
+from chapter.jobs import queue as job_queue
 from config import TestConfig
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -40,11 +44,13 @@ def database_url(request, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def _app(database_url):
+def _app(database_url, tmp_path_factory):
     """One app per database with the schema created from the models."""
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url,
                      MAIL_OUTBOX_DIR=os.path.join(os.path.dirname(database_url.split("///")[-1]), "outbox")
-                     if database_url.startswith("sqlite") else "/tmp/chapter-test-outbox")
+                     if database_url.startswith("sqlite") else "/tmp/chapter-test-outbox",
+                     # A queue file of its own, which worker processes started by tests share.
+                     JOBS_URL=f"sqlite:///{tmp_path_factory.mktemp('jobs') / 'queue.sqlite'}")
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -72,13 +78,29 @@ def app(_app):
     limiter.reset()
     fragments.clear()  # rendered pages kept per data version: a test's monkeypatch must not meet another's page
     saved_config = dict(_app.config)
+    job_queue.bind(_app)
+    job_queue.huey.flush()
     with _app.app_context():
         yield _app
         db.session.rollback()
         db.session.remove()
         _empty_all_tables()
+    job_queue.huey.flush()
     _app.config.clear()
     _app.config.update(saved_config)
+
+
+def run_jobs(**kwargs) -> int:
+    """Run the queued jobs (mail deliveries...) here and now with the real task code; see chapter.jobs.queue."""
+    return job_queue.run_queued_jobs(**kwargs)
+
+
+def text_of(message) -> str:
+    """The plain-text part of a received (multipart) mail, decoded."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no text/plain part in {message['Subject']!r}")
 
 
 @pytest.fixture

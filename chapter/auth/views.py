@@ -97,6 +97,7 @@ def forgot_password():
                 user=user, link=url_for("auth.reset_password", token=token, _external=True),
                 minutes=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60,
             )
+            db.session.commit()  # the mail is an outbox row: delivered by the worker once committed
         flash("If an account uses that address, we have sent it a link to choose a new password. "
               "The link works once, for one hour.", "info")
         return redirect(url_for("auth.login"))

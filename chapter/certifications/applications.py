@@ -16,9 +16,9 @@ from chapter.certifications.models import (
 )
 from chapter.members.models import Member
 from chapter.members.services import add_months
-from chapter.certifications.awards import certifications_of, grant_certification, status_of
+from chapter.certifications.awards import grant_certification, latest_awards, own_status, status_of
 from chapter.certifications.dates import end_of_month
-from chapter.certifications.points import points_summary
+from chapter.certifications.points import fellowship_points, points_summary
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def submit_maintenance(held: MemberCertification, *, day: date) -> CertificationApplication:
     """The member applies to maintain (or reinstate) a certification with the points of the cycle."""
-    if status_of(held, day) is CertificationStatus.TERMINATED:
+    if own_status(held, day) is CertificationStatus.TERMINATED:
         raise DomainError("This certification was terminated: the exams must be taken again.")
     pending = db.session.scalar(sa.select(CertificationApplication.id).where(
         CertificationApplication.member_certification_id == held.id,
@@ -39,7 +39,9 @@ def submit_maintenance(held: MemberCertification, *, day: date) -> Certification
                           f"{summary.missing} more are needed.")
     application = CertificationApplication(
         member_id=held.member_id, certification_type_id=held.certification_type_id, member_certification_id=held.id,
-        kind="maintenance", submitted_on=day, points_counted=summary.counted)
+        kind="maintenance", submitted_on=day, points_counted=summary.counted, membership_points=summary.membership,
+        membership_points_through=summary.membership_through)
+    application.points_used = list(summary.entries)  # these cannot count for the next application
     db.session.add(application)
     db.session.flush()
     return application
@@ -91,9 +93,9 @@ def reject_application(application: CertificationApplication, *, actor: User, da
 
 
 def submit_fellowship(member: Member, recommended_by: str, *, day: date) -> CertificationApplication:
-    """A current CPIM holder applies for CFPIM with points and a CFPIM holder's recommendation."""
+    """A current CPIM holder applies for CFPIM with capped exam and presentation points and a CFPIM's recommendation."""
     fellow = db.session.scalar(sa.select(CertificationType).where(CertificationType.awarded_by_application.is_(True)))
-    base = next((h for h in certifications_of(member) if h.certification_type_id == fellow.requires_type_id), None)
+    base = latest_awards(member.id).get(fellow.requires_type_id)
     if base is None or status_of(base, day) is not CertificationStatus.CURRENT:
         raise DomainError(f"A current {fellow.requires_type.code} is needed to apply.")
     recommender = db.session.scalar(sa.select(MemberCertification).where(
@@ -101,13 +103,17 @@ def submit_fellowship(member: Member, recommended_by: str, *, day: date) -> Cert
         MemberCertification.certification_type_id == fellow.id))
     if recommender is None or status_of(recommender, day) is not CertificationStatus.CURRENT:
         raise DomainError(f"Enter the certificate number of a current {fellow.code} holder.", field="recommended_by")
-    summary = points_summary(base, day)
+    if recommender.member_id == member.id:
+        raise DomainError("The recommendation must come from another CFPIM holder.", field="recommended_by")
+    points = fellowship_points(member, fellow, day)
     required = fellow.application_points_required or 0
-    if summary.counted < required:
-        raise DomainError(f"{summary.counted} points count towards the {required} needed.")
+    if points.total < required:
+        raise DomainError(f"{points.total} points count towards the {required} needed (CPIM exams {points.exams}, "
+                          f"presentations {points.presentations}, publications {points.publications}).")
     application = CertificationApplication(member_id=member.id, certification_type_id=fellow.id, kind="fellowship",
-                                           submitted_on=day, points_counted=summary.counted,
+                                           submitted_on=day, points_counted=points.total,
                                            recommended_by=recommender.certificate_number)
+    application.points_used = list(points.entries)
     db.session.add(application)
     db.session.flush()
     return application

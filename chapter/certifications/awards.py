@@ -1,10 +1,11 @@
 """Certifications awarded from exam passes, their deadlines and status (current, suspended, terminated)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlalchemy.orm import joinedload, selectinload
 
 from chapter.core import audit
@@ -26,21 +27,31 @@ CERTIFICATE_NUMBER_START = 100001
 
 
 def program_completed_on(passes_by_exam: dict[int, list[date]], program: ExamProgram) -> date | None:
-    """The earliest day every exam of the program was passed inside the program's window, if ever."""
+    """The earliest day every exam of the program was passed inside the program's window, if ever.
+
+    A pass before the program's `window_applies_from` (CPIM modules: 2013) is not bound by the window:
+    it counts whenever the others were passed, as it did under the rules of its day.
+    """
     exam_ids = [exam.id for exam in program.exams]
     if not exam_ids or any(not passes_by_exam.get(exam_id) for exam_id in exam_ids):
         return None
     if program.window_months is None:
         return max(min(passes_by_exam[exam_id]) for exam_id in exam_ids)
+    applies_from = program.window_applies_from or date.min
+    unbound = {exam_id: [d for d in passes_by_exam[exam_id] if d < applies_from] for exam_id in exam_ids}
+    windowed = sorted({d for exam_id in exam_ids for d in passes_by_exam[exam_id] if d >= applies_from})
     best = None
-    starts = sorted({d for exam_id in exam_ids for d in passes_by_exam[exam_id]})
-    for start in starts:
-        closes = add_months(start, program.window_months)
-        chosen = [min((d for d in passes_by_exam[exam_id] if d >= start), default=None) for exam_id in exam_ids]
+    for start in [None, *windowed]:
+        closes = add_months(start, program.window_months) if start else None
+        chosen = []
+        for exam_id in exam_ids:
+            inside = [d for d in passes_by_exam[exam_id] if start and start <= d <= closes]
+            options = unbound[exam_id] + inside
+            chosen.append(min(options) if options else None)
         if any(d is None for d in chosen):
             continue
         completed = max(chosen)
-        if completed <= closes and (best is None or completed < best):
+        if best is None or completed < best:
             best = completed
     return best
 
@@ -69,10 +80,23 @@ def grant_certification(member: Member, certification_type: CertificationType, e
     return held
 
 
+def latest_awards(member_id: int) -> dict[int, MemberCertification]:
+    """The member's latest award of each certification type (an older one may be terminated)."""
+    latest: dict[int, MemberCertification] = {}
+    for held in db.session.scalars(sa.select(MemberCertification).where(MemberCertification.member_id == member_id)
+                                   .options(joinedload(MemberCertification.certification_type))
+                                   .order_by(MemberCertification.earned_on, MemberCertification.id)):
+        latest[held.certification_type_id] = held
+    return latest
+
+
 def award_due_certifications(member: Member, *, actor: User | None) -> list[MemberCertification]:
-    """Award every certification whose exam rules the member now meets and does not hold yet."""
-    held = set(db.session.scalars(sa.select(MemberCertification.certification_type_id)
-                                  .where(MemberCertification.member_id == member.id)))
+    """Award every certification whose exam rules the member now meets and does not hold.
+
+    After a termination the exams must be passed again: only passes from the day of termination
+    count, and they earn a new award with a new earned date (the terminated one stays, as history).
+    """
+    latest = latest_awards(member.id)
     passes: dict[int, list[date]] = {}
     for exam_id, taken_on in db.session.execute(sa.select(ExamResult.exam_id, ExamResult.taken_on).where(
             ExamResult.member_id == member.id, ExamResult.passed.is_(True))):
@@ -82,28 +106,83 @@ def award_due_certifications(member: Member, *, actor: User | None) -> list[Memb
                                   .order_by(ExamProgram.sort_order)).unique().all()
     awarded = []
     for program in programs:
-        if program.certification_type_id in held:
-            continue
-        completed = program_completed_on(passes, program)
+        counted = passes
+        previous = latest.get(program.certification_type_id)
+        if previous is not None:
+            since = terminated_from(previous)
+            counted = {exam_id: [d for d in days if d >= since] for exam_id, days in passes.items()}
+        completed = program_completed_on(counted, program)
         if completed is not None:
-            awarded.append(grant_certification(member, program.certification_type, completed, actor=actor))
-            held.add(program.certification_type_id)
+            latest[program.certification_type_id] = grant_certification(
+                member, program.certification_type, completed, actor=actor)
+            awarded.append(latest[program.certification_type_id])
     return awarded
 
 
-def status_of(held: MemberCertification, day: date) -> CertificationStatus:
-    """Current until the deadline, then suspended, terminated after the type's years of suspension."""
+def suspension_year_ends(held: MemberCertification, years: int) -> date:
+    """The last day of the `years`-th whole year after the deadline, counted in month ends.
+
+    A deadline of 2023-02-28 has its first year end on 2024-02-29 and its fifth on 2028-02-29: whole
+    years are counted from month end to month end, not by adding 12 months to a date.
+    """
+    return end_of_month(add_months(held.cycle_ends_on, 12 * years))
+
+
+def terminated_from(held: MemberCertification) -> date:
+    """The first day of termination: after the type's whole years of suspension."""
+    return suspension_year_ends(held, held.certification_type.terminated_after_years) + timedelta(days=1)
+
+
+def own_status(held: MemberCertification, day: date) -> CertificationStatus:
+    """Current until the deadline, then suspended, terminated after the type's whole years of suspension."""
     if day <= held.cycle_ends_on:
         return CertificationStatus.CURRENT
-    if day <= add_months(held.cycle_ends_on, 12 * held.certification_type.terminated_after_years):
+    if day < terminated_from(held):
         return CertificationStatus.SUSPENDED
     return CertificationStatus.TERMINATED
 
 
+_SEVERITY = [CertificationStatus.CURRENT, CertificationStatus.SUSPENDED, CertificationStatus.TERMINATED]
+
+
+def required_award(held: MemberCertification) -> MemberCertification | None:
+    """The latest award of the certification this one requires (CFPIM: CPIM), if it requires one."""
+    if held.certification_type.requires_type_id is None:
+        return None
+    return db.session.scalar(sa.select(MemberCertification).where(
+        MemberCertification.member_id == held.member_id,
+        MemberCertification.certification_type_id == held.certification_type.requires_type_id)
+        .order_by(MemberCertification.earned_on.desc(), MemberCertification.id.desc()).limit(1))
+
+
+def status_of(held: MemberCertification, day: date) -> CertificationStatus:
+    """The certification's standing; one that requires another (CFPIM on CPIM) is no better than it."""
+    status = own_status(held, day)
+    if held.certification_type.requires_type_id is not None:
+        base = required_award(held)
+        base_status = own_status(base, day) if base is not None else CertificationStatus.SUSPENDED
+        status = max(status, base_status, key=_SEVERITY.index)
+    return status
+
+
+def status_reason(held: MemberCertification, day: date) -> str | None:
+    """Why a certification that requires another is not current although its own deadline is kept."""
+    if held.certification_type.requires_type_id is None or own_status(held, day) is not CertificationStatus.CURRENT:
+        return None
+    base = required_award(held)
+    required = held.certification_type.requires_type
+    if base is None:
+        return f"It requires a current {required.code}, which is not held."
+    base_status = own_status(base, day)
+    if base_status is CertificationStatus.CURRENT:
+        return None
+    return f"It requires a current {required.code}, which is {base_status.value}."
+
+
 def years_suspended(held: MemberCertification, day: date) -> int:
-    """Whole years since the missed deadline."""
+    """Whole years of suspension on `day`, counted from month ends."""
     years = 0
-    while add_months(held.cycle_ends_on, 12 * (years + 1)) < day:
+    while suspension_year_ends(held, years + 1) < day:
         years += 1
     return years
 
@@ -117,13 +196,23 @@ def points_required(held: MemberCertification, day: date) -> int:
 
 
 def member_holds_certification(member_id: sa.ColumnElement, code: str) -> sa.ColumnElement[bool]:
-    """SQL condition: the member holds a current certification `code` today (for roster filters)."""
-    return sa.exists().where(
-        MemberCertification.member_id == member_id,
-        MemberCertification.cycle_ends_on >= today(),
-        MemberCertification.certification_type_id == sa.select(CertificationType.id)
-        .where(CertificationType.code == code.upper()).scalar_subquery(),
-    )
+    """SQL condition: the member holds a current certification `code` today (for roster filters).
+
+    A certification that requires another (CFPIM) counts only while that one is current too.
+    """
+    day = today()
+    certification_type = db.session.scalar(sa.select(CertificationType).where(CertificationType.code == code.upper()))
+    if certification_type is None:
+        return sa.false()
+    held = sa.orm.aliased(MemberCertification)
+    condition = sa.exists().where(held.member_id == member_id, held.cycle_ends_on >= day,
+                                  held.certification_type_id == certification_type.id)
+    if certification_type.requires_type_id is not None:
+        base = sa.orm.aliased(MemberCertification)
+        condition = sa.and_(condition, sa.exists().where(
+            base.member_id == member_id, base.cycle_ends_on >= day,
+            base.certification_type_id == certification_type.requires_type_id))
+    return condition
 
 
 def certifications_of(member: Member) -> list[MemberCertification]:

@@ -9,7 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from chapter.certifications.models import (
-    Benefit, CertificationType, Exam, ExamProgram, PointCategory, membership_type_benefits,
+    Benefit, CertificationType, Exam, ExamProgram, PointCategory, PointKind, membership_type_benefits,
 )
 from chapter.extensions import db
 
@@ -21,12 +21,12 @@ CERTIFICATION_TYPES = [
     ("CFPIM", "Certified Fellow in Production and Inventory Management", "CFPIM", 100, 80, 20, True, 40),
 ]
 
-# code, name, certification, window in months (None: single exam), sort
+# code, name, certification, window in months (None: single exam), window applies to passes from, sort
 PROGRAMS = [
-    ("CPIM5", "CPIM (five modules)", "CPIM", 120, 10),
-    ("CPIM2", "CPIM (two parts)", "CPIM", 36, 20),
-    ("CSCP", "CSCP", "CSCP", None, 30),
-    ("CLTD", "CLTD", "CLTD", None, 40),
+    ("CPIM5", "CPIM (five modules)", "CPIM", 120, date(2013, 1, 1), 10),  # "From 2013 a passed module stays valid 10 years"
+    ("CPIM2", "CPIM (two parts)", "CPIM", 36, None, 20),
+    ("CSCP", "CSCP", "CSCP", None, None, 30),
+    ("CLTD", "CLTD", "CLTD", None, None, 40),
 ]
 
 # code, name, program, member fee, non-member fee, min, max, pass, from, until, point category, eligibility, sort
@@ -42,16 +42,17 @@ EXAMS = [
     ("CLTD", "CLTD exam", "CLTD", 12000, 15500, 200, 350, 300, date(2016, 1, 1), None, None, False, 90),
 ]
 
-# code, name, points per unit, unit, teaching-type, sort
+# code, name, points per unit, unit, teaching-type, kind, sort. Membership and exam points come only
+# from the terms and the recorded results; the others are claimed with evidence and approved.
 POINT_CATEGORIES = [
-    ("membership", "Association membership", 6, "year", False, 10),
-    ("conference", "Association conference", 24, "event", False, 20),
-    ("education", "Webinars and other education", 1, "hour", False, 30),
-    ("cpim_exam", "CPIM exam passed", 10, "exam", False, 40),
-    ("cscp_exam", "CSCP exam passed", 20, "exam", False, 50),
-    ("teaching", "Teaching or presenting", 2, "hour", True, 60),
-    ("article", "Article published", 2, "article", True, 70),
-    ("research", "Original research", 5, "project", True, 80),
+    ("membership", "Association membership", 6, "year", False, PointKind.MEMBERSHIP, 10),
+    ("conference", "Association conference", 24, "event", False, PointKind.EDUCATION, 20),
+    ("education", "Webinars and other education", 1, "hour", False, PointKind.EDUCATION, 30),
+    ("cpim_exam", "CPIM exam passed", 10, "exam", False, PointKind.EXAM, 40),
+    ("cscp_exam", "CSCP exam passed", 20, "exam", False, PointKind.EXAM, 50),
+    ("teaching", "Teaching or presenting", 2, "hour", True, PointKind.PRESENTATION, 60),
+    ("article", "Article published", 2, "article", True, PointKind.PUBLICATION, 70),
+    ("research", "Original research", 5, "project", True, PointKind.PUBLICATION, 80),
 ]
 
 # code, name, sort, membership types that include it
@@ -78,18 +79,21 @@ def ensure_catalogue() -> None:
     if types["CFPIM"].requires_type_id is None and types["CFPIM"].application_points_required is None:
         types["CFPIM"].requires_type_id = types["CPIM"].id
         types["CFPIM"].application_points_required = 100  # unconfirmed in DOMAIN.md: configurable
+        types["CFPIM"].application_exam_points_cap = 75
+        types["CFPIM"].application_presentation_points_cap = 40
+        types["CFPIM"].application_presentation_years = 3
     programs = {p.code: p for p in db.session.scalars(sa.select(ExamProgram))}
-    for code, name, certification, window, sort in PROGRAMS:
+    for code, name, certification, window, window_from, sort in PROGRAMS:
         if code not in programs:
             programs[code] = ExamProgram(code=code, name=name, certification_type=types[certification],
-                                         window_months=window, sort_order=sort)
+                                         window_months=window, window_applies_from=window_from, sort_order=sort)
             db.session.add(programs[code])
     db.session.flush()
     existing = set(db.session.scalars(sa.select(PointCategory.code)))
-    for code, name, per_unit, unit, teaching, sort in POINT_CATEGORIES:
+    for code, name, per_unit, unit, teaching, kind, sort in POINT_CATEGORIES:
         if code not in existing:
             db.session.add(PointCategory(code=code, name=name, points_per_unit=per_unit, unit=unit,
-                                         is_teaching=teaching, sort_order=sort))
+                                         is_teaching=teaching, kind=kind, sort_order=sort))
     db.session.flush()
     categories = {c.code: c for c in db.session.scalars(sa.select(PointCategory))}
     existing = set(db.session.scalars(sa.select(Exam.code)))

@@ -101,14 +101,14 @@ def start_exam_purchase(member: Member, exam: Exam, *, actor: User | None, day: 
     from sqlalchemy.exc import IntegrityError
 
     from chapter.payments.models import Order, OrderLine, OrderPurpose, OrderStatus
-    from chapter.payments.services import PaymentInProgress, _payment_in_flight
+    from chapter.payments.services import PaymentInProgress, payment_in_flight
 
     day = day or today()
     check_can_buy(member, exam, day)
     price = quote(member, exam, day)
     order = db.session.scalar(sa.select(Order).where(
         Order.member_id == member.id, Order.purpose == OrderPurpose.EXAM, Order.status == OrderStatus.OPEN))
-    if order is not None and _payment_in_flight(order) is not None:
+    if order is not None and payment_in_flight(order) is not None:
         raise PaymentInProgress("A payment for an exam is already in progress. Wait a moment and reload the page.")
     if order is None:
         try:

@@ -33,6 +33,14 @@ class PointsForm(FlaskForm):
                          validators=[DataRequired(), NumberRange(min=1, max=1000)])
     earned_on = DateField("Date", validators=[DataRequired(message="Enter the date as YYYY-MM-DD.")])
     description = StringField("Description", filters=[strip_filter], validators=[DataRequired(), Length(max=300)])
+    evidence_url = StringField("Link to evidence (certificate, programme, article; optional)", filters=[strip_filter],
+                               validators=[Optional(), Length(max=500)])
+    chapter_number = IntegerField("Chapter number, for a chapter event (optional)", validators=[Optional()])
+
+
+class PointsReviewForm(FlaskForm):
+    decision = HiddenField(validators=[DataRequired()])
+    note = StringField("Note (optional)", filters=[strip_filter], validators=[Optional(), Length(max=300)])
 
 
 class ApplyForm(FlaskForm):
@@ -70,6 +78,11 @@ class CertificationRulesForm(FlaskForm):
     terminated_after_years = IntegerField("Terminated after (years suspended)",
                                           validators=[InputRequired(), NumberRange(min=1, max=50)])
     application_points_required = IntegerField("Points an application needs (fellowship)", validators=[Optional(), NumberRange(min=0)])
+    application_exam_points_cap = IntegerField("Fellowship: most exam points counted", validators=[Optional(), NumberRange(min=0)])
+    application_presentation_points_cap = IntegerField("Fellowship: most presentation points counted",
+                                                       validators=[Optional(), NumberRange(min=0)])
+    application_presentation_years = IntegerField("Fellowship: presentations from the last (years)",
+                                                  validators=[Optional(), NumberRange(min=1, max=50)])
 
 
 class PointCategoryForm(FlaskForm):

@@ -62,6 +62,11 @@ class CertificationType(db.Model):
     # CFPIM: the certification the applicant must hold, and the points the application needs.
     requires_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certification_types.id"))
     application_points_required: Mapped[int | None] = mapped_column(sa.Integer)
+    # CFPIM application: CPIM exam points count up to a cap, presentations up to a cap and only
+    # from the last so many years (DOMAIN.md: 75, 40, 3); None: no cap.
+    application_exam_points_cap: Mapped[int | None] = mapped_column(sa.Integer)
+    application_presentation_points_cap: Mapped[int | None] = mapped_column(sa.Integer)
+    application_presentation_years: Mapped[int | None] = mapped_column(sa.Integer)
     sort_order: Mapped[int] = mapped_column(sa.Integer, default=100, nullable=False)
 
     requires_type: Mapped[CertificationType | None] = relationship(remote_side=[id])
@@ -77,6 +82,8 @@ class ExamProgram(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     certification_type_id: Mapped[int] = mapped_column(sa.ForeignKey("certification_types.id"), nullable=False)
     window_months: Mapped[int | None] = mapped_column(sa.Integer)  # None: a single exam, no window
+    # Passes before this day are not bound by the window (CPIM modules: valid 10 years from 2013 on).
+    window_applies_from: Mapped[date | None] = mapped_column(sa.Date)
     sort_order: Mapped[int] = mapped_column(sa.Integer, default=100, nullable=False)
 
     certification_type: Mapped[CertificationType] = relationship()
@@ -215,10 +222,41 @@ class MemberCertification(TimestampMixin, db.Model):
     certification_type: Mapped[CertificationType] = relationship()
     member: Mapped[Member] = relationship()
 
+    # No unique (member, type): after termination, passing the exams again is a new award (history kept).
     __table_args__ = (
-        sa.UniqueConstraint("member_id", "certification_type_id"),
         sa.Index("ix_member_certifications_type_member", "certification_type_id", "member_id"),
     )
+
+
+class PointKind(str, enum.Enum):
+    """What a point category is for the rules: claimed by members, or recorded by the system."""
+
+    MEMBERSHIP = "membership"  # from the terms only: never typed in
+    EXAM = "exam"  # from recorded results only: never typed in
+    EDUCATION = "education"
+    PRESENTATION = "presentation"
+    PUBLICATION = "publication"
+
+    @property
+    def claimable(self) -> bool:
+        return self not in (PointKind.MEMBERSHIP, PointKind.EXAM)
+
+
+class PointStatus(str, enum.Enum):
+    """A logged activity counts only once approved, by staff or the chapter's VP Education."""
+
+    CLAIMED = "claimed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {"claimed": "Claimed, awaiting approval", "approved": "Approved", "rejected": "Rejected"}[self.value]
+
+
+def _default_point_status(context) -> str:
+    """Entries the system records (exam passes) are approved; what a member logs is claimed."""
+    return (PointStatus.APPROVED if context.get_current_parameters().get("automatic") else PointStatus.CLAIMED).value
 
 
 class PointCategory(db.Model):
@@ -232,11 +270,13 @@ class PointCategory(db.Model):
     points_per_unit: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     unit: Mapped[str] = mapped_column(sa.String(30), nullable=False)  # year, event, hour, exam, article
     is_teaching: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
+    kind: Mapped[PointKind] = mapped_column(_enum(PointKind), default=PointKind.EDUCATION,
+                                            server_default=PointKind.EDUCATION.value, nullable=False)
     sort_order: Mapped[int] = mapped_column(sa.Integer, default=100, nullable=False)
 
 
 class PointEntry(db.Model):
-    """Points a member earned on a day, in a category (added automatically or claimed)."""
+    """Points a member earned on a day, in a category: recorded automatically, or claimed with evidence."""
 
     __tablename__ = "point_entries"
 
@@ -248,10 +288,21 @@ class PointEntry(db.Model):
     points: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     description: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     automatic: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
+    status: Mapped[PointStatus] = mapped_column(_enum(PointStatus), default=_default_point_status, nullable=False)
+    evidence_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # A chapter event's points can be approved by that chapter's VP Education as well as by staff.
+    chapter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("chapters.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reviewed_on: Mapped[date | None] = mapped_column(sa.Date)
+    review_note: Mapped[str | None] = mapped_column(sa.String(300))
 
     category: Mapped[PointCategory] = relationship()
+    member: Mapped[Member] = relationship()
 
-    __table_args__ = (sa.Index("ix_point_entries_member_earned", "member_id", "earned_on"),)
+    __table_args__ = (
+        sa.Index("ix_point_entries_member_earned", "member_id", "earned_on"),
+        sa.Index("ix_point_entries_status_chapter", "status", "chapter_id"),
+    )
 
 
 class CertificationApplication(TimestampMixin, db.Model):
@@ -272,10 +323,22 @@ class CertificationApplication(TimestampMixin, db.Model):
     note: Mapped[str | None] = mapped_column(sa.Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     reviewed_on: Mapped[date | None] = mapped_column(sa.Date)
+    # The membership days this application counted (membership points come from the terms, not entries).
+    membership_points: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0", nullable=False)
+    membership_points_through: Mapped[date | None] = mapped_column(sa.Date)
 
     certification_type: Mapped[CertificationType] = relationship()
     member: Mapped[Member] = relationship()
     member_certification: Mapped[MemberCertification | None] = relationship()
+    points_used: Mapped[list[PointEntry]] = relationship(secondary="application_points")
+
+
+application_points = sa.Table(
+    "application_points", db.metadata,
+    sa.Column("application_id", sa.ForeignKey("certification_applications.id"), primary_key=True),
+    sa.Column("point_entry_id", sa.ForeignKey("point_entries.id"), primary_key=True, index=True),
+)
+"""Which point entries each application used: an entry used by an application still standing cannot count again."""
 
 
 class Benefit(db.Model):

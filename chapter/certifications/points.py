@@ -1,4 +1,8 @@
-"""Maintenance points: what is logged, what counts in a cycle, and the rules staff edit."""
+"""Maintenance points: claimed with evidence, approved by staff or the chapter's VP Education, counted once.
+
+Membership points come from the terms and exam points from recorded results: neither can be typed in.
+An application records the entries and membership days it used, so they cannot count again.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,10 +15,13 @@ from sqlalchemy.orm import joinedload
 from chapter.core import audit
 from chapter.core.errors import DomainError
 from chapter.extensions import db
-from chapter.certifications.models import CertificationType, MemberCertification, PointCategory, PointEntry
+from chapter.certifications.models import (
+    ApplicationStatus, CertificationApplication, CertificationType, Exam, ExamProgram, MemberCertification,
+    PointCategory, PointEntry, PointKind, PointStatus, application_points,
+)
 from chapter.members.models import Member, MembershipTerm
 from chapter.members.services import add_months
-from chapter.certifications.awards import points_required
+from chapter.certifications.awards import cycle_end_for, points_required
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -29,23 +36,64 @@ def counted_points(regular: int, teaching: int, cap_percent: int) -> int:
 
 
 def cycle_starts_on(held: MemberCertification) -> date:
-    """The first day of the current cycle."""
+    """The first day of the current cycle: the day earned for the first cycle, else the day after the last deadline."""
+    if held.cycle_ends_on == cycle_end_for(held.certification_type, held.earned_on):
+        return held.earned_on
     return add_months(held.cycle_ends_on, -12 * held.certification_type.cycle_years) + timedelta(days=1)
 
 
+def membership_days(member_id: int, start: date, end: date) -> int:
+    """Days of membership in [start, end], over all the member's terms (overlaps and type changes count once)."""
+    terms = db.session.execute(sa.select(MembershipTerm.starts_on, MembershipTerm.ends_on).where(
+        MembershipTerm.member_id == member_id, MembershipTerm.voided_at.is_(None),
+        MembershipTerm.starts_on <= end, MembershipTerm.ends_on >= start).order_by(MembershipTerm.starts_on)).all()
+    days, covered_to = 0, start - timedelta(days=1)
+    for starts_on, ends_on in terms:
+        first, last = max(starts_on, covered_to + timedelta(days=1)), min(ends_on, end)
+        if last >= first:
+            days += (last - first).days + 1
+            covered_to = last
+    return days
+
+
+DAYS_PER_MEMBERSHIP_YEAR = 365
+
+
 def membership_points(member: Member, start: date, end: date) -> int:
-    """Membership points for the terms that start in [start, end]: so many per year of membership."""
-    category = db.session.scalar(sa.select(PointCategory).where(PointCategory.code == "membership"))
-    if category is None:
+    """So many points per whole year of membership in [start, end], counted over the whole membership."""
+    category = db.session.scalar(sa.select(PointCategory).where(PointCategory.kind == PointKind.MEMBERSHIP))
+    if category is None or end < start:
         return 0
-    terms = db.session.scalars(sa.select(MembershipTerm).where(
-        MembershipTerm.member_id == member.id, MembershipTerm.voided_at.is_(None),
-        MembershipTerm.starts_on <= end, MembershipTerm.ends_on >= start)).all()
-    years = 0
-    for term in terms:
-        first, last = max(term.starts_on, start), min(term.ends_on, end)
-        years += max(0, round(((last - first).days + 1) / 365.25))
-    return years * category.points_per_unit
+    return membership_days(member.id, start, end) // DAYS_PER_MEMBERSHIP_YEAR * category.points_per_unit
+
+
+def standing_applications(member_id: int, certification_type_id: int) -> sa.Select:
+    """The member's applications for a certification that still stand (submitted or approved)."""
+    return sa.select(CertificationApplication.id).where(
+        CertificationApplication.member_id == member_id,
+        CertificationApplication.certification_type_id == certification_type_id,
+        CertificationApplication.status.in_([ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED]))
+
+
+def used_entry_ids(member_id: int, certification_type_id: int) -> sa.Select:
+    """Entries an application still standing already used: they cannot count again."""
+    return sa.select(application_points.c.point_entry_id).where(
+        application_points.c.application_id.in_(standing_applications(member_id, certification_type_id)))
+
+
+def membership_counted_through(member_id: int, certification_type_id: int) -> date | None:
+    """The last membership day an application still standing already counted."""
+    return db.session.scalar(sa.select(sa.func.max(CertificationApplication.membership_points_through)).where(
+        CertificationApplication.id.in_(standing_applications(member_id, certification_type_id))))
+
+
+def available_entries(member_id: int, certification_type_id: int, start: date, end: date) -> list[PointEntry]:
+    """Approved entries dated in [start, end] that no standing application has used."""
+    return list(db.session.scalars(sa.select(PointEntry).join(PointEntry.category).where(
+        PointEntry.member_id == member_id, PointEntry.status == PointStatus.APPROVED,
+        PointEntry.earned_on.between(start, end),
+        PointEntry.id.not_in(used_entry_ids(member_id, certification_type_id)))
+        .options(joinedload(PointEntry.category)).order_by(PointEntry.earned_on, PointEntry.id)))
 
 
 @dataclass(frozen=True)
@@ -57,6 +105,9 @@ class PointsSummary:
     membership: int
     counted: int
     required: int
+    entries: tuple[PointEntry, ...] = ()
+    membership_from: date | None = None
+    membership_through: date | None = None
 
     @property
     def missing(self) -> int:
@@ -64,21 +115,55 @@ class PointsSummary:
 
 
 def points_summary(held: MemberCertification, day: date) -> PointsSummary:
-    """The points counted for the current cycle (through `day` when suspended) against the requirement."""
+    """The approved points of the current cycle (through `day` when suspended) that no earlier application used."""
     start = cycle_starts_on(held)
     end = max(held.cycle_ends_on, day)
-    rows = db.session.execute(sa.select(PointCategory.is_teaching, sa.func.sum(PointEntry.points))
-                              .join(PointEntry.category).where(PointEntry.member_id == held.member_id,
-                                                               PointEntry.earned_on.between(start, end))
-                              .group_by(PointCategory.is_teaching)).all()
-    totals = {bool(teaching): int(total or 0) for teaching, total in rows}
+    entries = available_entries(held.member_id, held.certification_type_id, start, end)
+    regular = sum(e.points for e in entries if not e.category.is_teaching)
+    teaching = sum(e.points for e in entries if e.category.is_teaching)
+    counted_through = membership_counted_through(held.member_id, held.certification_type_id)
+    membership_from = max(start, counted_through + timedelta(days=1)) if counted_through else start
+    membership_through = min(end, day)
     member = db.session.get(Member, held.member_id)
-    membership = membership_points(member, start, min(end, day))
-    regular = totals.get(False, 0) + membership
-    teaching = totals.get(True, 0)
+    membership = membership_points(member, membership_from, membership_through)
+    regular += membership
     return PointsSummary(regular, teaching, membership,
                          counted_points(regular, teaching, held.certification_type.teaching_cap_percent),
-                         points_required(held, day))
+                         points_required(held, day), tuple(entries), membership_from, membership_through)
+
+
+@dataclass(frozen=True)
+class FellowshipPoints:
+    """What a CFPIM application counts: CPIM exams (capped), recent presentations (capped), publications."""
+
+    exams: int
+    presentations: int
+    publications: int
+    entries: tuple[PointEntry, ...]
+
+    @property
+    def total(self) -> int:
+        return self.exams + self.presentations + self.publications
+
+
+def fellowship_points(member: Member, fellow: CertificationType, day: date) -> FellowshipPoints:
+    """The CFPIM application's points on `day`, with the caps and the presentation window staff set."""
+    exam_categories = set(db.session.scalars(sa.select(Exam.point_category_id).join(Exam.program).where(
+        ExamProgram.certification_type_id == fellow.requires_type_id, Exam.point_category_id.is_not(None))))
+    presentations_from = add_months(day, -12 * (fellow.application_presentation_years or 0)) \
+        if fellow.application_presentation_years else date.min
+    entries = available_entries(member.id, fellow.id, date.min, day)
+    exams = [e for e in entries if e.category_id in exam_categories]
+    presentations = [e for e in entries if e.category.kind is PointKind.PRESENTATION and e.earned_on >= presentations_from]
+    publications = [e for e in entries if e.category.kind is PointKind.PUBLICATION]
+
+    def capped(rows, cap):
+        total = sum(e.points for e in rows)
+        return total if cap is None else min(total, cap)
+
+    return FellowshipPoints(capped(exams, fellow.application_exam_points_cap),
+                            capped(presentations, fellow.application_presentation_points_cap),
+                            sum(e.points for e in publications), tuple(exams + presentations + publications))
 
 
 def certification_types() -> list[CertificationType]:
@@ -86,7 +171,8 @@ def certification_types() -> list[CertificationType]:
 
 
 RULE_FIELDS = ("points_required", "cycle_years", "teaching_cap_percent", "reinstatement_points_per_year",
-               "terminated_after_years", "application_points_required")
+               "terminated_after_years", "application_points_required", "application_exam_points_cap",
+               "application_presentation_points_cap", "application_presentation_years")
 
 
 def update_certification_rules(certification_type: CertificationType, values: dict, *, actor: User) -> None:
@@ -114,17 +200,71 @@ def point_categories() -> list[PointCategory]:
 
 
 def log_points(member: Member, category: PointCategory, units: int, earned_on: date, description: str, *,
-               day: date) -> PointEntry:
-    """A member logs an activity; its points are the category's points per unit."""
+               day: date, evidence_url: str | None = None, chapter_id: int | None = None) -> PointEntry:
+    """A member claims an activity with its date, hours or units and evidence; it counts once approved."""
+    if not category.kind.claimable:
+        raise DomainError(f"{category.name} points come from the association's records and cannot be entered.",
+                          field="category_id")
     if units <= 0:
         raise DomainError("Enter a positive number.", field="units")
     if earned_on > day:
         raise DomainError("The date cannot be in the future.", field="earned_on")
+    evidence_url = (evidence_url or "").strip() or None
+    if evidence_url and not evidence_url.lower().startswith(("https://", "http://")):
+        raise DomainError("The link must start with https:// or http://.", field="evidence_url")
     entry = PointEntry(member_id=member.id, category_id=category.id, earned_on=earned_on, units=units,
-                       points=units * category.points_per_unit, description=description)
+                       points=units * category.points_per_unit, description=description.strip()[:300],
+                       status=PointStatus.CLAIMED, evidence_url=evidence_url, chapter_id=chapter_id, automatic=False)
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def can_review_points(entry: PointEntry, user: User, day: date) -> bool:
+    """Staff review every claim; a chapter's VP Education reviews the claims for that chapter's events."""
+    if user.is_staff:
+        return True
+    if entry.chapter_id is None:
+        return False
+    from chapter.chapters.models import Chapter
+    from chapter.core.permissions import roles_of
+
+    chapter = db.session.get(Chapter, entry.chapter_id)
+    return chapter is not None and any(p.code == VP_EDUCATION for p in roles_of(user, day).positions_in(chapter))
+
+
+VP_EDUCATION = "vp_education"
+
+
+def review_points(entry: PointEntry, *, approve: bool, actor: User, day: date, note: str | None = None) -> PointEntry:
+    """Approve or reject a claimed activity (staff, or the chapter's VP Education for its events)."""
+    if not can_review_points(entry, actor, day):
+        raise DomainError("Only staff, or the VP Education of the chapter that held the event, review this claim.")
+    if entry.status is not PointStatus.CLAIMED:
+        raise DomainError("This claim was already reviewed.")
+    entry.status = PointStatus.APPROVED if approve else PointStatus.REJECTED
+    entry.reviewed_by_id, entry.reviewed_on = actor.id, day
+    entry.review_note = (note or "").strip()[:300] or None
+    audit.record("certification.points_reviewed", actor=actor, member_id=entry.member_id, chapter_id=entry.chapter_id,
+                 summary=f"{entry.points} points ({entry.description}) {entry.status.value}")
+    db.session.flush()
+    return entry
+
+
+def claims_to_review(user: User, day: date) -> list[PointEntry]:
+    """Claims waiting for this reviewer: all of them for staff, the chapter's for a VP Education."""
+    statement = (sa.select(PointEntry).where(PointEntry.status == PointStatus.CLAIMED)
+                 .options(joinedload(PointEntry.category), joinedload(PointEntry.member)).order_by(PointEntry.earned_on, PointEntry.id))
+    if not user.is_staff:
+        from chapter.core.permissions import roles_of
+
+        roles = roles_of(user, day)
+        chapter_ids = [chapter_id for chapter_id, positions in roles.positions_by_chapter.items()
+                       if any(p.code == VP_EDUCATION for p in positions)]
+        if not chapter_ids:
+            return []
+        statement = statement.where(PointEntry.chapter_id.in_(chapter_ids))
+    return list(db.session.scalars(statement.limit(500)))
 
 
 def point_entries_of(member: Member) -> list[PointEntry]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from chapter.core import audit
 from chapter.core.errors import DomainError
 from chapter.extensions import db
-from chapter.certifications.models import Exam, ExamRegistration, ExamResult, PointEntry
+from chapter.certifications.models import Exam, ExamRegistration, ExamResult, PointEntry, PointStatus
 from chapter.members.models import Member
 from chapter.members.search import member_search_condition
 from chapter.certifications.awards import award_due_certifications
@@ -45,6 +45,9 @@ def record_exam_result(member: Member, exam: Exam, taken_on: date, score: int, *
     if usable is None and registrations and all(r.expires_on < taken_on for r in registrations):
         raise AttExpired(f"The authorization to test for {exam.code} expired on "
                          f"{registrations[-1].expires_on:%d %B %Y}.", field="taken_on")
+    if usable is None and registrations and all(taken_on < r.issued_on for r in registrations):
+        raise DomainError(f"The result is dated {taken_on:%d %B %Y}, before the authorization to test for {exam.code} "
+                          f"was issued on {registrations[0].issued_on:%d %B %Y}.", field="taken_on")
     if usable is not None:
         usable.used_on = taken_on
     result = ExamResult(member_id=member.id, exam_id=exam.id, registration_id=usable.id if usable else None,
@@ -55,7 +58,7 @@ def record_exam_result(member: Member, exam: Exam, taken_on: date, score: int, *
     if result.passed and exam.point_category is not None:
         db.session.add(PointEntry(member_id=member.id, category_id=exam.point_category_id, earned_on=taken_on,
                                   units=1, points=exam.point_category.points_per_unit, automatic=True,
-                                  description=f"{exam.name} passed"))
+                                  status=PointStatus.APPROVED, description=f"{exam.name} passed"))
     if audit_it:
         audit.record("exam.result_recorded", actor=actor, member_id=member.id,
                      summary=f"{exam.code} on {taken_on:%Y-%m-%d}: {score} ({'pass' if result.passed else 'fail'})",

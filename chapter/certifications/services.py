@@ -2,7 +2,8 @@
 
 Import from here (`from chapter.certifications import services`) or from the sub-module itself:
 exams (catalogue, buying, ATTs), results, awards (certifications and their status), points
-(maintenance points), applications (maintenance, reinstatement, CFPIM, eligibility), verification, benefits.
+(maintenance points: claims, reviews, what counts), applications (maintenance, reinstatement, CFPIM,
+eligibility), verification, benefits.
 """
 from __future__ import annotations
 
@@ -18,16 +19,20 @@ from chapter.certifications.exams import (  # noqa: F401
     check_can_buy, start_exam_purchase, issue_att, fulfil_exam_order, att_for_scheduling, registrations_of,
 )
 from chapter.certifications.awards import (  # noqa: F401
-    CERTIFICATE_NUMBER_START, program_completed_on, cycle_end_for, grant_certification, award_due_certifications,
-    status_of, years_suspended, points_required, member_holds_certification, certifications_of,
+    CERTIFICATE_NUMBER_START, program_completed_on, cycle_end_for, grant_certification, latest_awards,
+    award_due_certifications, suspension_year_ends, terminated_from, own_status, required_award, status_of,
+    status_reason, years_suspended, points_required, member_holds_certification, certifications_of,
 )
 from chapter.certifications.results import (  # noqa: F401
     record_exam_result, ResultLine, RESULT_COLUMNS, parse_results_csv, ImportRejected, import_results,
     RESULT_SORTS, results_query, results_of,
 )
 from chapter.certifications.points import (  # noqa: F401
-    counted_points, cycle_starts_on, membership_points, PointsSummary, points_summary, certification_types,
-    RULE_FIELDS, update_certification_rules, update_point_category, point_categories, log_points, point_entries_of,
+    counted_points, cycle_starts_on, membership_days, DAYS_PER_MEMBERSHIP_YEAR, membership_points,
+    standing_applications, used_entry_ids, membership_counted_through, available_entries, PointsSummary,
+    points_summary, FellowshipPoints, fellowship_points, certification_types, RULE_FIELDS,
+    update_certification_rules, update_point_category, point_categories, log_points, can_review_points,
+    VP_EDUCATION, review_points, claims_to_review, point_entries_of,
 )
 from chapter.certifications.applications import (  # noqa: F401
     submit_maintenance, approve_application, reject_application, submit_fellowship, ELIGIBILITY_BASES,

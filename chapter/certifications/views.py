@@ -99,6 +99,17 @@ def buy_exam(code: str):
     return redirect(url_for("payments.pay", order_id=order.id))
 
 
+def _chapter_id_for_claim(number: int | None) -> int | None:
+    from chapter.chapters.models import Chapter
+
+    if number is None:
+        return None
+    chapter_id = db.session.scalar(sa.select(Chapter.id).where(Chapter.number == number))
+    if chapter_id is None:
+        raise DomainError("No chapter has that number.", field="chapter_number")
+    return chapter_id
+
+
 def _transcript(member: Member, points_form=None, fellowship_form=None, status: int = 200):
     day = today()
     held = services.certifications_of(member)
@@ -107,7 +118,7 @@ def _transcript(member: Member, points_form=None, fellowship_form=None, status: 
     if points_form is None:
         points_form = PointsForm()
     points_form.category_id.choices = [(c.id, f"{c.name} ({c.points_per_unit} per {c.unit})")
-                                       for c in services.point_categories()]
+                                       for c in services.point_categories() if c.kind.claimable]
     return render_template(
         "certifications/transcript.html", member=member, today=day, held=held, summaries=summaries,
         statuses=statuses, registrations=services.registrations_of(member), results=services.results_of(member),
@@ -129,17 +140,19 @@ def log_points():
     """Log a professional-development activity for maintenance points."""
     member = _own_member_or_404()
     form = PointsForm()
-    form.category_id.choices = [(c.id, c.name) for c in services.point_categories()]
+    form.category_id.choices = [(c.id, c.name) for c in services.point_categories() if c.kind.claimable]
     if not form.validate_on_submit():
         return _transcript(member, points_form=form, status=400)
     category = db.session.get(PointCategory, form.category_id.data)
     try:
-        services.log_points(member, category, form.units.data, form.earned_on.data, form.description.data, day=today())
+        chapter_id = _chapter_id_for_claim(form.chapter_number.data)
+        services.log_points(member, category, form.units.data, form.earned_on.data, form.description.data, day=today(),
+                            evidence_url=form.evidence_url.data, chapter_id=chapter_id)
     except DomainError as error:
         attach_domain_error(form, error)
         return _transcript(member, points_form=form, status=400)
     db.session.commit()
-    flash("Points logged.", "success")
+    flash("Activity claimed: its points count once staff (or the chapter's VP Education) approve it.", "success")
     return redirect(url_for("certifications.transcript"))
 
 
@@ -388,3 +401,6 @@ def edit_point_category(code: str):
     db.session.commit()
     flash(f"{category.name} saved.", "success")
     return redirect(url_for("certifications.staff_exams"))
+
+
+from chapter.certifications import points_views  # noqa: E402,F401  (the review pages register on bp)

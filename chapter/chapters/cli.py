@@ -109,3 +109,24 @@ def export_command(chapter_number: int, status: str | None, view: str | None, ac
             output.write(chunk)
             bar.update(max(0, chunk.count("\r\n") - (1 if chunk.startswith("\ufeff") else 0)))
     db.session.remove()
+
+
+@bp.cli.command("roles")
+@click.option("--reference", is_flag=True,
+              help="Use the positions a new installation starts with (what README.md shows), not this database's.")
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (README.md's).")
+def roles_command(reference: bool, markdown: bool):
+    """Print what each officer position, the district manager and national staff may do in a chapter."""
+    from chapter.chapters import roles
+
+    if reference:
+        from chapter.seed.chapters import reference_positions
+
+        positions = reference_positions()
+    else:
+        positions = roles.database_positions()
+        if not positions:
+            raise click.ClickException("This database has no officer positions yet: run `seed-reference`, "
+                                       "or add --reference for the standard ones.")
+    rows = roles.role_rows(positions)
+    click.echo(roles.markdown_table(rows) if markdown else roles.text_table(rows), nl=False)

@@ -38,22 +38,11 @@ def export_statement(chapter: Chapter, query: RosterQuery, day: date) -> sa.Sele
     """The roster query as plain columns, in the order on screen."""
     return (
         sa.select(*[column for _heading, column in EXPORT_COLUMNS],
-                  Member.paid_through, Member.grace_ends_on, Member.joined_on)
+                  Member.paid_through, Member.status_expression(day), Member.joined_on)
         .outerjoin(MembershipType, Member.current_type_id == MembershipType.id)
         .where(*roster_conditions(chapter, query, day))
         .order_by(*roster_order(query))
     )
-
-
-def status_on(paid_through: date | None, grace_ends_on: date | None, day: date) -> MembershipStatus:
-    """Member.status_on for plain values."""
-    if paid_through is None:
-        return MembershipStatus.PENDING
-    if paid_through >= day:
-        return MembershipStatus.ACTIVE
-    if grace_ends_on is not None and grace_ends_on >= day:
-        return MembershipStatus.GRACE
-    return MembershipStatus.LAPSED
 
 
 def safe_cell(value) -> str:
@@ -91,9 +80,9 @@ def _stream_rows(statement: sa.Select, day: date) -> Iterator[str]:
     width = len(EXPORT_COLUMNS)
     for rows in db.session.execute(statement).partitions():
         for row in rows:
-            paid_through, grace_ends_on, joined_on = row[width], row[width + 1], row[width + 2]
+            paid_through, status, joined_on = row[width], row[width + 1], row[width + 2]
             writer.writerow([safe_cell(value) for value in row[:width]] + [
-                status_on(paid_through, grace_ends_on, day).label, _date_cell(joined_on), _date_cell(paid_through),
+                MembershipStatus(status).label, _date_cell(joined_on), _date_cell(paid_through),
             ])
         yield buffer.getvalue()
         buffer.seek(0)

@@ -1,4 +1,6 @@
 """Forms for chapter administration."""
+import calendar
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
@@ -26,7 +28,6 @@ class ChapterForm(FlaskForm):
     district_id = SelectField("District", coerce=int, validators=[DataRequired(message="Choose a district.")])
     city = StringField("City", filters=[strip_filter], validators=[Optional(), Length(max=100)])
     region = StringField("State / province", filters=[strip_filter], validators=[Optional(), Length(max=100)])
-    postal_code = StringField("Postal code", filters=[strip_filter], validators=[Optional(), Length(max=20)])
     country = StringField("Country (2-letter code)", default="US", filters=[strip_filter],
                           validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}$", message="Use a 2-letter code such as US or CA.")])
     currency = StringField("Currency", default="USD", filters=[strip_filter],
@@ -36,6 +37,11 @@ class ChapterForm(FlaskForm):
     website = StringField("Website", filters=[strip_filter], validators=[
         Optional(), Length(max=200), Regexp(r"^https?://[^\s]+$", message="Start with http:// or https://.")])
     is_active = BooleanField("Active (listed and taking members)", default=True)
+    postal_code = StringField("Postal code (where the chapter meets)", filters=[strip_filter],
+                              validators=[Optional(), Length(max=20)],
+                              description="Members who pick no chapter are given the closest one by postal code.")
+    fiscal_year_start_month = SelectField("Fiscal year starts in", coerce=int, default=7,
+                                          choices=[(m, calendar.month_name[m]) for m in range(1, 13)])
 
 
 class AppointOfficerForm(FlaskForm):

@@ -106,6 +106,10 @@ class ImportRow:
     member_number: str | None = None
     changes: dict[str, tuple] = field(default_factory=dict)  # field -> (before, after), matched rows
     term: tuple[int, date, date] | None = None  # (type id, starts_on, ends_on), new rows
+    # "Membership type: Corporate seat", as the roster export writes it: fine for a member already on the
+    # roster (the row only updates contact details), refused for a new member (seats come from the
+    # organization's corporate membership), so an exported roster imports back unchanged.
+    corporate_seat: bool = False
 
     @property
     def name(self) -> str:
@@ -300,8 +304,8 @@ def _check_row(row: ImportRow, types: dict[str, MembershipType]) -> None:
         row.errors.append(f"Membership type “{type_text}” is unknown; use one of: "
                           f"{', '.join(sorted({t.name for t in types.values()}))}.")
     elif membership_type is not None and membership_type.kind is MembershipKind.CORPORATE_SEAT:
-        row.errors.append("Corporate seats come from the organization's corporate membership and cannot be imported.")
-        membership_type = None
+        row.corporate_seat = True  # decided once the row is matched (see _match)
+        return
     if row.errors:
         return
     row.term = _term_of(row, membership_type, dates)
@@ -404,6 +408,9 @@ def _match(row: ImportRow, chapter: Chapter, by_email: dict, by_number: dict) ->
         return
     existing = found_by_number or found_by_email
     if existing is None:
+        if row.corporate_seat:
+            row.errors.append("Corporate seats come from the organization's corporate membership and cannot be "
+                              "imported as new members.")
         return
     if existing.home_chapter_id != chapter.id:
         row.errors.append(f"{'Member ' + number if found_by_number is not None else 'The member with ' + email} "

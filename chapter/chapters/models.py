@@ -42,9 +42,12 @@ class Chapter(TimestampMixin, db.Model):
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("districts.id"), index=True)
     city: Mapped[str | None] = mapped_column(sa.String(100))
     region: Mapped[str | None] = mapped_column(sa.String(100))
+    # Where the chapter meets: finds the closest chapter for a member who picks none.
     postal_code: Mapped[str | None] = mapped_column(sa.String(20))
     country: Mapped[str] = mapped_column(sa.String(2), default="US", nullable=False)
     currency: Mapped[str] = mapped_column(sa.String(3), default="USD", nullable=False)
+    # The month the chapter's fiscal year starts (July by default, as is common for chapters).
+    fiscal_year_start_month: Mapped[int] = mapped_column(sa.Integer, default=7, server_default="7", nullable=False)
     # The chapter's share of each dues payment, in cents, when the membership type does not
     # say otherwise (see MembershipType.chapter_share_cents).
     dues_share_cents: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
@@ -57,7 +60,10 @@ class Chapter(TimestampMixin, db.Model):
     parent_chapter: Mapped[Chapter | None] = relationship(remote_side=[id])
     officer_terms: Mapped[list[OfficerTerm]] = relationship(back_populates="chapter")
 
-    __table_args__ = (sa.CheckConstraint("dues_share_cents >= 0", name="dues_share_not_negative"),)
+    __table_args__ = (
+        sa.CheckConstraint("dues_share_cents >= 0", name="dues_share_not_negative"),
+        sa.CheckConstraint("fiscal_year_start_month BETWEEN 1 AND 12", name="fiscal_month_valid"),
+    )
 
     @property
     def display_name(self) -> str:
@@ -159,7 +165,8 @@ def _enum(enum_class):
 
 
 class MemberNote(db.Model):
-    """A dated note an officer keeps on a member; seen only by the officers of the chapter it was written in."""
+    """A dated note an officer keeps on a member; seen by whoever sees that chapter's roster (its officers
+    with the roster right, its district manager, staff), never by the member."""
 
     __tablename__ = "member_notes"
 

@@ -331,7 +331,7 @@ def save_district(district: District | None, *, code: str, name: str) -> Distric
 
 
 CHAPTER_FIELDS = ("number", "name", "district_id", "city", "region", "postal_code", "country", "currency",
-                  "dues_share_cents", "website", "is_active")
+                  "dues_share_cents", "website", "is_active", "fiscal_year_start_month")
 
 
 def save_chapter(chapter: Chapter | None, **fields) -> Chapter:

@@ -189,9 +189,12 @@ def _render_member_record(chapter: Chapter, member: Member, note_form: MemberNot
     roles = current_roles()
     certifications = [(held, certification_services.status_of(held, today()))
                       for held in certification_services.certifications_of(member)]
+    from chapter.members.eligibility import eligibility_of
+
     return render_template("chapters/member_record.html", chapter=chapter, member=member,
                            record=services.member_record(chapter, member), note_form=note_form,
-                           can_read_audit_log=roles.can_read_audit_log(chapter), certifications=certifications)
+                           can_read_audit_log=roles.can_read_audit_log(chapter), certifications=certifications,
+                           eligibility=eligibility_of(member))
 
 
 @bp.post("/chapters/<int:number>/members/<member_number>/notes")

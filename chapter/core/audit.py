@@ -57,6 +57,8 @@ AUDIT_LABELS = {
     "roster.exported": "Roster exported", "term.shortened": "Term shortened", "term.voided": "Term voided",
     "payment.refunded": "Payment refunded", "corporate.seat_assigned": "Named to a corporate seat",
     "corporate.seat_released": "Corporate seat freed",
+    "user.staff_created": "Staff account created", "user.staff_granted": "Staff role granted",
+    "user.staff_revoked": "Staff role revoked",
 }
 
 

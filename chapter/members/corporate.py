@@ -34,7 +34,7 @@ from chapter.members.models import (
     CorporateMembership, CorporateSeat, Member, MembershipKind, MembershipTerm, MembershipType, Organization,
     TermSource,
 )
-from chapter.payments.models import Order, OrderLine, OrderPurpose, OrderStatus, Payment, PaymentStatus
+from chapter.payments.models import IN_FLIGHT, Order, OrderLine, OrderPurpose, OrderStatus, Payment
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -43,7 +43,6 @@ RENEWAL_OPENS_DAYS_BEFORE_END = 90  # the same window as an individual renewal
 MAX_SEATS_PER_ORDER = 5000  # a typo guard, not a business rule
 SEAT_ASSIGNED = AuditAction.SEAT_ASSIGNED
 SEAT_RELEASED = AuditAction.SEAT_RELEASED
-IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
 
 
 # --- Organizations ----------------------------------------------------------------------------
@@ -420,6 +419,9 @@ def _seat(corporate: CorporateMembership, member: Member, *, starts_on: date, as
     db.session.add(seat)
     member.organization_id = organization.id
     db.session.flush()
+    from chapter.treasury import services as ledger  # the seat's chapter share goes to the employee's home chapter
+
+    ledger.record_seat_share(corporate, member, day=assigned_on)
     return seat
 
 
@@ -476,7 +478,7 @@ def _find_or_create_member(
 def assign_seat(
     corporate: CorporateMembership, *, actor: User, member_number: str | None = None, email: str | None = None,
     first_name: str | None = None, last_name: str | None = None, home_chapter_id: int | None = None,
-    day: date | None = None,
+    day: date | None = None, override_reason: str | None = None,
 ) -> SeatAssignment:
     """Name an employee to a free seat: an existing member by number, or a new member (and log-in) by name and e-mail.
 
@@ -489,8 +491,9 @@ def assign_seat(
     if corporate.ends_on < day:
         raise DomainError("This corporate membership has ended; renew it to name employees.")
     _lock(corporate)
-    if seats_used(corporate) >= corporate.seats:
-        raise DomainError(f"All {corporate.seats} seats are taken. Add seats, or free one first.")
+    from chapter.members.corporate_renewals import check_seat_free
+
+    check_seat_free(corporate, actor=actor, day=day, override_reason=override_reason)  # not transferable in a term
     member, member_created, login_created = _find_or_create_member(
         member_number=member_number, email=email, first_name=first_name, last_name=last_name,
         home_chapter_id=home_chapter_id, employer=organization.name, actor=actor)

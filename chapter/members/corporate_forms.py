@@ -39,3 +39,5 @@ class AssignSeatForm(FlaskForm):
                        validators=[Optional(), Email(message="Enter a valid e-mail address."), Length(max=254)],
                        description="The employee logs in with it; we send them a link to choose a password.")
     home_chapter_id = SelectField("Home chapter", coerce=int, validators=[Optional()])
+    override_reason = StringField("Staff only: reason to give a seat freed in this term to someone else",
+                                  filters=[strip_filter], validators=[Optional(), Length(max=300)])

@@ -190,7 +190,8 @@ def assign_seat(organization_id: int):
             assigned = corporate.assign_seat(
                 target, actor=current_user, member_number=form.member_number.data, email=form.email.data,
                 first_name=form.first_name.data, last_name=form.last_name.data,
-                home_chapter_id=form.home_chapter_id.data or None)
+                home_chapter_id=form.home_chapter_id.data or None,
+                override_reason=form.override_reason.data if current_user.is_staff else None)
         except NotAllowed:
             abort(403)
         except DomainError as error:
@@ -226,6 +227,7 @@ def _tell_employee(organization: Organization, assigned: corporate.SeatAssignmen
                   minutes=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60,
                   login_url=url_for("auth.login", _external=True),
                   forgot_url=url_for("auth.forgot_password", _external=True))
+        db.session.commit()  # the mail is an outbox row, delivered by the worker
     except Exception:  # the seat is given; a mail failure must not undo it or show an error page
         log.exception("could not e-mail member %s about their corporate seat", member.member_number)
         flash(f"We could not e-mail {member.full_name}; tell them their member number.", "warning")

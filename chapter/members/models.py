@@ -6,9 +6,11 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chapter.core.models import FOREVER, TimestampMixin
+from chapter.core.sqldates import days_before
 from chapter.extensions import db
 from chapter.members import search
 
@@ -68,6 +70,11 @@ class Organization(TimestampMixin, db.Model):
     postal_code: Mapped[str | None] = mapped_column(sa.String(20))
     country: Mapped[str] = mapped_column(sa.String(2), default="US", nullable=False)
     stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    # Automatic renewal of the corporate membership with the card saved when the contact paid (off-session).
+    auto_renew: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false(), nullable=False)
+    saved_payment_method_id: Mapped[str | None] = mapped_column(sa.String(255))
+    saved_card_brand: Mapped[str | None] = mapped_column(sa.String(30))
+    saved_card_last4: Mapped[str | None] = mapped_column(sa.String(4))
 
     contact_user: Mapped[User | None] = relationship()
     members: Mapped[list[Member]] = relationship(back_populates="organization")
@@ -141,6 +148,8 @@ class Member(TimestampMixin, db.Model):
     # Dates derived from the terms (see services.refresh_membership_dates); status is computed
     # from them at query time, so nobody lapses late for want of a scheduled job.
     joined_on: Mapped[date | None] = mapped_column(sa.Date)
+    # The first day of the unbroken run of terms that ends on paid_through (None: joined_on).
+    continuous_since: Mapped[date | None] = mapped_column(sa.Date)
     paid_through: Mapped[date | None] = mapped_column(sa.Date)
     grace_ends_on: Mapped[date | None] = mapped_column(sa.Date)
     current_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership_types.id"))
@@ -182,25 +191,67 @@ class Member(TimestampMixin, db.Model):
         return self.paid_through == FOREVER
 
     def status_on(self, day: date) -> MembershipStatus:
-        """The member's status on a day, from the derived dates."""
-        if self.paid_through is None:
+        """The member's status on a day, from both ends of the terms (see status_clause, its SQL twin).
+
+        Pending before the first term starts (a lifetime grant dated next month is pending today);
+        active inside a term; in grace after a term for the type's grace days; lapsed in a gap
+        between terms and after grace. The derived dates answer without loading the terms, except
+        for a day inside the member's history before the current unbroken run of terms.
+        """
+        if self.paid_through is None or (self.joined_on is not None and day < self.joined_on):
             return MembershipStatus.PENDING
-        if self.paid_through >= day:
+        if day > self.paid_through:
+            if self.grace_ends_on is not None and self.grace_ends_on >= day:
+                return MembershipStatus.GRACE
+            return MembershipStatus.LAPSED
+        run_starts = self.continuous_since or self.joined_on
+        if run_starts is None or run_starts <= day:
             return MembershipStatus.ACTIVE
-        if self.grace_ends_on is not None and self.grace_ends_on >= day:
+        return self._status_between_terms(day)
+
+    def _status_between_terms(self, day: date) -> MembershipStatus:
+        """The status on a day before the current run of terms began: read the terms themselves."""
+        terms = [term for term in self.terms if term.voided_at is None]
+        if any(term.starts_on <= day <= term.ends_on for term in terms):
+            return MembershipStatus.ACTIVE
+        if any(term.ends_on < day <= term.grace_ends_on() for term in terms):
             return MembershipStatus.GRACE
         return MembershipStatus.LAPSED
 
     @classmethod
     def status_clause(cls, status: MembershipStatus, day: date) -> sa.ColumnElement[bool]:
-        """The SQL condition for members having `status` on `day` (index-friendly)."""
+        """The SQL condition for members having `status` on `day`: the same rules as status_on.
+
+        The derived dates decide for nearly every member (a range on the indexed paid_through); the
+        terms are read only for a day before the current run of terms (a gap in the history).
+        """
+        started = sa.or_(cls.joined_on.is_(None), cls.joined_on <= day)
+        run_starts = sa.func.coalesce(cls.continuous_since, cls.joined_on)
+        before_run = sa.and_(cls.paid_through >= day, started, run_starts > day)
         if status is MembershipStatus.PENDING:
-            return cls.paid_through.is_(None)
+            return sa.or_(cls.paid_through.is_(None), cls.joined_on > day)
+        term = sa.orm.aliased(MembershipTerm)
+        covered = sa.exists().where(term.member_id == cls.id, term.voided_at.is_(None),
+                                    term.starts_on <= day, term.ends_on >= day)
         if status is MembershipStatus.ACTIVE:
-            return cls.paid_through >= day
+            return sa.and_(cls.paid_through >= day, started, sa.or_(run_starts.is_(None), run_starts <= day, covered))
+        grace_type = sa.orm.aliased(MembershipType)
+        in_grace_of_earlier_term = (
+            sa.exists().where(term.member_id == cls.id, term.voided_at.is_(None), term.ends_on < day,
+                              grace_type.id == term.membership_type_id,
+                              term.ends_on >= days_before(day, grace_type.grace_days)))
         if status is MembershipStatus.GRACE:
-            return sa.and_(cls.paid_through < day, cls.grace_ends_on >= day)
-        return sa.and_(cls.paid_through < day, cls.grace_ends_on < day)
+            return sa.or_(sa.and_(cls.paid_through < day, cls.grace_ends_on >= day),
+                          sa.and_(before_run, ~covered, in_grace_of_earlier_term))
+        return sa.or_(sa.and_(cls.paid_through < day, sa.or_(cls.grace_ends_on.is_(None), cls.grace_ends_on < day)),
+                      sa.and_(before_run, ~covered, ~in_grace_of_earlier_term))
+
+    @classmethod
+    def status_expression(cls, day: date) -> sa.ColumnElement[str]:
+        """The status on `day` as an SQL value ('active', ...), for exports that stream plain rows."""
+        return sa.case(*[(cls.status_clause(status, day), status.value) for status in
+                         (MembershipStatus.ACTIVE, MembershipStatus.GRACE, MembershipStatus.LAPSED)],
+                       else_=MembershipStatus.PENDING.value)
 
     def __repr__(self) -> str:
         return f"<Member {self.member_number} {self.full_name}>"

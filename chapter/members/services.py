@@ -131,15 +131,27 @@ def refresh_membership_dates(member: Member) -> None:
         .order_by(MembershipTerm.ends_on.desc(), MembershipTerm.id.desc())
     ).all()
     if not terms:
-        member.joined_on = member.paid_through = member.grace_ends_on = None
+        member.joined_on = member.continuous_since = member.paid_through = member.grace_ends_on = None
         member.current_type_id = None
     else:
         latest = terms[0]
         member.joined_on = min(term.starts_on for term in terms)
+        member.continuous_since = continuous_since(terms)
         member.paid_through = latest.ends_on
         member.grace_ends_on = latest.grace_ends_on()
         member.current_type_id = latest.membership_type_id
     db.session.flush()
+
+
+def continuous_since(terms: list[MembershipTerm]) -> date:
+    """The first day of the unbroken run of terms ending with the one that ends last (terms newest-ending first)."""
+    since = terms[0].starts_on
+    for term in sorted(terms[1:], key=lambda t: t.ends_on, reverse=True):
+        if term.ends_on >= since - timedelta(days=1):
+            since = min(since, term.starts_on)
+        else:
+            break
+    return since
 
 
 def update_profile(member: Member, *, actor: User, **changes) -> Member:

@@ -9,7 +9,7 @@ from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
 from chapter.core.permissions import staff_required
 from chapter.extensions import db
-from chapter.members import bp, services
+from chapter.members import bp, eligibility, services
 from chapter.members.corporate import organizations_of
 from chapter.members.forms import HomeChapterForm, MembershipTypeForm, ProfileForm
 from chapter.members.models import MembershipKind, MembershipTerm, MembershipType
@@ -145,11 +145,13 @@ def _choose_type_page(template_action: str, start, title: str, intro: str, optio
     member = _own_member()
     if member is None:
         abort(404)
-    types = payment_services.purchasable_types()
+    types = payment_services.renewable_types(member) if template_action == "renew" else payment_services.purchasable_types()
     form = ChooseTypeForm(membership_type_id=member.current_type_id if member.current_type_id in [t.id for t in types] else None)
     form.membership_type_id.choices = [(t.id, t.name) for t in types]
     if form.validate_on_submit():
         chosen = db.session.get(MembershipType, form.membership_type_id.data)
+        if eligibility.needs_eligibility(chosen) and not eligibility.has_standing_declaration(member, chosen):
+            return redirect(url_for("members.declare_eligibility", type_code=chosen.code, next=template_action))
         try:
             order = start(member, chosen, actor=current_user)
         except DomainError as error:
@@ -294,3 +296,6 @@ def admin_member(member_number: str):
         grant_form=grant_form, extension_form=extension_form, status=member.status_on(today()),
         history=services.chapter_history(member),
     ), (400 if failed else 200)
+
+
+from chapter.members import eligibility_views  # noqa: E402,F401  (eligibility pages register on bp)

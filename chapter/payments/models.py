@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -50,26 +51,64 @@ class OrderStatus(str, enum.Enum):
 
 
 class PaymentStatus(str, enum.Enum):
-    """Our view of a Stripe PaymentIntent; allowed moves are in PAYMENT_TRANSITIONS."""
+    """Our view of one attempt to pay (a Stripe PaymentIntent); allowed moves are in PAYMENT_TRANSITIONS."""
 
-    PENDING = "pending"  # created here, not yet confirmed at Stripe
+    PENDING = "pending"  # created here; Stripe not called yet (or the process died during the call)
+    UNKNOWN = "unknown"  # we called Stripe and got no answer (time-out, dropped connection): maybe charged
     REQUIRES_ACTION = "requires_action"  # 3-D Secure in the browser
     PROCESSING = "processing"
     SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    FAILED = "failed"  # Stripe said no (a decline, an invalid request), or Stripe never had the attempt
+    CANCELED = "canceled"  # cancelled at Stripe (an abandoned 3-D Secure): it can never succeed
     REFUNDED = "refunded"
     PARTIALLY_REFUNDED = "partially_refunded"
 
+    @property
+    def label(self) -> str:
+        return {"pending": "Pending", "unknown": "Awaiting the payment service's answer",
+                "requires_action": "Waiting for authentication", "processing": "Processing",
+                "succeeded": "Succeeded", "failed": "Failed", "canceled": "Cancelled", "refunded": "Refunded",
+                "partially_refunded": "Partially refunded"}[self.value]
 
-PAYMENT_TRANSITIONS: dict[PaymentStatus, set[PaymentStatus]] = {
-    PaymentStatus.PENDING: {PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED},
-    PaymentStatus.REQUIRES_ACTION: {PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED},
-    PaymentStatus.PROCESSING: {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED},
-    PaymentStatus.SUCCEEDED: {PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED},
-    PaymentStatus.PARTIALLY_REFUNDED: {PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED},
-    PaymentStatus.FAILED: set(),
-    PaymentStatus.REFUNDED: set(),
+
+# Every allowed move of an attempt, in one place (tested in tests/payments/test_attempt_states.py).
+# Only what Stripe says moves an attempt out of PENDING or UNKNOWN. A success is never ignored:
+# Stripe's word that money was taken wins over a failure or a cancellation we had recorded
+# (the order is then fulfilled, or the money given back if the order was paid meanwhile).
+PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    PaymentStatus.PENDING: frozenset({PaymentStatus.UNKNOWN, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING,
+                                      PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED}),
+    PaymentStatus.UNKNOWN: frozenset({PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED,
+                                      PaymentStatus.FAILED, PaymentStatus.CANCELED}),
+    PaymentStatus.REQUIRES_ACTION: frozenset({PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED,
+                                              PaymentStatus.CANCELED}),
+    PaymentStatus.PROCESSING: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED}),
+    PaymentStatus.SUCCEEDED: frozenset({PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED}),
+    PaymentStatus.PARTIALLY_REFUNDED: frozenset({PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED}),
+    PaymentStatus.FAILED: frozenset({PaymentStatus.SUCCEEDED}),
+    PaymentStatus.CANCELED: frozenset({PaymentStatus.SUCCEEDED}),
+    PaymentStatus.REFUNDED: frozenset(),
 }
+
+# Not settled yet: the order is held for this attempt (at most one per order, by a unique index).
+IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.UNKNOWN, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
+# Money was taken (some of it may have been given back since).
+PAID_STATUSES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+_IN_FLIGHT_SQL = "status IN ('pending', 'unknown', 'requires_action', 'processing')"
+
+
+class IllegalTransition(Exception):
+    """A move the transition table does not allow."""
+
+
+def can_move(old: PaymentStatus, new: PaymentStatus) -> bool:
+    """Whether an attempt may go from `old` to `new` (PAYMENT_TRANSITIONS)."""
+    return new in PAYMENT_TRANSITIONS[old]
+
+
+class PaymentMethod(str, enum.Enum):
+    CARD = "card"  # through Stripe
+    OFFLINE = "offline"  # a cheque or bank transfer recorded by staff
 
 
 class Order(TimestampMixin, db.Model):
@@ -98,13 +137,19 @@ class Order(TimestampMixin, db.Model):
     # Set once, by a conditional UPDATE, by whichever of the browser or the webhook sees success first.
     fulfilled_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # A type change: the term it upgraded and the type that term had, so that voiding the upgrade
+    # gives back exactly the term under it.
+    upgraded_term_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership_terms.id", use_alter=True))
+    previous_membership_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership_types.id"))
 
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan")
     payments: Mapped[list[Payment]] = relationship(back_populates="order", order_by="Payment.id")
     member: Mapped[Member | None] = relationship()
     organization: Mapped[Organization | None] = relationship()
     purchaser: Mapped[User | None] = relationship()
-    membership_type: Mapped[MembershipType | None] = relationship()
+    membership_type: Mapped[MembershipType | None] = relationship(foreign_keys=[membership_type_id])
+    previous_membership_type: Mapped[MembershipType | None] = relationship(foreign_keys=[previous_membership_type_id])
+    upgraded_term: Mapped[MembershipTerm | None] = relationship(foreign_keys=[upgraded_term_id])
     chapter: Mapped[Chapter | None] = relationship()
 
     __table_args__ = (
@@ -121,6 +166,16 @@ class Order(TimestampMixin, db.Model):
     def reference(self) -> str:
         """The order number people quote: ORD-000123."""
         return f"ORD-{self.id:06d}"
+
+    @property
+    def quote(self) -> str:
+        """A fingerprint of what the member is shown (price, currency, lines, period): the pay request
+        carries it, and a charge is refused when the order changed since (another tab, a new price)."""
+        import hashlib
+
+        parts = [str(self.total_cents), self.currency, str(self.membership_type_id), str(self.covers_from),
+                 str(self.covers_until), self.description] + [f"{line.description}|{line.amount_cents}" for line in self.lines]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
 class OrderLine(db.Model):
@@ -164,22 +219,43 @@ class Payment(TimestampMixin, db.Model):
     failure_code: Mapped[str | None] = mapped_column(sa.String(100))
     failure_message: Mapped[str | None] = mapped_column(sa.String(500))
     succeeded_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Stripe's date for the money (the charge's `created`): the ledger is dated on it.
+    charged_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     raw: Mapped[str | None] = mapped_column(sa.Text)  # the last PaymentIntent as Stripe sent it (audit)
+    # Random per attempt and stored with it: unique across installations (a restored copy of the
+    # database or a demo reset against the same Stripe account never reuses one).
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True, default=lambda: f"chapter-pay-{uuid.uuid4().hex}")
+    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod), default=PaymentMethod.CARD, nullable=False)
+    offline_reference: Mapped[str | None] = mapped_column(sa.String(100))  # cheque number, bank reference
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     order: Mapped[Order] = relationship(back_populates="payments")
     refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
+    disputes: Mapped[list[Dispute]] = relationship(back_populates="payment", order_by="Dispute.created")
 
     __table_args__ = (
         # At most one payment in flight per order: two submissions in parallel cannot both charge.
         sa.Index("uq_payments_one_in_flight_per_order", "order_id", unique=True,
-                 sqlite_where=sa.text("status IN ('pending', 'requires_action', 'processing')"),
-                 postgresql_where=sa.text("status IN ('pending', 'requires_action', 'processing')")),
+                 sqlite_where=sa.text(_IN_FLIGHT_SQL), postgresql_where=sa.text(_IN_FLIGHT_SQL)),
     )
 
     @property
     def refundable_cents(self) -> int:
         return self.amount_cents - self.refunded_cents if self.status in (
             PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED) else 0
+
+    @property
+    def net_cents(self) -> int:
+        """What the payer has paid after refunds."""
+        return self.amount_cents - self.refunded_cents if self.status in PAID_STATUSES else 0
+
+    @property
+    def open_dispute(self) -> Dispute | None:
+        return next((d for d in self.disputes if d.is_open), None)
+
+    @property
+    def status_label(self) -> str:
+        return "Disputed" if self.open_dispute is not None else self.status.label
 
 
 class TermAction(str, enum.Enum):
@@ -206,12 +282,45 @@ class Refund(db.Model):
     stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
+    # Stripe's date for the money (the refund's `created`): the ledger is dated on it.
+    refunded_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Made in Stripe's dashboard (found by the sync or charge.refunded), not here.
+    from_dashboard: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
+    # A dashboard refund of dues: staff decide what happens to the term (keep, shorten, void).
+    term_decision_needed: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
     raw: Mapped[str | None] = mapped_column(sa.Text)
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")
     actor: Mapped[User | None] = relationship()
 
     __table_args__ = (sa.CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+
+class Dispute(db.Model):
+    """A chargeback: the card holder's bank took the money back until the dispute is decided."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)  # dp_...
+    payment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payments.id"), index=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    amount_cents: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    reason: Mapped[str | None] = mapped_column(sa.String(100))
+    # warning_needs_response, needs_response, under_review, won, lost, ...
+    status: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    evidence_due_by: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    created: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False)
+    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    raw: Mapped[str | None] = mapped_column(sa.Text)
+
+    payment: Mapped[Payment | None] = relationship(back_populates="disputes")
+
+    CLOSED_STATUSES = ("won", "lost", "warning_closed", "charge_refunded")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in self.CLOSED_STATUSES
 
 
 class StripeEvent(db.Model):

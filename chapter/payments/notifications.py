@@ -1,10 +1,20 @@
-"""E-mails about money: receipts and failed auto-renewals. Sent after the transaction commits."""
+"""E-mails about money: receipts, refunds, a duplicate payment given back.
+
+Sent through chapter.core.mail.send_mail (which becomes an outbox row written in the current
+transaction); a mail failure is logged and never undoes a money movement already made at Stripe."""
 from __future__ import annotations
 
-from flask import url_for
+import logging
+import smtplib
+
+from flask import current_app, has_request_context, url_for
 
 from chapter.core.mail import send_mail
-from chapter.payments.models import Payment
+from chapter.payments import fulfilment
+from chapter.payments.models import Payment, Refund
+
+log = logging.getLogger(__name__)
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
 
 def payer_email(payment: Payment) -> str | None:
@@ -17,9 +27,40 @@ def payer_email(payment: Payment) -> str | None:
     return order.purchaser.email if order.purchaser else None
 
 
+def receipt_link(payment: Payment) -> str:
+    """The printable receipt's address, on PUBLIC_BASE_URL outside a request (webhooks from the CLI, the sync)."""
+    if has_request_context() and not current_app.config.get("PUBLIC_BASE_URL"):
+        return url_for("payments.receipt", payment_id=payment.id, _external=True)
+    base = current_app.config.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL
+    with current_app.test_request_context(base_url=base):
+        return url_for("payments.receipt", payment_id=payment.id, _external=True)
+
+
+def _send(to: str | None, subject: str, template: str, **context) -> None:
+    if not to:
+        return
+    try:
+        send_mail(to, subject, template, **context)
+    except (smtplib.SMTPException, OSError) as error:
+        log.warning("mail %r to %s not sent: %s", subject, to, error)
+
+
 def send_receipt(payment: Payment) -> None:
     """The receipt e-mail for a successful payment, with a link to the printable receipt."""
-    to = payer_email(payment)
-    if to:
-        send_mail(to, f"Receipt for {payment.order.reference}", "receipt", payment=payment, order=payment.order,
-                  link=url_for("payments.receipt", payment_id=payment.id, _external=True))
+    order = payment.order
+    _send(payer_email(payment), f"Receipt for {order.reference}", "receipt", payment=payment, order=order,
+          details=fulfilment.receipt_details(order), is_membership=fulfilment.is_membership(order),
+          link=receipt_link(payment))
+
+
+def send_refund_notice(refund: Refund) -> None:
+    """Tell the payer money was given back: how much, why, and what they have paid net."""
+    payment = refund.payment
+    _send(payer_email(payment), f"Refund on {payment.order.reference}", "refund", payment=payment, order=payment.order,
+          refund=refund, link=receipt_link(payment))
+
+
+def send_duplicate_refunded(payment: Payment, refund: Refund) -> None:
+    """A second charge for an order already paid was refunded at once: say so, so nobody pays a third time."""
+    _send(payer_email(payment), f"Second payment for {payment.order.reference} refunded", "refund", payment=payment,
+          order=payment.order, refund=refund, duplicate=True, link=receipt_link(payment))

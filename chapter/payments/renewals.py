@@ -26,7 +26,7 @@ from chapter.extensions import db
 from chapter.members.models import Member, MembershipKind, MembershipType
 from chapter.payments import gateway, notifications
 from chapter.payments import services as payment_services
-from chapter.payments.models import Order, Payment, PaymentStatus, RenewalAttempt, RenewalReminder
+from chapter.payments.models import IN_FLIGHT, Order, Payment, PaymentStatus, RenewalAttempt, RenewalReminder
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def _reminder_targets(kind: str, day: date, max_grace_days: int) -> sa.Select:
         # Lifetime (FOREVER) and pending (no date) members fall outside every window; a corporate
         # seat is renewed by its organization, not by the person holding it.
         .where(_reminder_window(kind, day, max_grace_days), Member.paid_through != FOREVER,
-               MembershipType.kind != MembershipKind.CORPORATE_SEAT, ~already_sent)
+               MembershipType.kind != MembershipKind.CORPORATE_SEAT, MembershipType.is_invoiced.is_(True), ~already_sent)
         .order_by(Member.id)
     )
 
@@ -235,7 +235,8 @@ def _auto_renew_candidates(day: date, within_days: int, max_grace_days: int) -> 
     """Members with auto-renew on and a saved card whose term ends within `within_days` or who are in grace."""
     return (
         sa.select(Member.id, Member.paid_through)
-        .where(Member.auto_renew.is_(True), Member.saved_payment_method_id.is_not(None),
+        .join(MembershipType, MembershipType.id == Member.current_type_id)  # honorary and lifetime: never invoiced
+        .where(MembershipType.is_invoiced.is_(True), Member.auto_renew.is_(True), Member.saved_payment_method_id.is_not(None),
                Member.paid_through.between(day - timedelta(days=max_grace_days), day + timedelta(days=within_days)),
                Member.paid_through != FOREVER, Member.grace_ends_on >= day)
         .order_by(Member.id)
@@ -270,6 +271,8 @@ def auto_renew(day: date, within_days: int = DEFAULT_WITHIN_DAYS, *, dry_run: bo
     summary = AutoRenewSummary()
     moment = run_moment(day)
     if not dry_run:
+        payment_services.settle_unsettled()  # web attempts whose answer was lost: Stripe's answer settles them
+        db.session.commit()
         _settle_attempts_in_flight(day, summary)
     for batch in _batches(_auto_renew_candidates(day, within_days, _max_grace_days())):
         attempts = _attempts_by_term(batch)
@@ -323,7 +326,8 @@ def _charge_member(member_id: int, term_ends_on: date, number: int, day: date, m
     try:
         order = payment_services.start_renewal(member, member.current_type, actor=None, day=day)
         attempt.order_id = order.id
-        payment = payment_services.open_payment(order, off_session=True)
+        payment = payment_services.open_payment(order, off_session=True, payment_method_id=member.saved_payment_method_id,
+                                                day=day)
         db.session.commit()  # the payment row exists before Stripe is called (see charge_payment)
     except payment_services.PaymentInProgress:
         # The member is paying in the browser right now: nothing was charged, so release the claim.
@@ -338,12 +342,15 @@ def _charge_member(member_id: int, term_ends_on: date, number: int, day: date, m
         return
     summary.due += 1
     try:
-        result = payment_services.charge_payment(payment, payment_method_id=member.saved_payment_method_id)
+        result = payment_services.charge_payment(payment)
     except gateway.GatewayError as error:
-        # No answer: Stripe may or may not have charged. The attempt stays in flight (never retried
-        # blindly); the webhook settles the payment and the next run settles the attempt from it.
+        # No answer: Stripe may or may not have charged. The attempt stays in flight and is not
+        # counted: the webhook, or the next run (re-reading, or re-sending the same idempotency key),
+        # settles it with Stripe's answer.
+        db.session.rollback()
+        payment_services.record_no_answer(payment)
         db.session.commit()
-        log.exception("member %s: renewal charge of payment %s got no answer", member_number, payment.id)
+        log.warning("member %s: renewal charge of payment %s got no answer: %s", member_number, payment.id, error)
         summary.in_flight.append(member_number)
         summary.errors.append(MemberError(member_number, str(error)))
         return
@@ -402,6 +409,7 @@ def _send_safely(summary: AutoRenewSummary, member_number: str, what: str, send:
     try:
         with link_context():
             send()
+        db.session.commit()  # the mail is an outbox row, delivered by the worker
     except (smtplib.SMTPException, OSError) as error:
         log.warning("member %s: %s not sent: %s", member_number, what, error)
         summary.errors.append(MemberError(member_number, f"{what} not sent: {error}"))
@@ -416,6 +424,21 @@ def _settle_attempts_in_flight(day: date, summary: AutoRenewSummary) -> None:
         # this one is in flight: the newest off-session payment of the order is this attempt's.
         payment = db.session.scalar(sa.select(Payment).where(Payment.order_id == order.id, Payment.off_session.is_(True))
                                     .order_by(Payment.id.desc()))
+        if payment is not None and payment.status in IN_FLIGHT:
+            # Ask Stripe; an attempt that never reached it (Stripe down for that run) is sent again
+            # with the same idempotency key, so it is charged at most once and counts as one try.
+            try:
+                fulfilled = payment_services.settle_payment(payment, resend=True)
+                db.session.commit()
+            except gateway.GatewayError as error:
+                db.session.rollback()
+                log.warning("attempt %s: still no answer from Stripe: %s", attempt.id, error)
+                continue
+            db.session.refresh(order)
+            if fulfilled:
+                summary.charged += 1
+                _send_safely(summary, db.session.get(Member, attempt.member_id).member_number, "receipt",
+                             lambda: notifications.send_receipt(payment))
         if order.fulfilled_at is not None:
             attempt.succeeded = True  # the webhook fulfilled it (and sent the receipt)
             db.session.commit()

@@ -36,6 +36,16 @@ OFFICER_POSITIONS = [
 ]
 
 
+def reference_positions() -> list[OfficerPosition]:
+    """The standard officer positions as unsaved objects, in display order (for the role table)."""
+    return [
+        OfficerPosition(code=code, title=title, sort_order=sort, can_view_roster=roster, can_export_roster=export,
+                        can_manage_officers=manage, can_view_finances=finances, can_manage_members=members,
+                        can_read_audit_log=audit)
+        for code, title, sort, roster, export, manage, finances, members, audit in sorted(OFFICER_POSITIONS, key=lambda p: p[2])
+    ]
+
+
 def ensure_districts_and_positions() -> None:
     """Add the standard districts and officer positions that are missing."""
     existing = set(db.session.scalars(sa.select(District.code)))
@@ -43,13 +53,9 @@ def ensure_districts_and_positions() -> None:
         if code not in existing:
             db.session.add(District(code=code, name=name))
     existing = set(db.session.scalars(sa.select(OfficerPosition.code)))
-    for code, title, sort, roster, export, manage, finances, members, audit in OFFICER_POSITIONS:
-        if code not in existing:
-            db.session.add(OfficerPosition(
-                code=code, title=title, sort_order=sort, can_view_roster=roster, can_export_roster=export,
-                can_manage_officers=manage, can_view_finances=finances, can_manage_members=members,
-                can_read_audit_log=audit,
-            ))
+    for position in reference_positions():
+        if position.code not in existing:
+            db.session.add(position)
 
 
 CITIES = [

@@ -1,7 +1,10 @@
 """Seeding commands: `flask --app wsgi seed-demo`, `demo-logins`, `seed-reference`."""
+import secrets
+
 import click
 from flask import Flask
 
+from chapter.core.guard import destroy_confirmation_option, is_production, refuse_unless_disposable
 from chapter.extensions import db
 
 
@@ -13,25 +16,37 @@ def register_seed_commands(app: Flask) -> None:
     @click.option("--chapters", default=30, show_default=True, help="How many chapters (at least 9).")
     @click.option("--reset", is_flag=True, help="Delete all existing data first.")
     @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has data.")
-    def seed_demo_command(members: int, chapters: int, reset: bool, if_empty: bool):
-        """Create realistic demo data: districts, chapters, officers, members, demo log-ins."""
+    @destroy_confirmation_option(app)
+    def seed_demo_command(members: int, chapters: int, reset: bool, if_empty: bool, yes_destroy: bool):
+        """Create realistic demo data: districts, chapters, officers, members, demo log-ins.
+
+        Only on development or test settings; on production settings it needs the database's
+        --yes-destroy-NAME flag, and the demo accounts get a random password instead of the published one.
+        """
         from chapter.seed import demo
 
         if chapters < 9:
             raise click.BadParameter("at least 9 chapters, one per district", param_hint="--chapters")
+        refuse_unless_disposable(
+            "delete every row and seed demo data" if reset else "add demo accounts and members",
+            confirmed=yes_destroy,
+        )
         if if_empty and demo.database_has_data():
             click.echo("The database already has data; nothing seeded.")
             _print_logins()
             return
+        # The published demo password never exists on production settings.
+        password = secrets.token_urlsafe(16) if is_production() else demo.DEMO_PASSWORD
         try:
             with click.progressbar(length=members, label=f"Seeding {members:,} members") as bar:
-                counts = demo.seed_demo(members=members, chapters=chapters, reset=reset, progress=bar.update)
+                counts = demo.seed_demo(members=members, chapters=chapters, reset=reset, progress=bar.update,
+                                        password=password)
         except demo.SeedRefused as error:
             db.session.rollback()
             raise click.ClickException(str(error))
         db.session.commit()
         click.echo(f"Created {counts['chapters']} chapters and {counts['members']:,} members.")
-        _print_logins()
+        _print_logins(password)
 
     @app.cli.command("demo-logins")
     def demo_logins_command():
@@ -48,9 +63,12 @@ def register_seed_commands(app: Flask) -> None:
         click.echo("Reference data is in place.")
 
 
-def _print_logins() -> None:
+def _print_logins(password: str | None = None) -> None:
     from chapter.seed.demo import DEMO_LOGINS, DEMO_PASSWORD
 
-    click.echo(f"\nDemo log-ins (password for all: {DEMO_PASSWORD}):")
+    if password is None and is_production():
+        click.echo("\nProduction settings: demo accounts, if any, have the random password printed when they were seeded.")
+        password = "(not shown)"
+    click.echo(f"\nDemo log-ins (password for all: {password or DEMO_PASSWORD}):")
     for login in DEMO_LOGINS:
         click.echo(f"  {login.role:<18} {login.email:<26} {login.what}")

@@ -35,8 +35,8 @@ class DemoLogin:
 
 DEMO_LOGINS = [
     DemoLogin("Member", f"member@{DEMO_DOMAIN}", "an active member of chapter #1, due to renew"),
-    DemoLogin("Chapter president", f"president@{DEMO_DOMAIN}", "president of chapter #1: roster, officers"),
-    DemoLogin("Chapter treasurer", f"treasurer@{DEMO_DOMAIN}", "treasurer of chapter #1"),
+    DemoLogin("Chapter president", f"president@{DEMO_DOMAIN}", "president of chapter #1: roster, officers, treasury"),
+    DemoLogin("Chapter treasurer", f"treasurer@{DEMO_DOMAIN}", "treasurer of chapter #1: treasury, roster, notes"),
     DemoLogin("District manager", f"district@{DEMO_DOMAIN}", "manager of chapter #1's district"),
     DemoLogin("National staff", f"staff@{DEMO_DOMAIN}", "everything"),
 ]
@@ -63,9 +63,12 @@ def reset_database() -> None:
 
 def seed_demo(
     *, members: int = 2000, chapters: int = 30, reset: bool = False, seed: int = 2026,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, password: str = DEMO_PASSWORD,
 ) -> dict[str, int]:
-    """Create demo data; refuses a database with data unless `reset`. Returns counts."""
+    """Create demo data; refuses a database with data unless `reset`. Returns counts.
+
+    `password` is every demo account's; the command line passes a random one on production settings,
+    so the published demo password never exists there."""
     if database_has_data():
         if not reset:
             raise SeedRefused("The database already has data. Use --reset to delete it and seed again.")
@@ -74,7 +77,7 @@ def seed_demo(
     day = today()
     ensure_reference_data()
     report = progress or (lambda n: None)
-    password_hash = generate_password_hash(DEMO_PASSWORD)
+    password_hash = generate_password_hash(password)
 
     chapter_rows = seed_demo_chapters(rng, chapters)
     types = {t.code: t for t in db.session.scalars(sa.select(MembershipType))}

@@ -23,7 +23,16 @@ def sync_command():
         state["bar"] = click.progressbar(length=total, label="Matching balance transactions", show_pos=True)
         state["bar"].__enter__()
 
-    report = sync.sync_stripe(on_count=on_count, progress=lambda n: state["bar"].update(n))
+    from chapter.payments.gateway import GatewayError
+
+    try:
+        report = sync.sync_stripe(on_count=on_count, progress=lambda n: state["bar"].update(n))
+    except GatewayError as error:
+        db.session.rollback()
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+        # One line, no traceback: an operator reads it in cron mail. Nothing was saved; run it again.
+        raise click.ClickException(f"Stripe sync failed, nothing was saved: {error}") from None
     if "bar" in state:
         state["bar"].__exit__(None, None, None)
     db.session.commit()

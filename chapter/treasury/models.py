@@ -25,12 +25,13 @@ class LedgerKind(str, enum.Enum):
     CHAPTER_SHARE = "chapter_share"  # + owed to a chapter (negative when a refund takes it back)
     REMITTANCE = "remittance"  # + paid to a chapter (settles CHAPTER_SHARE)
     OFFLINE_PAYMENT = "offline_payment"  # + a check or bank transfer recorded by a treasurer
+    DISPUTE = "dispute"  # - withdrawn by a chargeback (+ when a won dispute reverses it)
 
     @property
     def label(self) -> str:
         return {"charge": "Charge", "refund": "Refund", "stripe_fee": "Stripe fee", "payout": "Payout",
                 "chapter_share": "Chapter share owed", "remittance": "Remittance to chapter",
-                "offline_payment": "Offline payment"}[self.value]
+                "offline_payment": "Offline payment", "dispute": "Dispute"}[self.value]
 
 
 class LedgerEntry(db.Model):
@@ -41,6 +42,9 @@ class LedgerEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[LedgerKind] = mapped_column(_enum(LedgerKind), nullable=False)
     booked_on: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    # Stripe's date for the money (a balance transaction's `created`); differs from booked_on when
+    # that month was closed and the entry landed in the first open month.
+    occurred_on: Mapped[date | None] = mapped_column(sa.Date)
     amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
     chapter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("chapters.id"), index=True)
@@ -65,11 +69,14 @@ class MatchStatus(str, enum.Enum):
     MISMATCH = "mismatch"  # amount or currency differs from our payment or refund
     DASHBOARD_REFUND = "dashboard_refund"  # a refund made in Stripe's dashboard, now recorded here
     RECOVERED = "recovered"  # an unknown charge whose payment was recovered here
+    DISPUTE = "dispute"  # money withdrawn (or reinstated) by a chargeback
+    PAYOUT_FAILURE = "payout_failure"  # a payout the bank returned
     OTHER = "other"  # payouts, adjustments: nothing of ours to match
 
     @property
     def is_exception(self) -> bool:
-        return self in (MatchStatus.UNKNOWN_CHARGE, MatchStatus.MISMATCH, MatchStatus.DASHBOARD_REFUND)
+        return self in (MatchStatus.UNKNOWN_CHARGE, MatchStatus.MISMATCH, MatchStatus.DASHBOARD_REFUND,
+                        MatchStatus.DISPUTE, MatchStatus.PAYOUT_FAILURE)
 
 
 class StripeBalanceTransaction(db.Model):
@@ -95,14 +102,18 @@ class StripeBalanceTransaction(db.Model):
 
 
 class StripePayout(db.Model):
-    """A payout from Stripe to the bank."""
+    """A payout from Stripe to the bank, re-read until it is final (paid, failed or canceled)."""
+
+    FINAL_STATUSES = ("paid", "failed", "canceled")
 
     __tablename__ = "stripe_payouts"
 
     id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)  # po_...
     amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(30), nullable=False)  # pending, in_transit, paid, failed, canceled
+    failure_code: Mapped[str | None] = mapped_column(sa.String(100))
+    failure_message: Mapped[str | None] = mapped_column(sa.String(300))
     arrival_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
     created: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False)
     synced_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)

@@ -85,8 +85,7 @@ def payouts_statement() -> sa.Select:
 def exceptions_statement() -> sa.Select:
     """Balance transactions that need a treasurer: lost charges, mismatches, dashboard refunds."""
     return (sa.select(StripeBalanceTransaction)
-            .where(StripeBalanceTransaction.status.in_([MatchStatus.UNKNOWN_CHARGE, MatchStatus.MISMATCH,
-                                                        MatchStatus.DASHBOARD_REFUND]))
+            .where(StripeBalanceTransaction.status.in_([status for status in MatchStatus if status.is_exception]))
             .order_by(StripeBalanceTransaction.created.desc(), StripeBalanceTransaction.id))
 
 
@@ -116,23 +115,50 @@ class Remittance:
     balance_cents: int  # owed to the chapter at the end of the period, all time
 
 
-def remittance_report(chapter, start: date, end: date) -> Remittance:
-    """What the chapter's members paid, what was refunded, the share owed, remitted, and the balance (one query)."""
+def remittance_reports(chapter, start: date, end: date) -> list[Remittance]:
+    """The chapter's money per currency (a USD share is never netted against a CAD remittance): one
+    Remittance per currency that has entries, the chapter's own currency first (one query)."""
     in_period = sa.and_(LedgerEntry.booked_on >= start, LedgerEntry.booked_on <= end)
 
     def total(kind: LedgerKind, period: bool = True):
         condition = sa.and_(LedgerEntry.kind == kind, in_period) if period else LedgerEntry.kind == kind
         return sa.func.coalesce(sa.func.sum(sa.case((condition, LedgerEntry.amount_cents), else_=0)), 0)
 
-    row = db.session.execute(
-        sa.select(total(LedgerKind.CHARGE), total(LedgerKind.REFUND), total(LedgerKind.CHAPTER_SHARE),
+    rows = db.session.execute(
+        sa.select(LedgerEntry.currency, total(LedgerKind.CHARGE) + total(LedgerKind.OFFLINE_PAYMENT),
+                  total(LedgerKind.REFUND), total(LedgerKind.CHAPTER_SHARE),
                   total(LedgerKind.REMITTANCE), total(LedgerKind.CHAPTER_SHARE, False), total(LedgerKind.REMITTANCE, False))
         .where(LedgerEntry.chapter_id == chapter.id, LedgerEntry.booked_on <= end)
-    ).one()
-    collected, refunded, owed, remitted, owed_all, remitted_all = (int(v) for v in row)
-    return Remittance(chapter_id=chapter.id, currency=chapter.currency, start=start, end=end, collected_cents=collected,
-                      refunded_cents=-refunded, share_owed_cents=owed, remitted_cents=remitted,
-                      balance_cents=owed_all - remitted_all)
+        .group_by(LedgerEntry.currency)
+    ).all()
+    found = {}
+    for currency, *values in rows:
+        collected, refunded, owed, remitted, owed_all, remitted_all = (int(v) for v in values)
+        found[currency] = Remittance(chapter_id=chapter.id, currency=currency, start=start, end=end,
+                                     collected_cents=collected, refunded_cents=-refunded, share_owed_cents=owed,
+                                     remitted_cents=remitted, balance_cents=owed_all - remitted_all)
+    own = found.pop(chapter.currency, None) or Remittance(chapter.id, chapter.currency, start, end, 0, 0, 0, 0, 0)
+    return [own] + [found[c] for c in sorted(found)]
+
+
+def remittance_report(chapter, start: date, end: date) -> Remittance:
+    """The chapter's money in its own currency: collected, refunded, the share owed, remitted, the balance."""
+    return remittance_reports(chapter, start, end)[0]
+
+
+def open_disputes_statement() -> sa.Select:
+    """Disputes still open, the soonest evidence deadline first."""
+    from chapter.payments.models import Dispute
+
+    return (sa.select(Dispute).where(Dispute.status.not_in(Dispute.CLOSED_STATUSES))
+            .order_by(Dispute.evidence_due_by.is_(None), Dispute.evidence_due_by, Dispute.created))
+
+
+def term_decisions_statement() -> sa.Select:
+    """Refunds made in Stripe's dashboard whose membership term awaits a staff decision."""
+    from chapter.payments.models import Refund
+
+    return sa.select(Refund).where(Refund.term_decision_needed.is_(True)).order_by(Refund.id)
 
 
 def chapter_entries_statement(chapter_id: int, start: date, end: date) -> sa.Select:

@@ -59,16 +59,24 @@ def add_entry(kind: LedgerKind, *, amount_cents: int, currency: str, booked_on: 
 
 
 def _add_late_safe(kind: LedgerKind, *, booked_on: date, **fields) -> LedgerEntry:
-    """For movements that already happened (a payment, a refund): a closed month moves them to the next open one."""
-    return add_entry(kind, booked_on=first_open_day(booked_on), **fields)
+    """For movements that already happened (a payment, a refund): dated on Stripe's day for the money;
+    a closed month moves them to the first open one, pointing back at the day they happened."""
+    booked = first_open_day(booked_on)
+    if booked != booked_on:
+        fields["description"] = f"{fields['description']} (of {booked_on:%d %b %Y}, a closed month)"
+    return add_entry(kind, booked_on=booked, occurred_on=booked_on, **fields)
 
 
 def record_payment(payment: Payment) -> None:
-    """A fulfilled payment: the charge, and the share owed to its chapter."""
-    day = (payment.succeeded_at.date() if payment.succeeded_at else today())
+    """A fulfilled payment: the charge (or the offline payment), and the share owed to its chapter."""
+    moment = payment.charged_at or payment.succeeded_at
+    day = moment.date() if moment else today()
     reference = payment.order.reference
-    _add_late_safe(LedgerKind.CHARGE, booked_on=day, amount_cents=payment.amount_cents, currency=payment.currency,
-                   chapter_id=payment.chapter_id, payment_id=payment.id, description=f"Payment of {reference}")
+    offline = payment.method.value == "offline"
+    _add_late_safe(LedgerKind.OFFLINE_PAYMENT if offline else LedgerKind.CHARGE, booked_on=day,
+                   amount_cents=payment.amount_cents, currency=payment.currency, chapter_id=payment.chapter_id,
+                   payment_id=payment.id, reference=payment.offline_reference,
+                   description=f"{'Offline payment' if offline else 'Payment'} of {reference}")
     if payment.chapter_share_cents and payment.chapter_id:
         _add_late_safe(LedgerKind.CHAPTER_SHARE, booked_on=day, amount_cents=payment.chapter_share_cents,
                        currency=payment.currency, chapter_id=payment.chapter_id, payment_id=payment.id,
@@ -76,9 +84,10 @@ def record_payment(payment: Payment) -> None:
 
 
 def record_refund(refund: Refund, *, day: date | None = None) -> None:
-    """A refund: money out, and the chapter's part of it no longer owed."""
+    """A refund: money out, and the chapter's part of it no longer owed (dated on Stripe's refund date)."""
     payment = refund.payment
-    day = day or (refund.created_at.date() if refund.created_at else today())
+    moment = refund.refunded_at or refund.created_at
+    day = day or (moment.date() if moment else today())
     reference = payment.order.reference
     _add_late_safe(LedgerKind.REFUND, booked_on=day, amount_cents=-refund.amount_cents, currency=payment.currency,
                    chapter_id=payment.chapter_id, payment_id=payment.id, refund_id=refund.id,
@@ -87,6 +96,29 @@ def record_refund(refund: Refund, *, day: date | None = None) -> None:
         _add_late_safe(LedgerKind.CHAPTER_SHARE, booked_on=day, amount_cents=-refund.chapter_share_cents,
                        currency=payment.currency, chapter_id=payment.chapter_id, payment_id=payment.id,
                        refund_id=refund.id, description=f"Chapter share refunded on {reference}")
+
+
+def record_seat_share(corporate, member, *, day: date) -> LedgerEntry | None:
+    """A corporate seat owes the employee's home chapter the seat type's chapter share for the corporate
+    term (once per corporate membership and person), shown in that chapter's remittances."""
+    from chapter.payments.models import PAID_STATUSES, Payment
+
+    chapter = member.home_chapter
+    seat_type = corporate.membership_type
+    share = seat_type.chapter_share_cents if seat_type.chapter_share_cents is not None else (
+        chapter.dues_share_cents if chapter else 0)
+    if chapter is None or not share:
+        return None
+    key = f"seat:{corporate.id}:{member.id}"
+    if db.session.scalar(sa.select(LedgerEntry.id).where(LedgerEntry.kind == LedgerKind.CHAPTER_SHARE,
+                                                         LedgerEntry.reference == key)) is not None:
+        return None
+    payment_id = db.session.scalar(sa.select(Payment.id).where(
+        Payment.order_id == corporate.order_id, Payment.status.in_(PAID_STATUSES)).order_by(Payment.id)) \
+        if corporate.order_id else None
+    return _add_late_safe(LedgerKind.CHAPTER_SHARE, booked_on=day, amount_cents=share, currency=seat_type.currency,
+                          chapter_id=chapter.id, payment_id=payment_id, reference=key,
+                          description=f"Chapter share of a corporate seat: {member.full_name}, {corporate.organization.name}")
 
 
 def correct_entry(entry: LedgerEntry, *, amount_cents: int, reason: str, actor: User, day: date | None = None) -> LedgerEntry:

@@ -14,14 +14,13 @@ from chapter.core.errors import DomainError
 from chapter.core.models import utcnow
 from chapter.extensions import db
 from chapter.payments import gateway
-from chapter.payments.models import Order, Payment, PaymentStatus, Refund, TermAction
+from chapter.payments.models import PAID_STATUSES, Dispute, Order, Payment, PaymentStatus, Refund
 from chapter.treasury import services as ledger
 from chapter.treasury.models import (
     ClosedPeriod, LedgerEntry, LedgerKind, MatchStatus, StripeBalanceTransaction, StripePayout, SyncCursor,
 )
 
 CHUNK = 2000
-PAID_STATUSES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 
 
 @dataclass
@@ -30,11 +29,20 @@ class SyncReport:
     payouts: int = 0
     events: int = 0
     exceptions: int = 0
+    payouts_updated: int = 0
     notes: list[str] = field(default_factory=list)
 
 
 def _when(timestamp) -> datetime:
     return datetime.fromtimestamp(int(timestamp or 0), tz=timezone.utc).replace(tzinfo=None)
+
+
+def stripe_time(timestamp) -> datetime | None:
+    """A Stripe Unix time as naive UTC; None when absent."""
+    try:
+        return _when(timestamp) if timestamp else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def _cursor(stream: str) -> SyncCursor:
@@ -63,9 +71,13 @@ def sync_stripe(*, progress: Callable[[int], None] | None = None, on_count: Call
     events = _pull("events", gateway.list_events)
     if on_count:
         on_count(len(transactions))
+    from chapter.payments import attempts
+
+    attempts.settle_unsettled()  # attempts whose answer was lost: before matching, so their charges match
     added, exceptions = ingest_balance_transactions(transactions, progress=progress)
     report.balance_transactions, report.exceptions = added, exceptions
     report.payouts = ingest_payouts(payouts, transactions_of=gateway.list_payout_balance_transaction_ids)
+    report.payouts_updated = refresh_open_payouts()
     report.events = len(events)  # lost webhooks show up as unknown charges among the balance transactions
     db.session.flush()
     return report
@@ -99,7 +111,7 @@ def ingest_balance_transactions(items: Iterable[dict], *, progress: Callable[[in
         charge_ids = [_source(item) for item in fresh if item.get("type") in ("charge", "payment")]
         refund_ids = [_source(item) for item in fresh if item.get("type") == "refund"]
         payments = {p.stripe_charge_id: p for p in db.session.execute(
-            sa.select(Payment.id, Payment.stripe_charge_id, Payment.amount_cents, Payment.currency)
+            sa.select(Payment.id, Payment.stripe_charge_id, Payment.amount_cents, Payment.currency, Payment.status)
             .where(Payment.stripe_charge_id.in_(charge_ids)))} if charge_ids else {}
         refunds = {r.stripe_refund_id: r for r in db.session.execute(
             sa.select(Refund.id, Refund.stripe_refund_id, Refund.amount_cents, Refund.payment_id, Payment.currency)
@@ -109,8 +121,11 @@ def ingest_balance_transactions(items: Iterable[dict], *, progress: Callable[[in
             row = _match(item, payments, refunds)
             rows.append(row)
             exceptions += row["status"].is_exception
+            if row.pop("_booked", False):
+                continue  # a dispute's movement: booked with its fee by book_dispute_transaction
             if row["fee_cents"]:
                 fees.append(dict(kind=LedgerKind.STRIPE_FEE, booked_on=booking_day(row["created"].date()),
+                                 occurred_on=row["created"].date(),
                                  amount_cents=-row["fee_cents"], currency=row["currency"],
                                  payment_id=row["payment_id"], refund_id=row["refund_id"],
                                  stripe_balance_transaction_id=row["id"],
@@ -144,7 +159,11 @@ def _match(item: dict, payments: dict, refunds: dict) -> dict:
         if payment is None:
             return _match_unknown_charge(row)
         row["payment_id"] = payment.id
-        if payment.amount_cents != amount or payment.currency.upper() != currency:
+        if payment.status not in PAID_STATUSES:
+            # Stripe took the money but our attempt is not paid: "matched" only when it is.
+            row.update(status=MatchStatus.UNKNOWN_CHARGE,
+                       note=f"Stripe charged {amount / 100:.2f} {currency}; our payment {payment.id} is {payment.status.value}")
+        elif payment.amount_cents != amount or payment.currency.upper() != currency:
             row.update(status=MatchStatus.MISMATCH,
                        note=f"Stripe charged {amount / 100:.2f} {currency}; our payment is {payment.amount_cents / 100:.2f} {payment.currency}")
         else:
@@ -159,6 +178,14 @@ def _match(item: dict, payments: dict, refunds: dict) -> dict:
                        note=f"Stripe refunded {-amount / 100:.2f} {currency}; our refund is {refund.amount_cents / 100:.2f} {refund.currency}")
         else:
             row["status"] = MatchStatus.MATCHED
+    elif kind == "adjustment" and str(source or "").startswith("dp_") or kind in ("dispute", "dispute_reversal"):
+        dispute = db.session.get(Dispute, source) if source else None
+        row.update(status=MatchStatus.DISPUTE, payment_id=dispute.payment_id if dispute else None,
+                   note=f"Dispute {source}: {amount / 100:.2f} {currency}" + ("" if dispute else " (no dispute recorded yet)"))
+        book_dispute_transaction(item, dispute)
+        row["_booked"] = True
+    elif kind == "payout_failure":
+        row.update(status=MatchStatus.PAYOUT_FAILURE, note=f"Payout {source} returned by the bank")
     return row
 
 
@@ -168,13 +195,13 @@ def _match_unknown_charge(row: dict) -> dict:
     row["payment_intent_id"] = info.payment_intent_id
     payment = db.session.scalar(sa.select(Payment).where(Payment.stripe_payment_intent_id == info.payment_intent_id)) \
         if info.payment_intent_id else None
-    if payment is not None and payment.status in PAID_STATUSES:
+    if payment is not None and payment.status in PAID_STATUSES and payment.amount_cents == row["amount_cents"] \
+            and payment.currency.upper() == row["currency"]:
         payment.stripe_charge_id = payment.stripe_charge_id or info.id
-        row["payment_id"] = payment.id
-        if payment.amount_cents != row["amount_cents"] or payment.currency.upper() != row["currency"]:
-            row.update(status=MatchStatus.MISMATCH, note="Amount or currency differs from our payment")
-        else:
-            row["status"] = MatchStatus.MATCHED
+        row.update(payment_id=payment.id, status=MatchStatus.MATCHED)
+        return row
+    if payment is not None and payment.status in PAID_STATUSES:
+        row.update(status=MatchStatus.MISMATCH, payment_id=payment.id, note="Amount or currency differs from our payment")
         return row
     row.update(status=MatchStatus.UNKNOWN_CHARGE, payment_id=payment.id if payment else None,
                note=f"No paid payment here (order {info.metadata.get('order_id') or '?'}, "
@@ -183,7 +210,9 @@ def _match_unknown_charge(row: dict) -> dict:
 
 
 def _match_unknown_refund(row: dict) -> dict:
-    """A refund made in Stripe's dashboard: record it here and flag the term it affects for staff."""
+    """A refund made in Stripe's dashboard: the same effects as one made here; dues terms flagged for staff."""
+    from chapter.payments import refunds
+
     info = gateway.retrieve_refund(row["source_id"])
     row["payment_intent_id"] = info.payment_intent_id
     payment = None
@@ -194,40 +223,103 @@ def _match_unknown_refund(row: dict) -> dict:
     if payment is None or payment.status not in PAID_STATUSES:
         row.update(status=MatchStatus.MISMATCH, note="A refund at Stripe of a charge with no paid payment here")
         return row
-    amount = min(info.amount_cents, payment.amount_cents - payment.refunded_cents)
-    chapter_part = payment.chapter_share_cents * amount // payment.amount_cents if payment.amount_cents else 0
-    refund = Refund(payment=payment, amount_cents=max(amount, 1), chapter_share_cents=chapter_part,
-                    association_share_cents=amount - chapter_part, reason="Refunded in Stripe's dashboard",
-                    term_action=TermAction.KEEP, stripe_refund_id=info.id, raw=json.dumps(info.metadata))
-    db.session.add(refund)
-    payment.refunded_cents += amount
-    payment.status = PaymentStatus.REFUNDED if payment.refunded_cents >= payment.amount_cents else PaymentStatus.PARTIALLY_REFUNDED
-    db.session.flush()
-    ledger.record_refund(refund)
-    row.update(status=MatchStatus.DASHBOARD_REFUND, payment_id=payment.id, refund_id=refund.id,
-               note=f"Refunded in Stripe's dashboard: check the term paid by {payment.order.reference}")
+    refund = refunds.record_stripe_refund(payment, stripe_refund_id=info.id, amount_cents=info.amount_cents,
+                                          created=info.created or int(row["created"].timestamp()), metadata=info.metadata)
+    if refund is None:  # recorded meanwhile (the charge.refunded webhook)
+        refund_id = db.session.scalar(sa.select(Refund.id).where(Refund.stripe_refund_id == info.id))
+        row.update(status=MatchStatus.MATCHED if refund_id else MatchStatus.MISMATCH, payment_id=payment.id, refund_id=refund_id)
+        return row
+    row.update(status=MatchStatus.DASHBOARD_REFUND if refund.from_dashboard else MatchStatus.MATCHED,
+               payment_id=payment.id, refund_id=refund.id,
+               note=f"Refunded in Stripe's dashboard: decide what happens to the term paid by {payment.order.reference}"
+               if refund.term_decision_needed else f"Refunded in Stripe's dashboard ({payment.order.reference})")
     return row
 
 
-def ingest_payouts(items: Iterable[dict], *, transactions_of: Callable[[str], list[str]]) -> int:
-    """Store new payouts, book them in the ledger, and link the balance transactions each one paid out."""
-    added = 0
-    for item in items:
-        if db.session.get(StripePayout, item["id"]) is not None:
-            continue
-        created = _when(item.get("created"))
-        payout = StripePayout(id=item["id"], amount_cents=int(item["amount"]), currency=item["currency"].upper(),
+def book_dispute_transaction(item: dict, dispute: Dispute | None) -> None:
+    """A dispute's balance transaction (money withdrawn, or reinstated if won) and its fee, booked once
+    each on Stripe's date; a closed month moves them to the first open one."""
+    transaction_id = item.get("id")
+    if not transaction_id or db.session.scalar(sa.select(LedgerEntry.id).where(
+            LedgerEntry.stripe_balance_transaction_id == transaction_id)) is not None:
+        return
+    currency = (item.get("currency") or (dispute.currency if dispute else "USD")).upper()
+    day = _when(item.get("created")).date() if item.get("created") else utcnow().date()
+    payment_id = dispute.payment_id if dispute else None
+    chapter_id = db.session.scalar(sa.select(Payment.chapter_id).where(Payment.id == payment_id)) if payment_id else None
+    amount, fee = int(item.get("amount") or 0), int(item.get("fee") or 0)
+    label = dispute.id if dispute else (item.get("source") or transaction_id)
+    if amount:
+        ledger._add_late_safe(LedgerKind.DISPUTE, booked_on=day, amount_cents=amount, currency=currency,
+                              payment_id=payment_id, chapter_id=chapter_id, stripe_balance_transaction_id=transaction_id,
+                              description=f"{'Dispute reversed (won)' if amount > 0 else 'Dispute: money withdrawn'} {label}")
+    if fee:
+        ledger._add_late_safe(LedgerKind.STRIPE_FEE, booked_on=day, amount_cents=-fee, currency=currency,
+                              payment_id=payment_id, stripe_balance_transaction_id=transaction_id,
+                              description=f"Dispute fee {'returned ' if fee < 0 else ''}{label}")
+
+
+def apply_payout(item: dict) -> str:
+    """Create or update a payout from Stripe's object; a failed payout reverses its ledger entry (once)."""
+    payout_id = item.get("id")
+    if not payout_id or item.get("amount") is None:
+        return "payout without id or amount"
+    payout = db.session.get(StripePayout, payout_id)
+    created = _when(item.get("created"))
+    if payout is None:
+        payout = StripePayout(id=payout_id, amount_cents=int(item["amount"]), currency=(item.get("currency") or "usd").upper(),
                               status=item.get("status") or "pending",
                               arrival_date=_when(item.get("arrival_date") or item.get("created")).date(), created=created)
         db.session.add(payout)
-        ledger.add_entry(LedgerKind.PAYOUT, amount_cents=-payout.amount_cents, currency=payout.currency,
-                         booked_on=ledger.first_open_day(created.date()), stripe_payout_id=payout.id,
-                         stripe_balance_transaction_id=item.get("balance_transaction") if isinstance(item.get("balance_transaction"), str) else None,
-                         description=f"Payout {payout.id} to the bank")
-        ids = [i for i in transactions_of(payout.id) if i != item.get("balance_transaction")]
+        ledger._add_late_safe(LedgerKind.PAYOUT, amount_cents=-payout.amount_cents, currency=payout.currency,
+                              booked_on=created.date(), stripe_payout_id=payout.id,
+                              stripe_balance_transaction_id=item.get("balance_transaction") if isinstance(item.get("balance_transaction"), str) else None,
+                              description=f"Payout {payout.id} to the bank")
+    previous = payout.status
+    payout.status = item.get("status") or payout.status
+    payout.failure_code = item.get("failure_code") or payout.failure_code
+    payout.failure_message = (item.get("failure_message") or payout.failure_message or "")[:300] or None
+    if item.get("arrival_date"):
+        payout.arrival_date = _when(item["arrival_date"]).date()
+    payout.synced_at = utcnow()
+    if payout.status in ("failed", "canceled") and previous not in ("failed", "canceled"):
+        original = db.session.scalar(sa.select(LedgerEntry).where(
+            LedgerEntry.stripe_payout_id == payout.id, LedgerEntry.kind == LedgerKind.PAYOUT, LedgerEntry.corrects_id.is_(None)))
+        failed_on = _when(item.get("failure_balance_transaction_created") or item.get("arrival_date") or item.get("created")).date()
+        ledger._add_late_safe(LedgerKind.PAYOUT, amount_cents=payout.amount_cents, currency=payout.currency,
+                              booked_on=max(failed_on, created.date()), stripe_payout_id=payout.id,
+                              corrects_id=original.id if original else None,
+                              stripe_balance_transaction_id=item.get("failure_balance_transaction") if isinstance(item.get("failure_balance_transaction"), str) else None,
+                              description=f"Payout {payout.id} {payout.status}: the money is back in the Stripe balance"
+                                          + (f" ({payout.failure_message})" if payout.failure_message else ""))
+    db.session.flush()
+    return f"payout {payout.id}: {payout.status}"
+
+
+def refresh_open_payouts() -> int:
+    """Re-read at Stripe every payout that is not final yet (pending, in transit); the number that changed."""
+    changed = 0
+    for payout_id, status in db.session.execute(sa.select(StripePayout.id, StripePayout.status).where(
+            StripePayout.status.not_in(StripePayout.FINAL_STATUSES))).all():
+        item = gateway.retrieve_payout(payout_id)
+        if (item.get("status") or status) != status:
+            apply_payout(item)
+            changed += 1
+    return changed
+
+
+def ingest_payouts(items: Iterable[dict], *, transactions_of: Callable[[str], list[str]]) -> int:
+    """Store new payouts (and new states of known ones), book them, and link the balance transactions each paid out."""
+    added = 0
+    for item in items:
+        known = db.session.get(StripePayout, item["id"]) is not None
+        apply_payout(item)
+        if known:
+            continue
+        ids = [i for i in transactions_of(item["id"]) if i != item.get("balance_transaction")]
         if ids:
             db.session.execute(sa.update(StripeBalanceTransaction).where(StripeBalanceTransaction.id.in_(ids))
-                               .values(payout_id=payout.id).execution_options(synchronize_session=False))
+                               .values(payout_id=item["id"]).execution_options(synchronize_session=False))
         added += 1
     db.session.flush()
     return added
@@ -263,14 +355,40 @@ def recover_charge(transaction_id: str, *, actor) -> Payment:
         order = db.session.get(Order, int(order_id)) if order_id and str(order_id).isdigit() else None
         if order is None:
             raise DomainError("Stripe does not say which order this charge paid: recover it by hand.")
-        payment = Payment(order=order, amount_cents=info.amount_cents, currency=info.currency, chapter_id=order.chapter_id)
-        db.session.add(payment)
-        db.session.flush()
-    payments.apply_intent_result(payment, gateway.retrieve_payment_intent(info.payment_intent_id))
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with db.session.begin_nested():
+                payment = Payment(order=order, amount_cents=info.amount_cents, currency=info.currency,
+                                  chapter_id=order.chapter_id, stripe_payment_intent_id=info.payment_intent_id)
+                db.session.add(payment)
+        except IntegrityError:
+            _back_to_exceptions(row, f"{order.reference} has another payment in progress: settle it first")
+            return None
+    result = gateway.retrieve_payment_intent(info.payment_intent_id)
+    if result.status != "succeeded":
+        _back_to_exceptions(row, f"Stripe says this payment is {result.status}: nothing to recover")
+        return payment
+    payments.apply_intent_result(payment, result)  # Stripe's success wins over what we had recorded
     payment.stripe_charge_id = payment.stripe_charge_id or info.id
     row.payment_id = payment.id
-    row.note = f"Recovered: payment {payment.id} of {payment.order.reference}"
-    if payment.amount_cents != row.amount_cents or payment.currency.upper() != row.currency:
+    db.session.refresh(payment.order)
+    if payment.status not in PAID_STATUSES:
+        _back_to_exceptions(row, f"Payment {payment.id} is {payment.status.value} after recovery: check it by hand")
+    elif payment.amount_cents != row.amount_cents or payment.currency.upper() != row.currency:
         row.status = MatchStatus.MISMATCH
+        row.note = f"Recovered payment {payment.id}, but Stripe's amount differs"
+    elif payment.status is PaymentStatus.REFUNDED and payment.order.fulfilled_at is not None \
+            and any(r.reason.startswith("Duplicate payment") for r in payment.refunds):
+        row.note = f"Recovered: payment {payment.id} duplicated a paid order and was refunded at once"
+    else:
+        row.note = f"Recovered: payment {payment.id} of {payment.order.reference}"
     db.session.flush()
     return payment
+
+
+def _back_to_exceptions(row: StripeBalanceTransaction, reason: str) -> None:
+    """A recovery that did not recover: the charge stays on the exceptions list, with the reason."""
+    row.status = MatchStatus.UNKNOWN_CHARGE
+    row.note = reason[:300]
+    db.session.flush()

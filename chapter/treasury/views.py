@@ -16,6 +16,7 @@ from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db
 from chapter.payments.gateway import GatewayError
 from chapter.treasury import bp, reports, services, sync
+from chapter.payments.forms import OfflineOrderPaymentForm
 from chapter.treasury.forms import EmptyForm, MonthForm, OfflinePaymentForm, RemittanceForm
 
 
@@ -60,7 +61,10 @@ def index():
         "treasury/index.html", exceptions=paginate(reports.exceptions_statement(), requested_page(request.args), 25),
         missing=paginate(reports.payments_without_charge_statement(), requested_page(request.args, "missing_page"), 25),
         payouts=paginate(reports.payouts_statement(), 1, 10), closed=services.closed_months(),
-        form=EmptyForm(), month_form=MonthForm(), offline_form=OfflinePaymentForm())
+        disputes=db.session.scalars(reports.open_disputes_statement().limit(50)).all(),
+        decisions=db.session.scalars(reports.term_decisions_statement().limit(50)).all(),
+        form=EmptyForm(), month_form=MonthForm(), offline_form=OfflinePaymentForm(),
+        order_payment_form=OfflineOrderPaymentForm(received_on=today()), this_month=f"{today():%Y-%m}")
 
 
 @bp.post("/treasury/sync")
@@ -93,8 +97,12 @@ def recover(transaction_id: str):
         db.session.rollback()
         flash(getattr(error, "message", str(error)), "danger")
         return redirect(url_for("treasury.index"))
+    row = db.session.get(sync.StripeBalanceTransaction, transaction_id)
     db.session.commit()
-    flash(f"Recovered the payment of {payment.order.reference}.", "success")
+    if payment is None or row.status is sync.MatchStatus.UNKNOWN_CHARGE:
+        flash(f"Not recovered: {row.note}", "warning")
+    else:
+        flash(f"Recovered the payment of {payment.order.reference}: {row.note}.", "success")
     return redirect(url_for("treasury.index"))
 
 
@@ -119,11 +127,18 @@ def payout(payout_id: str):
 @login_required
 def remittance(number: int):
     """A chapter's money for a period: collected, refunded, share owed, remitted, balance; and its ledger lines."""
+    from chapter.chapters.fiscal import fiscal_year_named, fiscal_year_of
+
     chapter = _finance_chapter_or_404(number)
     start, end = _period()
+    this_year = fiscal_year_of(chapter.fiscal_year_start_month, today())
+    if request.args.get("fy", "").isdigit() and 1900 < int(request.args["fy"]) < 3000:  # ?fy=2026: FY 2026-27
+        fiscal = fiscal_year_named(chapter.fiscal_year_start_month, int(request.args["fy"]))
+        start, end = fiscal.starts_on, fiscal.ends_on
     return render_template(
         "treasury/remittance.html", chapter=chapter, start=start, end=end,
-        report=reports.remittance_report(chapter, start, end),
+        fiscal_years=[this_year, this_year.previous()],
+        report=reports.remittance_report(chapter, start, end), others=reports.remittance_reports(chapter, start, end)[1:],
         page=paginate(reports.chapter_entries_statement(chapter.id, start, end), requested_page(request.args), 50),
         form=RemittanceForm(booked_on=today()) if current_roles().is_staff else None)
 
@@ -148,6 +163,7 @@ def record_remittance(number: int):
     start, end = _period()
     return render_template("treasury/remittance.html", chapter=chapter, start=start, end=end,
                            report=reports.remittance_report(chapter, start, end),
+                           others=reports.remittance_reports(chapter, start, end)[1:],
                            page=paginate(reports.chapter_entries_statement(chapter.id, start, end), 1, 50), form=form), 400
 
 
@@ -170,6 +186,39 @@ def record_offline_payment():
     else:
         flash("Give an amount, a date and a reference.", "danger")
     return redirect(url_for("treasury.index"))
+
+
+@bp.post("/treasury/order-payments")
+@staff_required
+def record_order_payment():
+    """Record a cheque or bank transfer against a member's open order: it is fulfilled, receipted and booked."""
+    import sqlalchemy as sa
+
+    from chapter.payments import notifications
+    from chapter.payments import services as payments
+    from chapter.payments.models import Order
+
+    form = OfflineOrderPaymentForm()
+    if not form.validate_on_submit():
+        flash("Give the order number, the amount, the date and the reference.", "danger")
+        return redirect(url_for("treasury.index"))
+    text = form.order_reference.data.strip().upper().removeprefix("ORD-")
+    order = db.session.get(Order, int(text)) if text.isdigit() and len(text) < 10 else None
+    if order is None:
+        flash(f"No order {form.order_reference.data}.", "danger")
+        return redirect(url_for("treasury.index"))
+    try:
+        payment = payments.record_offline_payment(order, amount_cents=form.amount_cents.data,
+                                                  received_on=form.received_on.data, reference=form.reference.data,
+                                                  actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("treasury.index"))
+    db.session.commit()
+    notifications.send_receipt(payment)
+    flash(f"Recorded: {order.reference} is paid.", "success")
+    return redirect(url_for("payments.receipt", payment_id=payment.id))
 
 
 @bp.post("/treasury/periods/close")
@@ -221,10 +270,16 @@ def report(name: str):
 @staff_required
 def ledger_csv():
     """Every ledger entry of a month (?month=YYYY-MM) as CSV for the accounting package."""
+    text = request.args.get("month", "")
     try:
-        month = date.fromisoformat(request.args.get("month", "") + "-01")
+        if len(text) != 7:
+            raise ValueError(text)
+        month = date.fromisoformat(text + "-01")
     except ValueError:
-        month = today().replace(day=1)
+        return Response(f"Give the month as ?month=YYYY-MM (for example ?month={today():%Y-%m}); "
+                        f"{text!r} is not a month.\n" if text else
+                        f"Give the month as ?month=YYYY-MM (for example ?month={today():%Y-%m}).\n",
+                        status=400, mimetype="text/plain")
     return _csv(reports.ledger_month(month), f"ledger-{month:%Y-%m}.csv")
 
 

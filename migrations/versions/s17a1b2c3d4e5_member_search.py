@@ -1,7 +1,7 @@
-"""Search: a folded search column on members, indexed (pg_trgm GIN on PostgreSQL, FTS5 trigram on SQLite); chapters' postal code
+"""Search: a folded search column on members, indexed (pg_trgm GIN on PostgreSQL, FTS5 trigram on SQLite)
 
 Revision ID: s17a1b2c3d4e5
-Revises: t06d5e4c3b2a1
+Revises: m09a1b2c3d4e5
 Create Date: 2026-12-01 12:00:00
 
 """
@@ -14,7 +14,7 @@ from chapter.members.search import (
 
 # revision identifiers, used by Alembic.
 revision = 's17a1b2c3d4e5'
-down_revision = 't06d5e4c3b2a1'
+down_revision = 'm09a1b2c3d4e5'
 branch_labels = None
 depends_on = None
 
@@ -22,8 +22,6 @@ BATCH = 5000
 
 
 def upgrade():
-    with op.batch_alter_table('chapters', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('postal_code', sa.String(length=20), nullable=True))
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('search_text', sa.Text(), server_default='', nullable=False))
         batch_op.drop_index('ix_members_last_name')
@@ -71,5 +69,3 @@ def downgrade():
         batch_op.drop_index('ix_members_name_order')
         batch_op.create_index('ix_members_last_name', ['last_name'], unique=False)
         batch_op.drop_column('search_text')
-    with op.batch_alter_table('chapters', schema=None) as batch_op:
-        batch_op.drop_column('postal_code')

@@ -107,16 +107,16 @@ def _five_modules(member, first: date, fifth: date):
 
 def test_five_modules_within_ten_years_earn_cpim(app):
     member = factories.member()
-    _five_modules(member, date(2008, 5, 1), date(2018, 5, 1))
+    _five_modules(member, date(2013, 5, 1), date(2023, 5, 1))
     cpim = held(member, "CPIM")
-    assert cpim is not None and cpim.earned_on == date(2018, 5, 1)
+    assert cpim is not None and cpim.earned_on == date(2023, 5, 1)
     assert cpim.certificate_number.startswith("CPIM-")
-    assert cpim.cycle_ends_on == date(2023, 5, 31)
+    assert cpim.cycle_ends_on == date(2028, 5, 31)
 
 
 def test_ten_year_window_that_closed_one_day_before_the_fifth_module_earns_nothing(app):
     member = factories.member()
-    _five_modules(member, date(2008, 5, 1), date(2018, 5, 2))
+    _five_modules(member, date(2013, 5, 1), date(2023, 5, 2))
     assert held(member, "CPIM") is None
 
 
@@ -177,9 +177,13 @@ def test_suspension_reinstatement_and_termination_from_dates(app):
     assert services.status_of(cpim, date(2025, 7, 1)) is CertificationStatus.TERMINATED
 
 
-def _log(member, code: str, units: int, earned_on: date):
+def _log(member, code: str, units: int, earned_on: date, approve: bool = True):
+    """Claim an activity and, by default, have staff approve it (only approved points count)."""
     category = db.session.scalar(sa.select(PointCategory).where(PointCategory.code == code))
-    return services.log_points(member, category, units, earned_on, code, day=earned_on)
+    entry = services.log_points(member, category, units, earned_on, code, day=earned_on)
+    if approve:
+        services.review_points(entry, approve=True, actor=factories.staff(), day=earned_on)
+    return entry
 
 
 def test_maintenance_application_approved_extends_the_cycle_and_reinstates(app):
@@ -265,12 +269,14 @@ def test_cfpim_application_needs_current_cpim_a_cfpim_recommendation_and_points(
     cpim = _cpim_earned(member, date(2022, 4, 1))
     fellow_type = db.session.scalar(sa.select(services.CertificationType).where(services.CertificationType.code == "CFPIM"))
     recommender = factories.member(status="pending")
+    _cpim_earned(recommender, date(2021, 1, 1))  # a CFPIM is current only with a current CPIM
     fellow = services.grant_certification(recommender, fellow_type, date(2020, 1, 1), actor=None)
     with pytest.raises(DomainError, match="current CFPIM holder"):
         services.submit_fellowship(member, "CFPIM-1", day=date(2024, 1, 1))
     with pytest.raises(DomainError, match="points count"):
         services.submit_fellowship(member, fellow.certificate_number, day=date(2024, 1, 1))
-    _log(member, "conference", 5, date(2023, 1, 1))  # 120 points
+    _log(member, "teaching", 30, date(2023, 1, 1))  # 60 presentation points, of which 40 count
+    _log(member, "article", 30, date(2023, 1, 1))  # 60 publication points
     application = services.submit_fellowship(member, fellow.certificate_number.lower(), day=date(2024, 1, 1))
     services.approve_application(application, actor=staff, day=date(2024, 2, 1))
     awarded = held(member, "CFPIM")

@@ -209,7 +209,8 @@ def test_member_applies_for_maintenance_and_staff_approve_it(app, client):
     cpim = db.session.scalar(sa.select(services.CertificationType).where(services.CertificationType.code == "CPIM"))
     held = services.grant_certification(member, cpim, add_months(today(), -58), actor=None)
     education = [c for c in services.point_categories() if c.code == "education"][0]
-    services.log_points(member, education, 80, today(), "Courses", day=today())
+    entry = services.log_points(member, education, 80, today(), "Courses", day=today())
+    services.review_points(entry, approve=True, actor=factories.staff(), day=today())
     db.session.commit()
     deadline = held.cycle_ends_on
     client.login("ada@example.org")

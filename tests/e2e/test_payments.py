@@ -17,6 +17,7 @@ from chapter.core.templating import format_date
 from chapter.extensions import db
 from chapter.members.models import MembershipTerm
 from chapter.payments.models import Order, OrderStatus, Payment, PaymentStatus
+from tests.conftest import run_jobs, text_of
 from tests import factories
 from tests.factories import DEFAULT_PASSWORD
 from tests.payments.helpers import CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK
@@ -281,9 +282,10 @@ def test_corporate_contact_buys_five_seats_and_the_named_employee_sees_an_active
     assert not errors, "\n".join(errors)
 
     # The employee follows the e-mailed link, chooses a password, logs in and sees an active membership.
+    run_jobs()
     mail = [m for m in smtp_server if m["To"] == "jordan@acme.example"]
     assert len(mail) == 1, [m["To"] for m in smtp_server]
-    body = mail[0].get_payload(decode=True).decode()
+    body = text_of(mail[0])
     link = re.search(r"http://127\.0\.0\.1:\d+/reset-password/\S+", body)
     assert link, body
     employee_context = browser.new_context(viewport={"width": 1280, "height": 800})

@@ -49,11 +49,19 @@ def authenticate_payment(base: str, client_secret: str, success: bool = True) ->
 
 
 def pay_page(client, order_id: int) -> tuple[str, str]:
-    """Open the payment page and read the SetupIntent id and CSRF token the script would use."""
+    """Open the payment page, then press Pay as the script does: the server makes the SetupIntent then.
+    Returns the SetupIntent id and the CSRF token the script would use."""
     page = client.get(f"/pay/{order_id}").get_data(as_text=True)
-    setup_intent = re.search(r'data-setup-intent="([^"]+)"', page).group(1)
     token = re.search(r'data-csrf="([^"]+)"', page).group(1)
-    return setup_intent, token
+    answer = client.client.post(f"/pay/{order_id}/setup", json={}, headers={"X-CSRFToken": token})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return answer.get_json()["setup_intent_id"], token
+
+
+def page_quote(client, order_id: int) -> str:
+    """The quote the payment page shows (what the script sends back with the charge)."""
+    page = client.get(f"/pay/{order_id}").get_data(as_text=True)
+    return re.search(r'data-quote="([^"]+)"', page).group(1)
 
 
 def post_json(client, url: str, token: str, body: dict):

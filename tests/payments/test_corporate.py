@@ -17,6 +17,7 @@ from chapter.members.services import add_months, term_end
 from chapter.payments import services as payment_services
 from chapter.payments.models import Order, OrderPurpose, OrderStatus, Payment, PaymentStatus
 from tests import factories
+from tests.conftest import run_jobs, text_of
 from tests.payments.helpers import CARD_OK, confirm_card_setup, intent_event, pay_order, pay_page, signed_event
 
 SEAT_CENTS = 18500
@@ -68,7 +69,7 @@ def _name_employee(client, organization, **data):
 
 
 def _link_from(message) -> str:
-    body = message.get_payload(decode=True).decode()
+    body = text_of(message)
     return re.search(r"http://localhost(/reset-password/\S+)", body).group(1)
 
 
@@ -107,6 +108,7 @@ def test_a_contact_starts_an_organization_and_buys_five_seats_for_925_dollars(ap
     assert (payment.association_share_cents, payment.chapter_share_cents, payment.chapter_id) == (92500, 0, None)
     assert db.session.get(Organization, organization.id).stripe_customer_id.startswith("cus_")
     # The receipt goes to the organization's billing address and names the organization.
+    run_jobs()
     assert len(smtp_server) == 1 and smtp_server[0]["To"] == "carol@example.org"
     assert "Acme Supply" in client.get(answer.get_json()["redirect"]).get_data(as_text=True)
 
@@ -154,6 +156,7 @@ def test_a_new_employee_gets_a_member_number_an_active_term_like_the_organizatio
     organization = _organization(_contact())
     client.login("carol@example.org")
     bought = _bought(client, stripe_peer, organization)
+    run_jobs()
     smtp_server.clear()
     home = factories.chapter(40, name="Schuylkill Valley")
     db.session.commit()
@@ -176,8 +179,9 @@ def test_a_new_employee_gets_a_member_number_an_active_term_like_the_organizatio
     assert "Eve Employee" in page and employee.member_number in page and "Active" in page
 
     # The employee is e-mailed their number and a link to choose a password, then logs in.
+    run_jobs()
     assert len(smtp_server) == 1 and smtp_server[0]["To"] == "eve@acme.example"
-    assert employee.member_number in smtp_server[0].get_payload(decode=True).decode()
+    assert employee.member_number in text_of(smtp_server[0])
     link = _link_from(smtp_server[0])
     client.logout()
     assert client.submit(link, {"password": "supply-chain-2026", "confirm": "supply-chain-2026"}).status_code == 302
@@ -536,3 +540,23 @@ def test_staff_start_an_organization_for_a_registered_contact(app, client):
     client.login("carol@example.org")
     assert "contact_email" not in client.get("/organizations/new").get_data(as_text=True)
     assert "Globex" in client.get("/organizations").get_data(as_text=True)
+
+
+def test_a_seat_owes_the_employees_home_chapter_the_seat_types_share_and_shows_in_its_remittances(app, client, stripe_peer):
+    from chapter.treasury import reports
+    from chapter.treasury.models import LedgerEntry, LedgerKind
+
+    organization = _organization(_contact())
+    client.login("carol@example.org")
+    bought = _bought(client, stripe_peer, organization)
+    home = factories.chapter(40, name="Schuylkill Valley")
+    employee = factories.member(status="lapsed", home=home, email="pat@example.org", first_name="Pat")
+    db.session.commit()
+    assert _name_employee(client, organization, member_number=employee.member_number).status_code == 302
+    db.session.expire_all()
+    shares = db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.CHAPTER_SHARE,
+                                                             LedgerEntry.chapter_id == home.id)).all()
+    assert [(e.amount_cents, e.currency) for e in shares] == [(3500, "USD")]
+    assert shares[0].payment_id == db.session.scalar(sa.select(Payment.id).where(Payment.order_id == bought.order_id))
+    report = reports.remittance_report(home, today().replace(day=1), today())
+    assert report.share_owed_cents == 3500 and report.balance_cents == 3500

@@ -31,7 +31,38 @@ def paid(app, client, stripe_peer):
 
 
 def _refund(client, payment, **form):
-    return client.submit(f"/payments/{payment.id}/refund", {"term_action": "keep", **form})
+    """Fill the refund form and confirm on the page that follows (what staff do)."""
+    first = client.submit(f"/payments/{payment.id}/refund", {"term_action": "keep", **form})
+    if first.status_code != 200 or "Confirm the refund" not in first.get_data(as_text=True):
+        return first
+    return client.submit(f"/payments/{payment.id}/refund", {"term_action": "keep", **form, "confirmed": "yes"})
+
+
+def test_the_refund_page_asks_for_confirmation_before_anything_is_refunded(paid, client, smtp_server):
+    client.login(paid["people"]["staff"].email)
+    payment = paid["payment"]
+    first = client.submit(f"/payments/{payment.id}/refund", {"term_action": "void", "amount_cents": "210.00",
+                                                            "reason": "Joined by mistake"})
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200 and "Confirm the refund" in page
+    assert "Refund <strong>$210.00</strong>" in page and "voided" in page and "This cannot be undone" in page
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Refund)) == 0
+    assert db.session.get(Payment, payment.id).refunded_cents == 0
+    assert stripe_api(paid["peer"], "/v1/refunds", None, method="GET")["data"] == []
+    confirmed = client.submit(f"/payments/{payment.id}/refund", {"term_action": "void", "amount_cents": "210.00",
+                                                                "reason": "Joined by mistake", "confirmed": "yes"})
+    assert confirmed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.REFUNDED
+    # The member is told by e-mail, and the receipt shows the refund and what was paid net.
+    [mail] = [m for m in smtp_server if m["Subject"].startswith("Refund on")]
+    assert mail["To"] == "ada@example.org" and "$210.00" in mail.get_payload() and "Joined by mistake" in mail.get_payload()
+    assert "Net paid: $0.00" in mail.get_payload()
+    client.logout()
+    client.login("ada@example.org")
+    receipt = client.get(f"/payments/{payment.id}/receipt").get_data(as_text=True)
+    assert "-$210.00" in receipt and 'data-testid="receipt-net">$0.00' in receipt
 
 
 def test_partial_refund_keeps_the_term_and_the_split(paid, client):

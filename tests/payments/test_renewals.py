@@ -12,8 +12,11 @@ from chapter.members import services as member_services
 from chapter.members.models import Member, MembershipStatus, MembershipTerm, TermSource
 from chapter.payments import gateway, renewals
 from chapter.payments.models import Order, Payment, PaymentStatus, RenewalAttempt, RenewalReminder
+from chapter.core.models import utcnow
+from chapter.jobs.models import MailStatus, OutboxMail
 from tests import factories
-from tests.payments.helpers import CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup
+from tests.conftest import run_jobs, text_of
+from tests.payments.helpers import CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup, stripe_api
 
 
 
@@ -57,7 +60,21 @@ def _attempts(member: Member) -> list[RenewalAttempt]:
 
 
 def _body(message) -> str:
-    return message.get_payload(decode=True).decode()
+    return text_of(message)
+
+
+def auto_renew(*args, **kwargs):
+    """renewals.auto_renew, then the worker's real job code delivers the mail it queued."""
+    summary = renewals.auto_renew(*args, **kwargs)
+    run_jobs()
+    return summary
+
+
+def send_reminders(*args, **kwargs):
+    """renewals.send_reminders, then the queued mail is delivered."""
+    summary = renewals.send_reminders(*args, **kwargs)
+    run_jobs()
+    return summary
 
 
 # --- Automatic renewal ------------------------------------------------------------------------
@@ -66,7 +83,7 @@ def test_auto_renew_charges_the_saved_card_and_starts_the_next_term_the_day_afte
     member = _member(ends_on=day0 + timedelta(days=10))
     _save_card(stripe_peer, member)
 
-    summary = renewals.auto_renew(day0)
+    summary = auto_renew(day0)
 
     assert (summary.charged, summary.failed, summary.switched_off) == (1, 0, 0)
     db.session.expire_all()
@@ -88,7 +105,7 @@ def test_a_declined_renewal_is_retried_three_days_later_and_succeeds_with_the_ne
     member = _member(ends_on=day0 + timedelta(days=12))
     _save_card(stripe_peer, member, CARD_DECLINED_ON_CHARGE)
 
-    first = renewals.auto_renew(day0)
+    first = auto_renew(day0)
     assert (first.charged, first.failed, first.switched_off) == (0, 1, 0)
     [notice] = smtp_server
     assert notice["To"] == "ada@example.org" and notice["Subject"] == "We could not renew your membership automatically"
@@ -98,11 +115,11 @@ def test_a_declined_renewal_is_retried_three_days_later_and_succeeds_with_the_ne
     assert "http://127.0.0.1:5000/membership/renew" in text and "http://127.0.0.1:5000/membership/auto-renew" in text
 
     _save_card(stripe_peer, member, CARD_OK)  # the member saves another card
-    too_soon = renewals.auto_renew(day0 + timedelta(days=1))
+    too_soon = auto_renew(day0 + timedelta(days=1))
     assert (too_soon.charged, too_soon.failed, too_soon.skipped) == (0, 0, 1)
     assert _count(Payment) == 1 and len(smtp_server) == 1
 
-    retry = renewals.auto_renew(day0 + timedelta(days=3))
+    retry = auto_renew(day0 + timedelta(days=3))
     assert (retry.charged, retry.failed) == (1, 0)
     db.session.expire_all()
     assert [(a.attempt_number, a.succeeded) for a in _attempts(member)] == [(1, False), (2, True)]
@@ -119,7 +136,7 @@ def test_three_declines_switch_auto_renew_off_and_the_member_falls_into_grace(ap
     member = _member(ends_on=ends)
     _save_card(stripe_peer, member, CARD_DECLINED_ON_CHARGE)
 
-    summaries = [renewals.auto_renew(day0 + timedelta(days=offset)) for offset in (0, 3, 7)]
+    summaries = [auto_renew(day0 + timedelta(days=offset)) for offset in (0, 3, 7)]
 
     assert [(s.charged, s.failed, s.switched_off) for s in summaries] == [(0, 1, 0), (0, 1, 0), (0, 1, 1)]
     db.session.expire_all()
@@ -133,7 +150,7 @@ def test_three_declines_switch_auto_renew_off_and_the_member_falls_into_grace(ap
     assert "automatic renewal of your membership is now off" in bodies[3]
     assert "http://127.0.0.1:5000/membership/renew" in bodies[3]
     # Nothing more is tried, and the member lapses into grace as anybody else does.
-    later = renewals.auto_renew(day0 + timedelta(days=10))
+    later = auto_renew(day0 + timedelta(days=10))
     assert (later.charged, later.failed, later.due) == (0, 0, 0)
     assert _count(Payment) == 3 and len(smtp_server) == 4
     assert member.status_on(ends + timedelta(days=1)) is MembershipStatus.GRACE
@@ -145,11 +162,11 @@ def test_a_second_run_on_the_same_day_charges_and_sends_nothing(app, stripe_peer
     declined = _member(ends_on=day0 + timedelta(days=6), email="bob@example.org", first_name="Bob")
     _save_card(stripe_peer, declined, CARD_DECLINED_ON_CHARGE)
 
-    first = renewals.auto_renew(day0)
+    first = auto_renew(day0)
     assert (first.charged, first.failed) == (1, 1)
     payments, mails, attempts = _count(Payment), len(smtp_server), _count(RenewalAttempt)
 
-    second = renewals.auto_renew(day0)
+    second = auto_renew(day0)
     assert (second.charged, second.failed, second.due) == (0, 0, 0)
     assert (_count(Payment), len(smtp_server), _count(RenewalAttempt)) == (payments, mails, attempts) == (2, 2, 2)
 
@@ -162,33 +179,55 @@ def test_an_attempt_in_flight_is_never_charged_again(app, stripe_peer, smtp_serv
     db.session.commit()
 
     for offset in (0, 3, 7, 12):
-        summary = renewals.auto_renew(day0 + timedelta(days=offset))
+        summary = auto_renew(day0 + timedelta(days=offset))
         assert summary.charged == summary.failed == 0 and summary.in_flight == [member.member_number]
 
     assert _count(Payment) == 0 and smtp_server == [] and len(_attempts(member)) == 1
 
 
-def test_stripe_unreachable_leaves_the_attempt_in_flight_and_the_webhook_outcome_settles_it(app, stripe_peer, smtp_server, day0):
+def test_an_attempt_that_never_reached_stripe_is_sent_again_by_the_next_run_with_its_key_and_counts_once(
+        app, stripe_peer, smtp_server, day0):
     member = _member(ends_on=day0 + timedelta(days=10))
     _save_card(stripe_peer, member)
-    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # nothing listens there
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # nothing listens there: Stripe is down for this run
 
-    summary = renewals.auto_renew(day0)
+    summary = auto_renew(day0)
 
     assert summary.charged == 0 and summary.in_flight == [member.member_number]
     assert summary.errors and summary.errors[0].member_number == member.member_number
     [attempt] = _attempts(member)
     payment = db.session.scalar(sa.select(Payment))
-    assert attempt.succeeded is None and payment.status is PaymentStatus.PENDING
-    # Stripe back, the attempt still unsettled: never charged again.
+    key = payment.idempotency_key
+    assert attempt.succeeded is None and payment.status is PaymentStatus.UNKNOWN  # never "failed"
+    # Stripe back the next day: Stripe has no such intent, so the same attempt is sent again with the
+    # same idempotency key (real Stripe would answer a repeat with the original result).
     app.config["STRIPE_API_BASE"] = stripe_peer
-    assert renewals.auto_renew(day0 + timedelta(days=3)).in_flight == [member.member_number]
-    assert _count(Payment) == 1
-    # The webhook then reports the charge failed: the attempt is settled as a failure, the member told,
+    settled = auto_renew(day0 + timedelta(days=1))
+    db.session.expire_all()
+    assert settled.charged == 1 and settled.failed == 0
+    [attempt] = _attempts(member)
+    assert attempt.succeeded is True and attempt.attempt_number == 1  # our outage did not count as a try
+    payment = db.session.scalar(sa.select(Payment))
+    assert _count(Payment) == 1 and payment.idempotency_key == key and payment.status is PaymentStatus.SUCCEEDED
+    intents = stripe_api(stripe_peer, "/v1/payment_intents", None, method="GET")["data"]
+    assert [i["metadata"]["payment_id"] for i in intents] == [str(payment.id)]
+    assert member.paid_through > day0 + timedelta(days=300)  # the next term was granted
+    assert any(m["Subject"].startswith("Receipt for") for m in smtp_server)
+
+
+def test_a_failure_reported_for_an_attempt_without_answer_settles_it_and_the_schedule_goes_on(app, stripe_peer, smtp_server, day0):
+    member = _member(ends_on=day0 + timedelta(days=10))
+    _save_card(stripe_peer, member)
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
+    auto_renew(day0)
+    [attempt] = _attempts(member)
+    payment = db.session.scalar(sa.select(Payment))
+    app.config["STRIPE_API_BASE"] = stripe_peer
+    # The webhook reports the charge failed: the attempt is settled as a failure, the member told,
     # and the retry schedule goes on.
     payment.status, payment.failure_message = PaymentStatus.FAILED, "Your card was declined."
     db.session.commit()
-    settled = renewals.auto_renew(day0 + timedelta(days=3))
+    settled = auto_renew(day0 + timedelta(days=3))
     db.session.expire_all()
     assert settled.failed == 1 and attempt.succeeded is False
     assert settled.charged == 1  # attempt 2: day 3 is three days after attempt 1
@@ -199,7 +238,7 @@ def test_off_session_three_d_secure_counts_as_a_failed_attempt(app, stripe_peer,
     member = _member(ends_on=day0 + timedelta(days=10))
     _save_card(stripe_peer, member, CARD_3DS)
 
-    summary = renewals.auto_renew(day0)
+    summary = auto_renew(day0)
 
     assert (summary.charged, summary.failed) == (0, 1)
     [attempt] = _attempts(member)
@@ -213,7 +252,7 @@ def test_a_type_no_longer_sold_fails_the_attempt_without_charging(app, stripe_pe
     factories.membership_type("student").is_available = False
     db.session.commit()
 
-    summary = renewals.auto_renew(day0)
+    summary = auto_renew(day0)
 
     assert (summary.charged, summary.failed) == (0, 1)
     assert _count(Payment) == 0
@@ -236,9 +275,9 @@ def test_only_auto_renewing_members_with_a_card_and_a_term_ending_soon_are_charg
     _save_card(stripe_peer, lapsed)
     db.session.commit()
 
-    assert renewals.auto_renew(day0, within_days=14, dry_run=True).due == 2
+    assert auto_renew(day0, within_days=14, dry_run=True).due == 2
     assert _count(RenewalAttempt) == 0 and _count(Payment) == 0
-    summary = renewals.auto_renew(day0, within_days=14)
+    summary = auto_renew(day0, within_days=14)
 
     assert summary.charged == 2
     assert sorted(m["To"] for m in smtp_server) == ["grace@example.org", "soon@example.org"]
@@ -261,8 +300,8 @@ def test_each_reminder_is_sent_once_per_term_on_its_day(app, smtp_server, day0):
     for offset in range(0, 60 + 30 + 8):
         day = day0 + timedelta(days=offset)
         before = len(smtp_server)
-        renewals.send_reminders(day)
-        assert renewals.send_reminders(day).total_sent == 0  # a second run that day sends nothing
+        send_reminders(day)
+        assert send_reminders(day).total_sent == 0  # a second run that day sends nothing
         for message in smtp_server[before:]:
             sent_on[day] = message
 
@@ -285,13 +324,13 @@ def test_each_reminder_is_sent_once_per_term_on_its_day(app, smtp_server, day0):
 
 def test_a_renewed_member_gets_the_reminders_of_the_new_term_only(app, smtp_server, day0):
     member = _member(ends_on=day0 + timedelta(days=50))
-    assert renewals.send_reminders(day0).sent == {"60_days": 1}
+    assert send_reminders(day0).sent == {"60_days": 1}
     member_services.grant_term(member, member.current_type, starts_on=member.paid_through + timedelta(days=1),
                                source=TermSource.PAYMENT, actor=None)
     db.session.commit()
     new_end = member.paid_through
-    assert renewals.send_reminders(day0 + timedelta(days=25)).total_sent == 0  # the old 30-day reminder is moot
-    assert renewals.send_reminders(new_end - timedelta(days=60)).sent == {"60_days": 1}
+    assert send_reminders(day0 + timedelta(days=25)).total_sent == 0  # the old 30-day reminder is moot
+    assert send_reminders(new_end - timedelta(days=60)).sent == {"60_days": 1}
     assert db.session.scalars(sa.select(RenewalReminder.term_ends_on).order_by(RenewalReminder.id)).all() == [
         day0 + timedelta(days=50), new_end]
 
@@ -302,7 +341,7 @@ def test_a_missed_run_sends_only_the_reminder_whose_window_contains_today(app, s
     _member(ends_on=day0 - timedelta(days=36), email="long-gone@example.org")  # grace ended 6 days ago
     _member(ends_on=day0 - timedelta(days=2), email="ended@example.org")  # ended two days ago, in grace
 
-    summary = renewals.send_reminders(day0)
+    summary = send_reminders(day0)
 
     assert summary.sent == {"7_days": 1, "grace_ended": 1, "ended": 1}
     assert sorted(m["To"] for m in smtp_server) == ["ended@example.org", "graced@example.org", "soon@example.org"]
@@ -315,7 +354,7 @@ def test_reminders_reach_every_member_due_whatever_the_batch_size(app, smtp_serv
     for n in range(5):
         _member(ends_on=day0 + timedelta(days=40 + n), email=f"m{n}@example.org")
 
-    assert renewals.send_reminders(day0).sent == {"60_days": 5}
+    assert send_reminders(day0).sent == {"60_days": 5}
     assert sorted(m["To"] for m in smtp_server) == [f"m{n}@example.org" for n in range(5)]
 
 
@@ -327,7 +366,7 @@ def test_reminders_skip_members_without_e_mail_lifetime_pending_and_corporate_se
     _member(status="pending", email="pending@example.org")
     _member(email="lifetime@example.org", type_code="lifetime")
 
-    summary = renewals.send_reminders(day0)
+    summary = send_reminders(day0)
 
     assert summary.total_sent == 0 and summary.skipped == 1 and smtp_server == []
     assert _count(RenewalReminder) == 0
@@ -337,21 +376,27 @@ def test_reminders_tell_an_auto_renewing_member_the_card_will_be_charged(app, st
     member = _member(ends_on=day0 + timedelta(days=30))
     _save_card(stripe_peer, member)
 
-    assert renewals.send_reminders(day0).sent == {"30_days": 1}
+    assert send_reminders(day0).sent == {"30_days": 1}
     text = _body(smtp_server[0])
     assert "Automatic renewal is on" in text and "ending 4242" in text and "http://127.0.0.1:5000/membership/auto-renew" in text
 
 
-def test_a_reminder_that_could_not_be_sent_is_sent_by_the_next_run(app, smtp_server, day0):
+def test_a_reminder_queued_while_the_mail_server_is_down_is_delivered_once_it_is_back(app, smtp_server, day0):
     _member(ends_on=day0 + timedelta(days=45))
     port = app.config["MAIL_PORT"]
     app.config["MAIL_PORT"] = 9  # the mail server is down
 
-    down = renewals.send_reminders(day0)
-    assert down.total_sent == 0 and len(down.errors) == 1 and _count(RenewalReminder) == 0
+    # The reminder is claimed and written to the outbox with it: the run itself cannot fail on SMTP.
+    down = send_reminders(day0)
+    assert down.sent == {"60_days": 1} and down.errors == [] and _count(RenewalReminder) == 1
+    assert smtp_server == []
+    [mail] = db.session.scalars(sa.select(OutboxMail)).all()
+    assert mail.status is MailStatus.PENDING and mail.attempts == 1 and "ConnectionRefusedError" in mail.last_error
 
     app.config["MAIL_PORT"] = port
-    assert renewals.send_reminders(day0).sent == {"60_days": 1} and len(smtp_server) == 1
+    assert send_reminders(day0).total_sent == 0  # a second run does not write it again
+    run_jobs(now=utcnow() + timedelta(hours=1))  # the retry is due
+    assert len(smtp_server) == 1 and smtp_server[0]["Message-ID"] == mail.message_id
 
 
 # --- The command ------------------------------------------------------------------------------
@@ -363,6 +408,7 @@ def test_the_command_charges_reminds_prints_a_summary_and_a_second_run_does_noth
     runner = app.test_cli_runner()
 
     result = runner.invoke(args=["renewals", "run", "--date", day0.isoformat()])
+    run_jobs()
 
     assert result.exit_code == 0, result.output
     assert f"Renewals for {day0.isoformat()}" in result.output
@@ -371,6 +417,7 @@ def test_the_command_charges_reminds_prints_a_summary_and_a_second_run_does_noth
     assert sorted(m["To"] for m in smtp_server) == ["ada@example.org", "bob@example.org"]
 
     again = runner.invoke(args=["renewals", "run", "--date", day0.isoformat()])
+    run_jobs()
     assert again.exit_code == 0, again.output
     assert "Automatic renewal: 0 charged" in again.output and "Reminders: 0 sent" in again.output
     db.session.expire_all()
@@ -384,9 +431,10 @@ def test_the_command_reports_members_it_could_not_charge_and_exits_non_zero(app,
     app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
 
     result = app.test_cli_runner().invoke(args=["renewals", "run", "--date", day0.isoformat()])
+    run_jobs()
 
     assert result.exit_code == 1
-    assert f"Member {member.member_number}: Could not reach the payment service" in result.output
+    assert f"Member {member.member_number}: No answer from the payment service" in result.output
     # The others were processed: the reminders went out (Ada's too: her term still ends in 10 days).
     assert sorted((m["To"], m["Subject"]) for m in smtp_server) == [
         ("ada@example.org", f"Your membership ends on {member.paid_through.day} {member.paid_through:%b %Y}"),
@@ -399,6 +447,7 @@ def test_the_command_without_charging_or_reminders(app, stripe_peer, smtp_server
 
     result = app.test_cli_runner().invoke(args=["renewals", "run", "--date", day0.isoformat(), "--no-charge",
                                                 "--no-reminders"])
+    run_jobs()
 
     assert result.exit_code == 0, result.output
     assert "Automatic renewal (not charged): 1 due" in result.output and "Reminders" not in result.output

@@ -1,6 +1,5 @@
 """Every payment fulfilled once and only once: repeated and forged webhooks, races, double submissions."""
 import threading
-import time
 
 import sqlalchemy as sa
 
@@ -130,25 +129,63 @@ def test_a_failed_payment_event_marks_the_payment_failed(app, client, stripe_pee
 
 
 def test_synchronous_confirmation_and_real_webhook_race_to_one_term(app, client, stripe_webhooks, stripe_peer):
-    """localstripe really calls the live app's webhook while the browser's request fulfils the order."""
-    _, order_id = _joining_member_with_order(client)
-    answer = pay_order(client, stripe_peer, order_id, CARD_OK)
-    assert answer.get_json()["status"] == "succeeded"
-    payment = db.session.scalar(sa.select(Payment))
-    # localstripe may still deliver events of earlier tests' intents: look for this payment's.
-    ours = sa.select(StripeEvent).where(StripeEvent.type == "payment_intent.succeeded",
-                                        StripeEvent.payload.contains(payment.stripe_payment_intent_id))
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        db.session.expire_all()
-        if db.session.scalar(ours):
-            break
-        time.sleep(0.2)
-    event = db.session.scalar(ours)
-    assert event is not None, "localstripe never delivered payment_intent.succeeded"
-    assert event.payment_id == payment.id, event.outcome  # whichever came second found it fulfilled
+    """localstripe really calls the live app's webhook while the browser's request fulfils the order.
+    The test waits for the webhook request itself to finish (Flask's request_finished signal), not a sleep."""
+    from flask import request_finished
+
+    delivered = threading.Condition()
+    outcomes: list[str] = []
+
+    def webhook_finished(sender, response, **extra):
+        from flask import request
+
+        if request.path == "/stripe/webhook":
+            with delivered:
+                outcomes.append(response.get_data(as_text=True))
+                delivered.notify_all()
+
+    request_finished.connect(webhook_finished, app)
+    try:
+        _, order_id = _joining_member_with_order(client)
+        answer = pay_order(client, stripe_peer, order_id, CARD_OK)
+        assert answer.get_json()["status"] == "succeeded"
+        payment = db.session.scalar(sa.select(Payment))
+        ours = f"payment {payment.id}:"
+        with delivered:
+            # localstripe may still deliver events of earlier tests' intents: wait for this payment's.
+            assert delivered.wait_for(lambda: any(ours in o for o in outcomes), timeout=30), outcomes
+    finally:
+        request_finished.disconnect(webhook_finished, app)
+    db.session.expire_all()
+    event = db.session.scalar(sa.select(StripeEvent).where(StripeEvent.type == "payment_intent.succeeded",
+                                                           StripeEvent.payment_id == payment.id))
+    assert event is not None and event.processed_at is not None, event.outcome if event else outcomes
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
+
+
+def test_an_event_whose_processing_fails_leaves_no_row_so_stripes_retry_applies_it(app, client, stripe_peer, monkeypatch):
+    """The event row is written in the request's own transaction: no savepoint commits it before it is applied."""
+    from chapter.payments import webhooks
+
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    event = intent_event("evt_dies_half_way", _intent(payment))
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("the worker died while applying the event")
+
+    monkeypatch.setattr(webhooks, "apply_intent_result", dies)
+    try:
+        _post_event(client, event)
+    except RuntimeError:
+        pass
+    db.session.rollback()
+    monkeypatch.undo()
+    with db.engine.connect() as other:  # what another connection sees: nothing committed
+        assert other.execute(sa.text("SELECT count(*) FROM stripe_events")).scalar() == 0
+    answer = _post_event(client, event).get_json()  # Stripe's retry
+    assert answer["duplicate"] is False and "fulfilled" in answer["outcome"]
 
 
 def test_two_payment_submissions_in_parallel_charge_once(app, client, stripe_peer, live_server):

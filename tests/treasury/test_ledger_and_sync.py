@@ -119,7 +119,7 @@ def test_a_refund_made_in_stripes_dashboard_is_recorded_and_flagged(paid):
     assert report.exceptions == 1 and flagged.payment_id == paid["second"].id
     refund = db.session.get(Refund, flagged.refund_id)
     assert refund.amount_cents == 1000 and paid["second"].refunded_cents == 1000
-    assert "check the term" in flagged.note
+    assert "decide what happens to the term" in flagged.note and refund.term_decision_needed and refund.from_dashboard
 
 
 def test_a_closed_month_refuses_a_new_entry_and_the_correction_lands_in_the_next_open_month(paid):

@@ -6,7 +6,7 @@ from tests import factories
 
 GET_ROUTES = ["/treasury/", "/treasury/payouts", "/treasury/payouts/po_none", "/treasury/reports/revenue",
               "/treasury/reports/chapters", "/treasury/reports/refunds", "/treasury/reports/members",
-              "/treasury/reports/revenue?format=csv", "/treasury/ledger.csv", "/treasury/chapters/40",
+              "/treasury/reports/revenue?format=csv", "/treasury/ledger.csv?month=2026-11", "/treasury/chapters/40",
               "/treasury/chapters/31"]
 POST_ROUTES = ["/treasury/sync", "/treasury/transactions/txn_x/recover", "/treasury/chapters/40/remittances",
                "/treasury/chapters/31/remittances", "/treasury/offline-payments", "/treasury/periods/close",

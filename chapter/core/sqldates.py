@@ -1,0 +1,26 @@
+"""Date arithmetic in SQL that reads the same on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+
+class days_before(FunctionElement):
+    """`day` minus `days` (an integer column or value), as a date."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "days_before"
+
+
+@compiles(days_before)
+def _days_before_default(element, compiler, **kw):
+    day, days = list(element.clauses)
+    return f"(CAST({compiler.process(day, **kw)} AS DATE) - {compiler.process(days, **kw)})"
+
+
+@compiles(days_before, "sqlite")
+def _days_before_sqlite(element, compiler, **kw):
+    day, days = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, '-' || {compiler.process(days, **kw)} || ' days')"
