@@ -82,7 +82,11 @@ def run(bench: Bench) -> None:
     server = _start_gunicorn(bench, port, access_log, workdir)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, server)
+        try:
+            _wait_until_up(base, server)
+        except RuntimeError as error:
+            errors = (workdir / "error.log").read_text(errors="replace").splitlines()[-15:]
+            raise RuntimeError(f"{error}; gunicorn's error log ends:\n" + "\n".join(errors)) from None
         cookies = {role: _log_in(base, role) for role in ROLES}
         pages = [(page, cookies[page.role] if page.role else "") for page in MIX]
         for page, cookie in pages:  # every page answers 200 for its role before any load
@@ -123,8 +127,11 @@ def _free_port(first: int) -> int:
 
 def _start_gunicorn(bench: Bench, port: int, access_log: Path, workdir: Path) -> subprocess.Popen:
     env = {key: value for key, value in os.environ.items() if key != "FLASK_CONFIG"}
+    # Production settings need a mail server and a public address; the mix sends no mail (and mail is
+    # an outbox row delivered by the worker, which the benchmark does not start).
     env.update(DATABASE_URL=bench.url, SECRET_KEY="bench-load-not-secret", SESSION_COOKIE_SECURE="0",
-               MAIL_SERVER="", PYTHONPATH=str(ROOT))
+               MAIL_SERVER="127.0.0.1", MAIL_PORT="25", PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+               PYTHONPATH=str(ROOT))
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT),
                "--access-logfile", str(access_log), "--access-logformat", '%(m)s %(U)s?%(q)s %(s)s %(D)s',
