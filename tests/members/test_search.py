@@ -180,3 +180,9 @@ def test_organization_search_takes_percent_and_underscore_literally(app):
     assert [o.name for o in corporate.all_organizations("%", 1).items] == ["Fifty% Logistics"]
     assert [o.name for o in corporate.all_organizations("acme_", 1).items] == ["Acme_Parts"]
     assert len(corporate.all_organizations("acme", 1).items) == 2
+
+
+def test_postgresql_connections_do_not_jit_compile_short_queries(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    assert db.session.execute(sa.text("SHOW jit")).scalar() == "off"
