@@ -15,12 +15,13 @@ RUN_STAMP := $(VENV)/.installed-run-$(RUN_HASH)
 DEV_STAMP := $(VENV)/.installed-dev-$(DEV_HASH)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench venv install install-dev clean
+.PHONY: help run test bench mutate venv install install-dev clean
 
 help: ## Show the targets
 	@echo "make run      serve the demo on http://127.0.0.1:5000 (SQLite in instance/, localstripe on :8420)"
 	@echo "make test     run the whole test suite (PYTEST_ARGS='-k roster -x' to narrow it)"
 	@echo "make bench    run the benchmarks (BENCH_DATABASE_URL for PostgreSQL, BENCH_ARGS='roster' for one group)"
+	@echo "make mutate   mutation testing of the rule modules (MODULE=permissions for one; slow, not part of make test)"
 	@echo "make venv     create .venv with $(PYTHON)"
 	@echo "make install  install requirements.txt into .venv (install-dev: requirements-dev.txt too)"
 	@echo "make clean    remove .venv and caches (instance/, the local database, is kept)"
@@ -35,6 +36,11 @@ test: $(DEV_STAMP) ## Run the whole test suite
 
 bench: $(DEV_STAMP) ## Run the benchmarks
 	$(VPY) -m bench $(BENCH_ARGS)
+
+# Mutation score of the rule modules, one module at a time (see docs/mutation.md). MODULE= picks some.
+MODULE ?=
+mutate: $(DEV_STAMP) ## Mutation testing of the rule modules
+	$(VPY) scripts/mutate.py $(MODULE)
 
 venv: $(VPY)
 

@@ -54,12 +54,17 @@ def _env_str(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 class Config:
     """Production settings: every secret must come from the environment."""
 
     # production, development or testing: destructive commands and demo data need a non-production one.
     ENVIRONMENT = "production"
 
+    PRODUCTION = True  # PUBLIC_BASE_URL required, Host headers checked, HSTS sent
     SECRET_KEY = os.environ.get("SECRET_KEY")
     # Rotating SECRET_KEY: put the old key here (comma-separated) so log-in sessions signed with it survive.
     SECRET_KEY_FALLBACKS = [key.strip() for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()]
@@ -95,13 +100,19 @@ class Config:
     MAIL_LEASE_SECONDS = _env_int("MAIL_LEASE_SECONDS", 120)  # a worker killed mid-send: sent again after this
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Chapter <no-reply@chapter.local>")
     MAIL_OUTBOX_DIR = str(INSTANCE_DIR / "outbox")
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # links in mail sent by batch jobs
+    # Every link in every mail is built on this address, never on the request's Host header.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # required in production
+    # Host headers the app answers in production (PUBLIC_BASE_URL's host is always one); others get 400.
+    TRUSTED_HOSTS_EXTRA = _env_list("TRUSTED_HOSTS")
+    # How many reverse proxies stand in front of the app and set X-Forwarded-For/-Proto/-Host.
+    # 0 (the default) trusts no such header: a client could otherwise pick its own address.
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # The job queue (Huey): Redis shared by every web process and worker in production.
     JOBS_URL = os.environ.get("JOBS_URL", "redis://127.0.0.1:6379/1")
-    # Per-account lock-out after repeated failed log-ins (kept in the database, so it holds
+    # Lock-out per (e-mail address, client address) after repeated failed log-ins (in the database, so it holds
     # across app processes); the per-address limit is Flask-Limiter's.
     # --- Limits (each settable from the environment under the same name) -------------------------
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
@@ -109,6 +120,16 @@ class Config:
     LOGIN_RATE_LIMIT = _env_str("LOGIN_RATE_LIMIT", "20 per minute")  # per address, Flask-Limiter syntax
     PASSWORD_RESET_MAX_AGE_SECONDS = _env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
     ROSTER_PAGE_SIZE = _env_int("ROSTER_PAGE_SIZE", 50)
+    CLAIM_LINK_MAX_AGE_SECONDS = 7 * 24 * 3600  # an invitation to claim an account lasts a week
+    CLAIM_INVITE_RATE_LIMIT = "200 per hour"  # officers sending claim invitations, per officer
+    CLAIM_INVITE_COOLDOWN_HOURS = 24  # one invitation per member a day, whoever sends it
+
+    # Request size: the largest legitimate upload is a roster CSV (chapters.imports.MAX_IMPORT_BYTES,
+    # 20 MB) plus the form around it. Larger bodies are refused with 413 before they are read.
+    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+    WEBHOOK_MAX_BYTES = 512 * 1024  # Stripe's events are far smaller; anything larger is refused unread
+    HSTS_SECONDS = 365 * 24 * 3600
 
     # --- Operations: backups ------------------------------------------------------------------------
     BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE_DIR / "backups")
@@ -127,6 +148,8 @@ class DevelopmentConfig(Config):
 
     ENVIRONMENT = "development"
 
+    PRODUCTION = False
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_localstripe")
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")

@@ -10,6 +10,8 @@ Figures:
   no worker runs, then delivered by BENCH_JOBS_WORKERS (default 2) worker processes; mails per
   second from the first delivery to the last (worker start-up excluded; it is printed as
   jobs_worker_start_s).
+- jobs_worker_cpu_ms_per_mail: the workers' CPU time per mail during that run (the rate depends on
+  how busy the machine is; this does not much).
 - jobs_commit_to_delivery_p50_ms / _p99_ms: the queue idle, mails committed one at a time (each its
   own transaction, as a request does) a little apart; time from the commit returning to the SMTP
   server holding the message.
@@ -81,13 +83,19 @@ def run(bench: Bench) -> None:
             ids = _commit_mails(bench, mails)
         started = time.time()
         workers = [_start_worker(bench, jobs_url, port) for _ in range(worker_count)]
+        _wait(lambda: len(handler.arrived) >= 1, seconds=120, workers=workers, what="the first delivery")
+        cpu_before = sum(_cpu_seconds(process.pid) for process in workers)
         _wait(lambda: len(handler.arrived) >= mails, seconds=max(120, mails / 20), workers=workers,
               what=f"{mails:,} deliveries", progress=lambda: len(handler.arrived))
+        cpu_used = sum(_cpu_seconds(process.pid) for process in workers) - cpu_before
         arrivals = sorted(handler.arrived[i] for i in ids if i in handler.arrived)
         first, last = arrivals[0], arrivals[-1]
         bench.emit("jobs_worker_start_s", first - started, "s", **extra)
         bench.emit("jobs_mail_delivery_rate", (len(arrivals) - 1) / max(last - first, 1e-9), "mails/s", RATE_TARGET,
-                   mails=mails, duplicates=handler.duplicates, **extra)
+                   mails=mails, duplicates=handler.duplicates, load_average=round(os.getloadavg()[0], 1), **extra)
+        # CPU the workers spent per mail (the SMTP server's and the database's not included): on a
+        # shared machine the rate says how busy it was, this says what a mail costs.
+        bench.emit("jobs_worker_cpu_ms_per_mail", cpu_used * 1000 / max(len(arrivals) - 1, 1), "ms", None, **extra)
 
         latencies = _latencies(bench, handler, workers)
         bench.emit("jobs_commit_to_delivery_p50_ms", median(latencies), "ms", None, samples=len(latencies), **extra)
@@ -108,6 +116,15 @@ def run(bench: Bench) -> None:
         bench.app.config.update(original)
         if original["JOBS_URL"]:
             queue.bind(bench.app)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _clear_outbox() -> None:

@@ -32,11 +32,25 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
             "MAIL_USE_TLS or MAIL_USE_SSL, MAIL_USERNAME, MAIL_PASSWORD as your provider needs), or use "
             "FLASK_CONFIG=development, where mail is written to instance/outbox/."
         )
+    if app.config.get("PRODUCTION") and not app.config.get("PUBLIC_BASE_URL"):
+        raise ConfigurationError(
+            "PUBLIC_BASE_URL is not set. Set it to the site's address (e.g. https://members.example.org): "
+            "every link in mail is built on it, never on a request's Host header."
+        )
+    from chapter.core.links import trusted_hosts
+    from chapter.core.security import init_security
+
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _refuse_new_sqlite_in_production(app)
 
+    init_security(app)
     _postgresql_without_jit(app)
     _init_extensions(app)
+    # Before any route is added: an id in a URL larger than the database's INTEGER is no page (404), not a 500.
+    from chapter.core.security import DatabaseIntegerConverter
+
+    app.url_map.converters["int"] = DatabaseIntegerConverter
     _register_blueprints(app)
 
     from chapter.core.errors_views import register_error_handlers
@@ -96,13 +110,20 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
+        """The user of a session "<id>.<session version>"; an older version is a revoked session."""
         from chapter.auth.models import User
 
         from sqlalchemy.orm import joinedload
 
+        user_id, _, version = (session_id or "").partition(".")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
         # The member record comes with the user: every page's menu asks for it (one query, not two).
-        return db.session.get(User, int(user_id), options=[joinedload(User.member)])
+        user = db.session.get(User, int(user_id), options=[joinedload(User.member)])
+        if user is None or user.session_version != int(version):
+            return None
+        return user
 
 
 def _register_blueprints(app: Flask) -> None:

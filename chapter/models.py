@@ -1,5 +1,5 @@
 """One import point for every feature's models (Alembic, the shell, the tests)."""
-from chapter.auth.models import User
+from chapter.auth.models import AccountInvitation, LoginThrottle, User
 from chapter.chapters.models import (
     Chapter,
     ChapterTransfer,
@@ -79,6 +79,8 @@ __all__ = [
     "Organization",
     "TermSource",
     "User",
+    "AccountInvitation",
+    "LoginThrottle",
 ]
 
 from chapter.treasury.models import (  # noqa: E402
@@ -118,3 +120,7 @@ __all__ += ["Benefit", "CertificationApplication", "CertificationType", "Exam", 
 from chapter.jobs.models import JobFailure, JobLock, OutboxMail, PeriodicRun, WorkerHeartbeat  # noqa: E402
 
 __all__ += ["JobFailure", "JobLock", "OutboxMail", "PeriodicRun", "WorkerHeartbeat"]
+
+from chapter.members.corporate_offers import SeatOffer, SeatOfferStatus  # noqa: E402
+
+__all__ += ["SeatOffer", "SeatOfferStatus"]

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import date, datetime, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -28,11 +29,16 @@ from config import TestConfig
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def listening_socket() -> socket.socket:
+    """A socket bound to a port the system picks (port 0) and listening already.
+
+    Servers are handed the socket itself, never a port number to bind later: between "find a free
+    port" and "bind it" another process (another engineer's suite, a parallel test) can take it.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
 
 
 @pytest.fixture(scope="session", params=DATABASES)
@@ -47,8 +53,7 @@ def database_url(request, tmp_path_factory) -> str:
 def _app(database_url, tmp_path_factory):
     """One app per database with the schema created from the models."""
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url,
-                     MAIL_OUTBOX_DIR=os.path.join(os.path.dirname(database_url.split("///")[-1]), "outbox")
-                     if database_url.startswith("sqlite") else "/tmp/chapter-test-outbox",
+                     MAIL_OUTBOX_DIR=str(tmp_path_factory.mktemp("outbox")),
                      # A queue file of its own, which worker processes started by tests share.
                      JOBS_URL=f"sqlite:///{tmp_path_factory.mktemp('jobs') / 'queue.sqlite'}")
     with app.app_context():
@@ -104,6 +109,32 @@ def text_of(message) -> str:
 
 
 @pytest.fixture
+def clock():
+    """One clock for the app and the test: `clock("2026-03-31")` pins today (UTC) from then on.
+
+    The time ticks on from the given moment (so time-outs work) unless `tick=False` stops it;
+    `chapter.core.models.today()` and the test's own `today()` read the same pinned clock.
+    """
+    import time_machine
+
+    travels = []
+
+    def pin(moment: str | datetime, *, tick: bool = True) -> date:
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment if "T" in moment else f"{moment}T12:00:00")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        travel = time_machine.travel(moment, tick=tick)
+        travel.start()
+        travels.append(travel)
+        return moment.date()
+
+    yield pin
+    for travel in reversed(travels):
+        travel.stop()
+
+
+@pytest.fixture
 def db_session(app):
     return db.session
 
@@ -148,22 +179,71 @@ def client(app) -> Browserish:
     return Browserish(app.test_client())
 
 
+def start_smtp_controller(handler, **smtp_options):
+    """A started aiosmtpd Controller serving on a socket bound before it starts (see listening_socket);
+    `controller.port` is its port. Options as aiosmtpd's (tls_context, ssl_context, authenticator...)."""
+    from aiosmtpd.controller import Controller
+
+    class OnOwnSocket(Controller):
+        def __init__(self, sock, **options):
+            self.sock = sock
+            super().__init__(handler, hostname="127.0.0.1", port=sock.getsockname()[1], **options)
+
+        def _create_server(self):
+            return self.loop.create_server(self._factory_invoker, sock=self.sock, ssl=self.ssl_context)
+
+    controller = OnOwnSocket(listening_socket(), **smtp_options)
+    controller.start()
+    return controller
+
+
+class DeliveredMail(list):
+    """What the SMTP server received. Reading it first lets the worker's real job code deliver what is
+    queued (as a worker would have by then), so a test reads the mailbox the way a person checks mail;
+    `run_jobs()` does the same explicitly. Appending (the SMTP handler's thread) never runs jobs."""
+
+    def _deliver_queued(self) -> None:
+        from flask import has_app_context
+
+        if has_app_context() and threading.current_thread() is threading.main_thread():
+            run_jobs()
+
+    def __iter__(self):
+        self._deliver_queued()
+        return super().__iter__()
+
+    def __len__(self):
+        self._deliver_queued()
+        return super().__len__()
+
+    def __getitem__(self, index):
+        self._deliver_queued()
+        return super().__getitem__(index)
+
+    def __eq__(self, other):
+        self._deliver_queued()
+        return super().__eq__(other)
+
+    def __bool__(self):
+        self._deliver_queued()
+        return super().__len__() > 0
+
+    __hash__ = None
+
+
 @pytest.fixture
 def smtp_server(app):
     """A real SMTP server (aiosmtpd) on loopback; the app sends its mail there."""
-    from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Message
 
-    received = []
+    received = DeliveredMail()
 
     class Collect(Message):
         def handle_message(self, message):
             received.append(message)
 
-    port = free_port()
-    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    controller = start_smtp_controller(Collect())
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
     try:
         yield received
     finally:
@@ -173,15 +253,16 @@ def smtp_server(app):
 @pytest.fixture
 def live_server(app):
     """The app served on a free loopback port for the length of one test; yields its base URL."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    sock = listening_socket()
+    server = make_server("127.0.0.1", sock.getsockname()[1], app, threaded=True, fd=sock.fileno())
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{server.port}"
     finally:
         server.shutdown()
         server.server_close()
+        sock.close()
         thread.join(timeout=5)
 
 
@@ -199,15 +280,29 @@ def _wait_for(url: str, seconds: float = 20) -> None:
             time.sleep(0.1)
 
 
+# localstripe's own start() binds a port by number, and pickles its whole store to the fixed
+# /tmp/localstripe.pickle on every write (shared by every suite on the machine). This runs the same
+# aiohttp app on the inherited socket, with the store kept in memory only (it starts from scratch).
+LOCALSTRIPE_ON_SOCKET = """
+import socket, sys
+from aiohttp import web
+from localstripe import resources, server
+resources.Store.dump_to_disk = lambda self: None
+sock = socket.socket(fileno=int(sys.argv[1]))
+web.run_app(server.app, sock=sock, print=None)
+"""
+
+
 @pytest.fixture(scope="session")
 def localstripe_server(tmp_path_factory):
-    """localstripe, the fake Stripe server, on a free loopback port for the whole session."""
-    port = free_port()
+    """localstripe, the fake Stripe server, for the whole session, on a socket this process bound (port 0)."""
+    sock = listening_socket()
     log_path = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
     log_file = open(log_path, "w")
-    process = subprocess.Popen([sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-                               stdout=log_file, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([sys.executable, "-c", LOCALSTRIPE_ON_SOCKET, str(sock.fileno())],
+                               stdout=log_file, stderr=subprocess.STDOUT, pass_fds=[sock.fileno()])
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()  # the child holds its own copy
     try:
         _wait_for(f"{base}/v1/customers")
         yield base

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,11 @@ from tests import factories
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 
 
+def _mail_and_jobs(tmp_path: Path) -> str:
+    """Production requires a mail server; the queue is a file of the test's own (no Redis needed)."""
+    return f"MAIL_SERVER=127.0.0.1\nJOBS_URL=sqlite:///{tmp_path / 'jobs.sqlite'}\n"
+
+
 def _run(args: list[str], env_file: Path | None, **extra: str) -> subprocess.CompletedProcess:
     """Run a command as cron would: no variables but PATH and HOME, plus the env file's name."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **extra}
@@ -28,7 +34,7 @@ def test_a_command_with_only_the_env_file_reaches_the_database_it_names(app, tmp
     factories.user("from-env-file@example.org", is_staff=True)
     db.session.commit()
     env_file = tmp_path / "chapter.env"
-    env_file.write_text(f"# production settings\nSECRET_KEY=not-a-real-secret\n"
+    env_file.write_text(f"# production settings\nSECRET_KEY=not-a-real-secret\n{_mail_and_jobs(tmp_path)}"
                         f"DATABASE_URL={app.config['SQLALCHEMY_DATABASE_URI']}\n")
     result = _run(FLASK + ["users", "list", "--staff"], env_file)
     assert result.returncode == 0, result.stderr
@@ -60,9 +66,9 @@ def test_a_missing_env_file_or_a_bad_number_is_one_line_not_a_traceback(tmp_path
 def test_production_refuses_to_create_an_empty_sqlite_database(tmp_path):
     target = tmp_path / "instance" / "chapter.sqlite"
     with pytest.raises(ConfigurationError, match="do not create an empty SQLite database"):
-        create_app(Config, SECRET_KEY="x", SQLALCHEMY_DATABASE_URI=f"sqlite:///{target}")
+        create_app(Config, SECRET_KEY="x", MAIL_SERVER="127.0.0.1", SQLALCHEMY_DATABASE_URI=f"sqlite:///{target}")
     env_file = tmp_path / "cron.env"
-    env_file.write_text(f"SECRET_KEY=x\nDATABASE_URL=sqlite:///{target}\n")
+    env_file.write_text(f"SECRET_KEY=x\n{_mail_and_jobs(tmp_path)}DATABASE_URL=sqlite:///{target}\n")
     result = _run(FLASK + ["renewals", "run", "--no-charge"], env_file)
     assert result.returncode == 4 and "Set DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
     assert not target.exists()
@@ -77,12 +83,10 @@ def test_development_settings_still_create_the_local_sqlite_database(tmp_path):
 
 
 def test_gunicorn_stops_with_one_line_when_the_settings_are_missing(tmp_path):
-    from tests.conftest import free_port
-
     env_file = tmp_path / "empty.env"
     env_file.write_text("# no SECRET_KEY\n")
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    result = _run([gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{free_port()}", "wsgi:app"], env_file)
+    result = _run([gunicorn, "--workers", "2", "--bind", f"unix:{tmp_path / 'gunicorn.sock'}", "wsgi:app"], env_file)
     # It exits by itself (the timeout would fail the test) instead of restarting workers forever.
     assert result.returncode != 0
     assert "configuration error: SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
@@ -95,10 +99,10 @@ def test_the_documented_cron_lines_run_with_no_variables_but_the_env_file(app, t
     real instance/.env in the working tree would be read by every other process too."""
     env_file = tmp_path / "chapter.env"
     env_file.write_text(f"SECRET_KEY=not-a-real-secret\nDATABASE_URL={app.config['SQLALCHEMY_DATABASE_URI']}\n"
-                        f"BACKUP_DIR={tmp_path / 'backups'}\nSTRIPE_SECRET_KEY=sk_test_unused\n")
-    lines = [line for line in (BASE_DIR / "docs/deploy/chapter.cron").read_text().splitlines()
-             if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
-    commands = [" ".join(line.split()[5:]) for line in lines]
+                        f"BACKUP_DIR={tmp_path / 'backups'}\nSTRIPE_SECRET_KEY=sk_test_unused\n{_mail_and_jobs(tmp_path)}")
+    # Active lines, and the commented-out alternatives ("# 15 6 * * *  ..."), which must work as well.
+    entries = re.findall(r"^(?:# )?(?:[\d*,/-]+\s+){5}(cd .+)$", (BASE_DIR / "docs/deploy/chapter.cron").read_text(), re.M)
+    commands = [entry.strip() for entry in entries]
     assert any("renewals run" in command for command in commands) and any(" backup" in command for command in commands)
     readme = (BASE_DIR / "README.md").read_text()
     for command in commands:

@@ -4,13 +4,14 @@ from __future__ import annotations
 import getpass
 
 import click
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from chapter.auth import services, staff
 from chapter.core.errors import DomainError
 from chapter.core.mail import send_mail
 from chapter.extensions import db
+from chapter.core.links import public_url
 
 users_cli = AppGroup("users", help="Accounts and the national-staff role (every change is audited).")
 
@@ -45,12 +46,10 @@ def _fail(error: DomainError) -> None:
 def send_set_password_link(user) -> str:
     """Mail the account a single-use link (on PUBLIC_BASE_URL) to choose its password; returns the link."""
     token = services.make_password_reset_token(user, current_app.config["SECRET_KEY"])
-    base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-    with current_app.test_request_context(base_url=base_url):
-        link = url_for("auth.reset_password", token=token, _external=True)
-        forgot_url = url_for("auth.forgot_password", _external=True)
-        send_mail(user.email, "Your staff account: choose a password", "staff_account", user=user, link=link,
-                  forgot_url=forgot_url, minutes=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60)
+    link = public_url("auth.reset_password", token=token)
+    send_mail(user.email, "Your staff account: choose a password", "staff_account", user=user, link=link,
+              forgot_url=public_url("auth.forgot_password"),
+              minutes=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60)
     return link
 
 
@@ -75,8 +74,8 @@ def create_staff_command(email: str, name: str | None, send_link: bool, actor_em
     db.session.commit()
     click.echo(f"Created the staff account {user.email}.")
     if send_link:
-        click.echo(f"A link to choose the password was sent to {user.email} (it works once, for "
-                   f"{current_app.config['PASSWORD_RESET_MAX_AGE_SECONDS'] // 60} minutes).")
+        click.echo(f"A link to choose the password is queued for {user.email}; the worker delivers it "
+                   f"(it works once, for {current_app.config['PASSWORD_RESET_MAX_AGE_SECONDS'] // 60} minutes).")
 
 
 @users_cli.command("list")

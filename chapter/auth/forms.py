@@ -13,7 +13,7 @@ class RegisterForm(FlaskForm):
                        validators=[DataRequired(), Email(message="Enter a valid e-mail address."), Length(max=254)])
     home_chapter_id = SelectField("Home chapter", coerce=int, validators=[Optional()])
     password = PasswordField("Password", validators=[DataRequired()],
-                             description="At least 10 characters, mixing letters with digits or symbols.")
+                             description="At least 10 characters; a few unusual words are easy to remember and hard to guess.")
     confirm = PasswordField("Repeat the password",
                             validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")])
 
@@ -30,6 +30,21 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired()],
-                             description="At least 10 characters, mixing letters with digits or symbols.")
+                             description="At least 10 characters; a few unusual words are easy to remember and hard to guess.")
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")])
+
+
+class ClaimAccountForm(FlaskForm):
+    password = PasswordField("Choose a password", validators=[DataRequired()],
+                             description="At least 10 characters; a few unusual words are easy to remember and hard to guess.")
+    confirm = PasswordField("Repeat the password",
+                            validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    password = PasswordField("New password", validators=[DataRequired()],
+                             description="At least 10 characters; a few unusual words are easy to remember and hard to guess.")
     confirm = PasswordField("Repeat the new password",
                             validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")])

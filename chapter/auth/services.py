@@ -1,14 +1,14 @@
 """Accounts: registration, authentication with lock-out, password reset tokens."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import generate_password_hash
+from zxcvbn import zxcvbn
 
-from chapter.auth.models import User
+from chapter.auth.models import LoginThrottle, User
 from chapter.core.errors import DomainError
 from chapter.core.models import utcnow
 from chapter.extensions import db
@@ -16,10 +16,8 @@ from chapter.members import services as member_services
 from chapter.members.models import Member
 
 MIN_PASSWORD_LENGTH = 10
-COMMON_PASSWORDS = {
-    "password", "password1", "password12", "password123", "1234567890", "12345678910",
-    "qwertyuiop", "iloveyou12", "letmein123", "welcome123", "administrator", "abcdefghij",
-}
+MAX_PASSWORD_LENGTH = 200  # zxcvbn's cost grows with length; nobody types more
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 is "safely unguessable" (about 10^8 guesses or more)
 
 
 class InvalidCredentials(DomainError):
@@ -27,15 +25,19 @@ class InvalidCredentials(DomainError):
 
 
 class AccountLocked(DomainError):
-    """Too many failed log-ins: the account is locked until `until`."""
+    """Too many failed log-ins for this address from this place: locked until `until`.
+
+    Said the same way whether or not an account uses the address (see LoginThrottle).
+    """
 
     def __init__(self, until: datetime):
         minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
         super().__init__(
-            f"Too many failed log-in attempts. This account is locked for {minutes} more "
-            f"minute{'s' if minutes != 1 else ''}; try again later or reset your password."
+            f"Too many failed log-in attempts for this address from here. Try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}, or reset your password."
         )
         self.until = until
+        self.minutes = minutes
 
 
 def normalize_email(email: str) -> str:
@@ -43,17 +45,20 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def check_password_strength(password: str, email: str = "") -> None:
-    """Refuse passwords that are short, common, or built from the e-mail address."""
+def check_password_strength(password: str, email: str = "", *names: str) -> None:
+    """Refuse passwords that are short or easy to guess (zxcvbn: dictionaries, patterns, the person's own data)."""
+    password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="password")
-    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
-        raise DomainError("This password is too easy to guess.", field="password")
-    if not re.search(r"[A-Za-z]", password) or not re.search(r"[^A-Za-z]", password):
-        raise DomainError("Mix letters with digits or symbols.", field="password")
-    local_part = normalize_email(email).split("@")[0]
-    if len(local_part) >= 4 and local_part in password.lower():
-        raise DomainError("Do not use your e-mail address in your password.", field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise DomainError(f"Use at most {MAX_PASSWORD_LENGTH} characters.", field="password")
+    email = normalize_email(email)
+    user_inputs = [value for value in (email, email.split("@")[0], *names, "chapter", "apics", "ascm") if value]
+    result = zxcvbn(password, user_inputs=user_inputs)
+    if result["score"] < MIN_PASSWORD_SCORE:
+        feedback = result.get("feedback") or {}
+        hint = " ".join(part for part in [feedback.get("warning") or "", *(feedback.get("suggestions") or [])[:1]] if part)
+        raise DomainError(f"This password is too easy to guess. {hint}".strip(), field="password")
 
 
 def email_is_taken(email: str) -> bool:
@@ -77,13 +82,14 @@ def create_user(email: str, password: str, name: str, is_staff: bool = False) ->
 def register_member(
     *, email: str, password: str, first_name: str, last_name: str, home_chapter_id: int | None
 ) -> Member:
-    """Sign-up: a login and a member record whose membership is pending until the first payment."""
+    """Sign-up: a login and a member record whose membership is pending until the first payment.
+
+    The view first checks `email_is_taken`: a known address gets a mail instead (claims.py), never an error
+    that says the address is known.
+    """
     if email_is_taken(email):
-        raise DomainError(
-            "An account with this e-mail already exists. Log in, or reset your password.",
-            field="email",
-        )
-    check_password_strength(password, email)
+        raise DomainError("This e-mail address cannot be used to register.", field="email")
+    check_password_strength(password, email, first_name, last_name)
     user = create_user(email, password, f"{first_name.strip()} {last_name.strip()}")
     return member_services.create_member(
         first_name=first_name,
@@ -95,30 +101,59 @@ def register_member(
     )
 
 
-def authenticate(email: str, password: str, *, max_failures: int, lockout_minutes: int) -> User:
-    """Check a log-in; count failures per account and lock it after `max_failures`."""
-    user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+def _throttle(email: str, client_address: str) -> LoginThrottle:
+    throttle = db.session.scalar(sa.select(LoginThrottle).where(
+        LoginThrottle.email == email, LoginThrottle.client_address == client_address))
+    if throttle is None:
+        throttle = LoginThrottle(email=email, client_address=client_address, failures=0)
+        db.session.add(throttle)
+    return throttle
+
+
+def authenticate(email: str, password: str, *, max_failures: int, lockout_minutes: int,
+                 client_address: str = "unknown") -> User:
+    """Check a log-in; failures are counted per (typed address, client address), and that pair is locked
+    after `max_failures`: the account's owner elsewhere can still log in, and unknown addresses lock alike."""
+    email = normalize_email(email)[:254]
+    client_address = (client_address or "unknown")[:64]
     now = utcnow()
+    throttle = db.session.scalar(sa.select(LoginThrottle).where(
+        LoginThrottle.email == email, LoginThrottle.client_address == client_address))
+    if throttle is not None and throttle.locked_until and throttle.locked_until > now:
+        raise AccountLocked(throttle.locked_until)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is None:
         # Same cost as a real check so timing does not reveal which addresses exist.
         User(password_hash=_DUMMY_HASH).check_password(password)
-        raise InvalidCredentials("Wrong e-mail address or password.")
-    if user.locked_until and user.locked_until > now:
-        raise AccountLocked(user.locked_until)
-    if not user.check_password(password) or user.is_disabled:
-        user.failed_login_count += 1
-        if user.failed_login_count >= max_failures:
-            user.locked_until = now + timedelta(minutes=lockout_minutes)
-            user.failed_login_count = 0
+    if user is None or not user.check_password(password) or user.is_disabled:
+        throttle = throttle or _throttle(email, client_address)
+        throttle.failures += 1
+        throttle.last_failure_at = now
+        if throttle.failures >= max_failures:
+            throttle.locked_until = now + timedelta(minutes=lockout_minutes)
+            throttle.failures = 0
             db.session.flush()
-            raise AccountLocked(user.locked_until)
+            raise AccountLocked(throttle.locked_until)
         db.session.flush()
         raise InvalidCredentials("Wrong e-mail address or password.")
-    user.failed_login_count = 0
-    user.locked_until = None
+    if throttle is not None:
+        db.session.delete(throttle)
     user.last_login_at = now
     db.session.flush()
     return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Log the user out everywhere: every session and remember-me cookie issued so far stops working."""
+    user.end_all_sessions()
+    db.session.flush()
+
+
+def change_password(user: User, *, current_password: str, new_password: str) -> None:
+    """A logged-in user changes their password; every other session ends."""
+    if not user.check_password(current_password or ""):
+        raise DomainError("Your current password is not right.", field="current_password")
+    set_new_password(user, new_password)
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -148,11 +183,13 @@ def user_for_password_reset_token(token: str, secret_key: str, max_age: int) -> 
 
 
 def set_new_password(user: User, password: str) -> None:
-    """Replace the password (which voids every reset link) and lift any lock-out."""
-    check_password_strength(password, user.email)
+    """Replace the password (which voids every reset link), end every session, lift any lock-out."""
+    check_password_strength(password, user.email, *user.name.split())
     user.set_password(password)
+    user.end_all_sessions()
     user.failed_login_count = 0
     user.locked_until = None
+    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.email == user.email))
     db.session.flush()
 
 

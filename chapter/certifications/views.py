@@ -1,5 +1,4 @@
 """Exam purchase, ATTs, transcripts, public verification and the staff pages for exams and results."""
-import csv
 import io
 
 import sqlalchemy as sa
@@ -11,7 +10,7 @@ from chapter.certifications.forms import (
     ApplyForm, BuyExamForm, CertificationRulesForm, EligibilityForm, ExamFeesForm, FellowshipForm, PointCategoryForm,
     PointsForm, ResultForm, ResultsUploadForm, ReviewForm, VerifyForm,
 )
-from chapter.certifications.models import CertificationApplication, Exam, MemberCertification, PointCategory
+from chapter.certifications.models import CertificationApplication, Exam, MemberCertification
 from chapter.core.errors import DomainError
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
@@ -20,6 +19,7 @@ from chapter.members.search import COUNT_LIMIT
 from chapter.core.permissions import staff_required
 from chapter.extensions import db, limiter
 from chapter.members.models import Member
+from chapter.core.spreadsheet import csv_writer
 
 
 def _own_member_or_404() -> Member:
@@ -99,17 +99,6 @@ def buy_exam(code: str):
     return redirect(url_for("payments.pay", order_id=order.id))
 
 
-def _chapter_id_for_claim(number: int | None) -> int | None:
-    from chapter.chapters.models import Chapter
-
-    if number is None:
-        return None
-    chapter_id = db.session.scalar(sa.select(Chapter.id).where(Chapter.number == number))
-    if chapter_id is None:
-        raise DomainError("No chapter has that number.", field="chapter_number")
-    return chapter_id
-
-
 def _transcript(member: Member, points_form=None, fellowship_form=None, status: int = 200):
     day = today()
     held = services.certifications_of(member)
@@ -132,28 +121,6 @@ def _transcript(member: Member, points_form=None, fellowship_form=None, status: 
 def transcript():
     """The member's exams, attempts, scores, certifications, points and deadlines."""
     return _transcript(_own_member_or_404())
-
-
-@bp.post("/transcript/points")
-@login_required
-def log_points():
-    """Log a professional-development activity for maintenance points."""
-    member = _own_member_or_404()
-    form = PointsForm()
-    form.category_id.choices = [(c.id, c.name) for c in services.point_categories() if c.kind.claimable]
-    if not form.validate_on_submit():
-        return _transcript(member, points_form=form, status=400)
-    category = db.session.get(PointCategory, form.category_id.data)
-    try:
-        chapter_id = _chapter_id_for_claim(form.chapter_number.data)
-        services.log_points(member, category, form.units.data, form.earned_on.data, form.description.data, day=today(),
-                            evidence_url=form.evidence_url.data, chapter_id=chapter_id)
-    except DomainError as error:
-        attach_domain_error(form, error)
-        return _transcript(member, points_form=form, status=400)
-    db.session.commit()
-    flash("Activity claimed: its points count once staff (or the chapter's VP Education) approve it.", "success")
-    return redirect(url_for("certifications.transcript"))
 
 
 @bp.post("/certifications/<int:certification_id>/maintenance")
@@ -358,7 +325,7 @@ def magazine_export():
 
     def rows():
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv_writer(buffer)  # formula-safe cells, like every CSV we produce
         writer.writerow(header)
         yield buffer.getvalue()
         with db.engine.connect() as connection:

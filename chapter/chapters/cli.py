@@ -50,7 +50,9 @@ def import_command(file, chapter_number: int, actor_email: str | None, dry_run: 
     started = time.perf_counter()
     content = file.read(imports.MAX_IMPORT_BYTES + 1)
     try:
-        plan = imports.plan_import(chapter, content)
+        # Without --as it is the operator's own import; with it, what that account may do.
+        plan = imports.plan_import(chapter, content,
+                                   may_grant=actor is None or imports.may_grant_staff_only(actor))
     except imports.ImportRefused as refusal:
         raise click.ClickException(refusal.message)
     click.echo(f"{getattr(file, 'name', 'file')}: {plan.total:,} rows read as {plan.encoding}, "

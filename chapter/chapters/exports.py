@@ -1,9 +1,7 @@
 """Roster export: exactly the list on screen as CSV, streamed in batches so memory stays flat at any size."""
 from __future__ import annotations
 
-import csv
 import io
-import re
 from datetime import date
 from typing import TYPE_CHECKING, Iterator
 
@@ -14,6 +12,7 @@ from chapter.chapters.services import RosterQuery, roster_conditions, roster_ord
 from chapter.core import audit
 from chapter.core.audit import AuditAction
 from chapter.core.models import FOREVER
+from chapter.core.spreadsheet import FORMULA_START, csv_writer, safe_cell  # noqa: F401  (safe_cell: re-exported)
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipStatus, MembershipType
 
@@ -30,8 +29,6 @@ EXPORT_COLUMNS = [
     ("Country", Member.country), ("Membership type", MembershipType.name),
 ]
 EXPORT_HEADER = [heading for heading, _column in EXPORT_COLUMNS] + ["Status", "Member since", "Member until"]
-# A cell a spreadsheet would run as a formula; phone numbers such as +1 555 0100 are left alone.
-FORMULA_START = re.compile(r"^[=@\t\r]|^[+-](?![\d\s().-]*$)")
 
 
 def export_statement(chapter: Chapter, query: RosterQuery, day: date) -> sa.Select:
@@ -45,12 +42,6 @@ def export_statement(chapter: Chapter, query: RosterQuery, day: date) -> sa.Sele
     )
 
 
-def safe_cell(value) -> str:
-    """Text for a CSV cell; a leading apostrophe stops spreadsheets from running text as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if FORMULA_START.match(text) else text
 
 
 def _date_cell(value: date | None) -> str:
@@ -71,7 +62,7 @@ def export_csv(chapter: Chapter, query: RosterQuery, day: date) -> Iterator[str]
 
 def _stream_rows(statement: sa.Select, day: date) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_HEADER)
     # The byte-order mark makes spreadsheets open the file as UTF-8 (names such as Müller or Chloé).
     yield "\ufeff" + buffer.getvalue()
@@ -81,7 +72,7 @@ def _stream_rows(statement: sa.Select, day: date) -> Iterator[str]:
     for rows in db.session.execute(statement).partitions():
         for row in rows:
             paid_through, status, joined_on = row[width], row[width + 1], row[width + 2]
-            writer.writerow([safe_cell(value) for value in row[:width]] + [
+            writer.writerow(list(row[:width]) + [
                 MembershipStatus(status).label, _date_cell(joined_on), _date_cell(paid_through),
             ])
         yield buffer.getvalue()

@@ -4,6 +4,7 @@ import calendar
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import ValidationError
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from chapter.core.forms import strip_filter
@@ -36,12 +37,30 @@ class ChapterForm(FlaskForm):
                                   description="Used when a membership type does not set its own chapter share.")
     website = StringField("Website", filters=[strip_filter], validators=[
         Optional(), Length(max=200), Regexp(r"^https?://[^\s]+$", message="Start with http:// or https://.")])
+    description = TextAreaField("About the chapter", filters=[strip_filter], validators=[Optional(), Length(max=2000)],
+                                description="Shown on the chapter's public page.")
+    meeting_place = StringField("Where the chapter meets", filters=[strip_filter], validators=[Optional(), Length(max=300)])
+    contact_email = EmailField("Contact e-mail", filters=[strip_filter],
+                               validators=[Optional(), Email(message="Enter a valid e-mail address."), Length(max=254)])
+    timezone = StringField("Time zone", default="America/New_York", filters=[strip_filter],
+                           validators=[Optional(), Length(max=50)],
+                           description="Its audit log shows times in it, e.g. America/New_York or America/Chicago.")
     is_active = BooleanField("Active (listed and taking members)", default=True)
     postal_code = StringField("Postal code (where the chapter meets)", filters=[strip_filter],
                               validators=[Optional(), Length(max=20)],
                               description="Members who pick no chapter are given the closest one by postal code.")
     fiscal_year_start_month = SelectField("Fiscal year starts in", coerce=int, default=7,
                                           choices=[(m, calendar.month_name[m]) for m in range(1, 13)])
+
+    def validate_timezone(self, field):
+        """An IANA time zone name the server knows."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if field.data:
+            try:
+                ZoneInfo(field.data)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValidationError("Use a time zone name such as America/New_York.")
 
 
 class AppointOfficerForm(FlaskForm):

@@ -271,8 +271,13 @@ def _row_values(cells: list[str], columns: dict[str, int]) -> dict[str, str | No
     return {name: _clean(cells[index]) if index < len(cells) else None for name, index in columns.items()}
 
 
-def _check_row(row: ImportRow, types: dict[str, MembershipType]) -> None:
-    """Checks that need nothing but the row itself."""
+# Dates outside these years are typing mistakes (9999-12-30), and would overflow date arithmetic.
+PLAUSIBLE_YEARS = (1900, 2200)
+STAFF_ONLY_KINDS = (MembershipKind.HONORARY, MembershipKind.LIFETIME)
+
+
+def _check_row(row: ImportRow, types: dict[str, MembershipType], may_grant: bool = False) -> None:
+    """Checks that need nothing but the row itself; `may_grant`: staff, who may import what only staff grant."""
     values = row.values
     for name in ("first_name", "last_name"):
         if not values.get(name):
@@ -298,6 +303,10 @@ def _check_row(row: ImportRow, types: dict[str, MembershipType]) -> None:
                 dates[name] = parse_date(values[name])
             except ValueError as error:
                 row.errors.append(f"{FIELD_LABELS[name]}: {error}.")
+                continue
+            if dates[name] != FOREVER and not PLAUSIBLE_YEARS[0] <= dates[name].year <= PLAUSIBLE_YEARS[1]:
+                row.errors.append(f"{FIELD_LABELS[name]}: {dates[name].isoformat()} is not a plausible date.")
+                del dates[name]
     type_text = values.get("membership_type")
     membership_type = types.get(type_text.lower()) if type_text else None
     if type_text and membership_type is None:
@@ -306,9 +315,26 @@ def _check_row(row: ImportRow, types: dict[str, MembershipType]) -> None:
     elif membership_type is not None and membership_type.kind is MembershipKind.CORPORATE_SEAT:
         row.corporate_seat = True  # decided once the row is matched (see _match)
         return
+    elif membership_type is not None and not may_grant and (
+            membership_type.kind in STAFF_ONLY_KINDS or not membership_type.is_invoiced):
+        row.errors.append(f"{membership_type.name} memberships are granted by national staff only; "
+                          "leave the membership type empty or use a paid type.")
+        membership_type = None
     if row.errors:
         return
     row.term = _term_of(row, membership_type, dates)
+    if row.term is not None and not may_grant:
+        _check_within_one_term(row, membership_type)
+
+
+def _check_within_one_term(row: ImportRow, membership_type: MembershipType) -> None:
+    """An officer's import may say a member is paid up for at most one term from today."""
+    _type_id, _starts, until = row.term
+    limit = add_months(today(), membership_type.term_months or 12)
+    if until > limit:
+        row.errors.append(f"“Member until” {until.isoformat()} is more than one {membership_type.name} term from today "
+                          f"(at most {limit.isoformat()}); only national staff can record longer memberships.")
+        row.term = None
 
 
 def _term_of(row: ImportRow, membership_type: MembershipType | None, dates: dict[str, date]):
@@ -358,8 +384,12 @@ def _members_by(column, keys: Iterable[str]) -> dict[str, sa.Row]:
     return found
 
 
-def plan_import(chapter: Chapter, content: bytes) -> ImportPlan:
-    """Read a file and sort its rows into new, matched (by e-mail or member number) and invalid; writes nothing."""
+def plan_import(chapter: Chapter, content: bytes, *, may_grant: bool = False) -> ImportPlan:
+    """Read a file and sort its rows into new, matched (by e-mail or member number) and invalid; writes nothing.
+
+    Only with `may_grant` (national staff, or the command line without --as) may rows carry free types
+    (honorary, lifetime) or end more than one term from today.
+    """
     parsed = read_csv(content)
     types = _types_by_name()
     rows: list[ImportRow] = []
@@ -367,7 +397,7 @@ def plan_import(chapter: Chapter, content: bytes) -> ImportPlan:
     first_line_of_number: dict[str, int] = {}
     for line, cells in parsed.rows:
         row = ImportRow(line=line, values=_row_values(cells, parsed.columns))
-        _check_row(row, types)
+        _check_row(row, types, may_grant)
         email, number = row.values.get("email"), row.values.get("member_number")
         if email and EMAIL_PATTERN.match(email):
             if email in first_line_of_email:
@@ -537,9 +567,14 @@ def _member_row(row: ImportRow, chapter: Chapter, member_number: str, grace_days
 
 # --- Uploads waiting for confirmation ----------------------------------------------------
 
+def may_grant_staff_only(actor: User | None) -> bool:
+    """Whether an import by `actor` may carry what only staff grant (free types, long terms)."""
+    return actor is not None and actor.is_staff
+
+
 def store_upload(chapter: Chapter, *, filename: str, content: bytes, actor: User) -> tuple[RosterImport, ImportPlan]:
     """Check an uploaded file and keep it for the preview; a file that cannot be read is refused and not kept."""
-    plan = plan_import(chapter, content)
+    plan = plan_import(chapter, content, may_grant=may_grant_staff_only(actor))
     _discard_stale_uploads()
     upload = RosterImport(
         token=secrets.token_urlsafe(32), chapter_id=chapter.id, uploaded_by_id=actor.id,
@@ -562,7 +597,7 @@ def preview_upload(upload: RosterImport) -> ImportPlan:
     """Re-read a waiting upload against the roster as it is now."""
     if upload.status is not RosterImportStatus.PREVIEWED or upload.content is None:
         raise DomainError("This file has already been imported or discarded.")
-    return plan_import(upload.chapter, upload.content)
+    return plan_import(upload.chapter, upload.content, may_grant=may_grant_staff_only(upload.uploaded_by))
 
 
 def confirm_upload(upload: RosterImport, *, actor: User, progress: Callable[[int], None] | None = None) -> ImportResult:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from chapter.core.formatting import format_chapter
 from chapter.core.models import TimestampMixin, utcnow
 from chapter.extensions import db
 
@@ -52,6 +53,12 @@ class Chapter(TimestampMixin, db.Model):
     # say otherwise (see MembershipType.chapter_share_cents).
     dues_share_cents: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
     website: Mapped[str | None] = mapped_column(sa.String(200))
+    # What the chapter's public page tells a visitor: who they are, where they meet, whom to write to.
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    meeting_place: Mapped[str | None] = mapped_column(sa.String(300))
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    # The chapter's local time (an IANA name such as America/New_York): its audit log reads in it.
+    timezone: Mapped[str | None] = mapped_column(sa.String(50))
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
     # Student chapters report to a parent chapter.
     parent_chapter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("chapters.id"))
@@ -67,7 +74,7 @@ class Chapter(TimestampMixin, db.Model):
 
     @property
     def display_name(self) -> str:
-        return f"{self.name} #{self.number}"
+        return format_chapter(self)
 
     def __repr__(self) -> str:
         return f"<Chapter #{self.number} {self.name}>"

@@ -25,6 +25,7 @@ from chapter.chapters.models import (
 from chapter.chapters.search import ChapterKeys, chapter_matches, matching_chapter_ids
 from chapter.core import audit
 from chapter.core.audit import AuditAction
+from chapter.core.params import db_int
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.models import today, utcnow
 from chapter.core.pagination import Page, paginate
@@ -331,7 +332,8 @@ def save_district(district: District | None, *, code: str, name: str) -> Distric
 
 
 CHAPTER_FIELDS = ("number", "name", "district_id", "city", "region", "postal_code", "country", "currency",
-                  "dues_share_cents", "website", "is_active", "fiscal_year_start_month")
+                  "dues_share_cents", "website", "is_active", "fiscal_year_start_month",
+                  "description", "meeting_place", "contact_email", "timezone")
 
 
 def save_chapter(chapter: Chapter | None, **fields) -> Chapter:

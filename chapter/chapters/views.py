@@ -1,13 +1,14 @@
 """Chapter pages: the public directory, rosters for officers, staff administration."""
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from chapter.auth import claims, notices
 from chapter.auth.services import find_user_by_email
-from chapter.chapters import bp, exports, imports, services
+from chapter.chapters import audit_text, bp, exports, imports, services
 from chapter.chapters.forms import (
     AppointOfficerForm,
     BulkTransferForm,
@@ -21,13 +22,16 @@ from chapter.chapters.forms import (
 )
 from chapter.chapters.models import Chapter, District, OfficerPosition, OfficerTerm, RosterImport, RosterImportStatus, TransferRequest
 from chapter.core import audit, caching
+from chapter.core.confirm import confirmation_page, dry_run, is_confirmed
 from chapter.core.errors import DomainError, NotAllowed
+from chapter.core.formatting import format_date
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
 from chapter.core.text import fold
 from chapter.core.pagination import requested_page
+from chapter.core.params import db_int, plausible_date
 from chapter.core.permissions import current_roles, staff_required
-from chapter.extensions import db
+from chapter.extensions import db, limiter
 from chapter.members.models import Member, MembershipStatus
 from chapter.members.services import get_member_by_number, membership_types
 
@@ -73,7 +77,9 @@ def chapter_page(number: int):
     if (unchanged := caching.not_modified(etag)) is not None:
         return unchanged
     officers = [t for t in services.chapter_officer_terms(chapter) if t.is_current(day)]
+    contact = next((t for t in officers if t.position.code in ("secretary", "vp_membership", "president")), None)
     return caching.cacheable(render_template("chapters/chapter.html", chapter=chapter, officers=officers,
+                                             contact=contact,
                                              can_view_roster=current_roles().can_view_roster(chapter)), etag)
 
 
@@ -97,14 +103,49 @@ def roster(number: int):
     query = _roster_query()
     page = services.roster_page(chapter, query, current_app.config["ROSTER_PAGE_SIZE"])
     roles = current_roles()
+    with_login = claims.members_with_login([m.id for m in page.items])
     return render_template(
         "chapters/roster.html", chapter=chapter, page=page, query=query, today=today(),
         counts=services.roster_counts(chapter), statuses=list(MembershipStatus), views=list(services.RosterView),
         membership_types=membership_types(include_staff_only=True),
         certification_codes=_certification_codes(),
         can_export=roles.can_export_roster(chapter), can_manage_members=roles.can_manage_members(chapter),
-        can_read_audit_log=roles.can_read_audit_log(chapter),
+        can_read_audit_log=roles.can_read_audit_log(chapter), with_login=with_login,
+        to_invite=[m.member_number for m in page.items if m.id not in with_login and m.email],
     )
+
+
+@bp.post("/chapters/<int:number>/invitations")
+@login_required
+@limiter.limit(lambda: current_app.config["CLAIM_INVITE_RATE_LIMIT"], key_func=lambda: f"invite:{current_user.id}")
+def invite_members(number: int):
+    """Officers invite members without a log-in (one, or all on screen) to claim their account."""
+    chapter = get_chapter_or_404(number, manage_members=True)
+    back = request.form.get("back", "")
+    back = back if back.startswith(f"/chapters/{number}/") and "\n" not in back and "\r" not in back else \
+        url_for("chapters.roster", number=number)
+    if not FlaskForm().validate_on_submit():
+        flash("Your form expired. Please try again.", "danger")
+        return redirect(back)
+    members = claims.roster_members_by_number(chapter.id, request.form.getlist("member")[:500])
+    batch = claims.invite_roster_members(
+        members, chapter_id=chapter.id, actor=current_user,
+        cooldown=timedelta(hours=current_app.config["CLAIM_INVITE_COOLDOWN_HOURS"]))
+    failed = [m for m in batch.invited if not notices.try_send_claim_link(m, reason="officer_invitation")]
+    db.session.commit()
+    sent = len(batch.invited) - len(failed)
+    parts = [f"{sent} invitation{'s' if sent != 1 else ''} sent"]
+    if batch.recently_invited:
+        parts.append(f"{len(batch.recently_invited)} already invited in the last "
+                     f"{current_app.config['CLAIM_INVITE_COOLDOWN_HOURS']} hours")
+    if batch.has_account:
+        parts.append(f"{len(batch.has_account)} already ha{'ve' if len(batch.has_account) != 1 else 's'} an account")
+    if batch.no_email:
+        parts.append(f"{len(batch.no_email)} without an e-mail address")
+    if failed:
+        parts.append(f"{len(failed)} could not be e-mailed now; try again later")
+    flash("; ".join(parts) + ".", "success" if sent else "info")
+    return redirect(back)
 
 
 def _certification_codes() -> list[str]:
@@ -142,16 +183,17 @@ def _enum_arg(enum_class, name: str):
 
 def _date_arg(name: str) -> date | None:
     """A query argument as a date (YYYY-MM-DD, what date inputs send); anything else is ignored."""
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return plausible_date(request.args.get(name))
 
 
-@bp.get("/chapters/<int:number>/roster.csv")
+@bp.post("/chapters/<int:number>/roster.csv")
 @login_required
 def export_roster(number: int):
-    """The list on screen as CSV, streamed; who exported what, and how many rows, is logged first."""
+    """The list on screen as CSV, streamed; who exported what, and how many rows, is logged first.
+
+    A POST (the Export CSV button, with its CSRF token): the export is written to the audit log, and a
+    GET changes nothing.
+    """
     chapter = get_chapter_or_404(number, export=True)
     query = _roster_query()
     day = today()
@@ -164,6 +206,14 @@ def export_roster(number: int):
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Row-Count"] = str(rows)
     return response
+
+
+def _invite_if_no_login(member: Member | None, *, reason: str, detail: str) -> bool:
+    """Send the claim link to a member who cannot log in yet (recorded); True when it went."""
+    if member is None or claims.has_login(member) or not member.email:
+        return False
+    claims.record_invitation(member, reason=reason, actor=current_user)
+    return notices.try_send_claim_link(member, reason=reason, detail=detail)
 
 
 def _roster_member_or_404(chapter: Chapter, member_number: str) -> Member:
@@ -322,8 +372,12 @@ def chapter_transfers(number: int):
                 db.session.rollback()
                 attach_domain_error(form, error)
             else:
+                invited = _invite_if_no_login(
+                    transfer_request.member, reason="transfer_request",
+                    detail=f"{chapter.display_name} asks you to make it your home chapter.")
                 db.session.commit()
-                flash(f"{transfer_request.member.full_name} is asked to confirm the move to {chapter.display_name}.",
+                flash(f"{transfer_request.member.full_name} is asked to confirm the move to {chapter.display_name}."
+                      + (" They have no log-in yet: we e-mailed them a link to set their password." if invited else ""),
                       "success")
                 return redirect(url_for("chapters.chapter_transfers", number=number))
     return render_template(
@@ -394,22 +448,44 @@ def admin_transfers():
     form = BulkTransferForm(effective_on=today())
     if form.validate_on_submit():
         to_chapter = services.get_chapter_by_number(form.to_chapter.data)
+        confirmed = is_confirmed()
         try:
             if to_chapter is None:
                 raise DomainError(f"There is no chapter #{form.to_chapter.data}.", field="to_chapter")
-            moved, already_there = services.transfer_members(
-                services.parse_member_numbers(form.member_numbers.data), to_chapter, actor=current_user,
-                reason=form.reason.data, on=form.effective_on.data,
-            )
+            with dry_run(not confirmed):  # first time: find out exactly who would move, then ask
+                moved, already_there = services.transfer_members(
+                    services.parse_member_numbers(form.member_numbers.data), to_chapter, actor=current_user,
+                    reason=form.reason.data, on=form.effective_on.data,
+                )
         except DomainError as error:
             db.session.rollback()
             attach_domain_error(form, error)
         else:
+            if not confirmed:
+                return _confirm_bulk_transfer(form, to_chapter, len(moved), already_there)
             db.session.commit()
             flash(f"{len(moved):,} member{'s' if len(moved) != 1 else ''} moved to {to_chapter.display_name}"
                   + (f"; {already_there:,} already there." if already_there else "."), "success")
             return redirect(url_for("chapters.chapter_transfers", number=to_chapter.number))
     return render_template("chapters/admin_transfers.html", form=form), (400 if form.is_submitted() else 200)
+
+
+def _confirm_bulk_transfer(form: BulkTransferForm, to_chapter, moving: int, already_there: int):
+    """Say how many members would move where and when, and ask once more."""
+    who = f"{moving:,} member{'s' if moving != 1 else ''}"
+    consequences = [f"{who} move to {to_chapter.display_name} on {format_date(form.effective_on.data)}: it becomes "
+                    "their home chapter and their chapter history shows the move.",
+                    "Their past payments keep the chapter share they were made with; new ones go to the new chapter.",
+                    "All move or none; the move is recorded in the audit log with your name."]
+    if already_there:
+        consequences.insert(1, f"{already_there:,} of the numbers given already belong to {to_chapter.display_name} "
+                               "and stay as they are.")
+    return confirmation_page(
+        heading=f"Move {who} to {to_chapter.display_name}?", consequences=consequences,
+        action=url_for("chapters.admin_transfers"), confirm_label=f"Yes, move {who}",
+        cancel_url=url_for("chapters.admin_transfers"), danger=False,
+        fields={"member_numbers": form.member_numbers.data, "to_chapter": str(form.to_chapter.data),
+                "effective_on": form.effective_on.data.isoformat(), "reason": form.reason.data or ""})
 
 
 # --- Audit log ---------------------------------------------------------------------------
@@ -421,12 +497,15 @@ def audit_log(number: int):
     chapter = get_chapter_or_404(number, audit_log=True)
     member_number = request.args.get("member", "").strip()[:20]
     member = get_member_by_number(member_number) if member_number else None
-    actor_id = request.args.get("actor", type=int)
+    actor_id = db_int(request.args.get("actor"))
     query = audit.AuditQuery(member_id=member.id if member else (-1 if member_number else None),
                              actor_id=actor_id, page=requested_page(request.args))
-    return render_template("chapters/audit_log.html", chapter=chapter, page=audit.chapter_log(chapter.id, query),
+    page = audit.chapter_log(chapter.id, query)
+    zone = audit_text.chapter_zone(chapter)
+    return render_template("chapters/audit_log.html", chapter=chapter, page=page,
                            actors=audit.chapter_log_actors(chapter.id), member_number=member_number,
-                           member=member, actor_id=actor_id)
+                           member=member, actor_id=actor_id, sentences=audit_text.sentences(page.items),
+                           local_time=lambda moment: audit_text.local_time(moment, zone), zone=zone)
 
 
 # --- Staff administration ----------------------------------------------------------------
@@ -528,20 +607,28 @@ def officers(number: int):
     form.position_id.choices = [(0, "Choose a position")] + [(p.id, p.title) for p in services.officer_positions()]
     if form.validate_on_submit():
         user = find_user_by_email(form.email.data)
+        member = None if user is not None else claims.member_by_email(form.email.data)
         position = db.session.get(OfficerPosition, form.position_id.data)
         try:
-            if user is None:
-                raise DomainError("No account uses this e-mail address. Ask them to register first.", field="email")
+            if user is None and member is None:
+                raise DomainError("No account uses this e-mail address, and no member record either. Ask them to register first.",
+                                  field="email")
             if position is None:
                 raise DomainError("Choose a position.", field="position_id")
+            if user is None:
+                user = claims.ensure_login(member)  # no usable password until they claim it
             services.appoint_officer(chapter, user=user, position=position, starts_on=form.starts_on.data,
                                      ends_on=form.ends_on.data, actor=current_user)
         except DomainError as error:
             db.session.rollback()
             attach_domain_error(form, error)
         else:
+            invited = _invite_if_no_login(user.member, reason="officer_appointment",
+                                          detail=f"You are {position.title} of {chapter.display_name}.")
             db.session.commit()
-            flash(f"{user.name} is appointed {position.title}.", "success")
+            flash(f"{user.name} is appointed {position.title}."
+                  + (" They have no log-in yet: we e-mailed them a link to set their password." if invited else ""),
+                  "success")
             return redirect(url_for("chapters.officers", number=number))
     return render_template("chapters/officers.html", chapter=chapter, form=form, today=today(),
                            terms=services.chapter_officer_terms(chapter),
@@ -560,6 +647,18 @@ def end_officer_term(number: int, term_id: int):
     if not form.validate_on_submit():
         flash("Enter the last day of the term.", "danger")
         return redirect(url_for("chapters.officers", number=number))
+    if not is_confirmed():
+        last_day = format_date(form.ends_on.data)
+        return confirmation_page(
+            heading=f"End {term.user.name}'s term as {term.position.title} on {last_day}?",
+            consequences=[f"{term.user.name} is {term.position.title} of {chapter.display_name} until {last_day}, "
+                          "and no longer from the next day.",
+                          "From then on they lose what the position lets them do (the roster, exports, officers, "
+                          "money pages), unless they hold another position.",
+                          "The end of the term is recorded in the chapter's audit log."],
+            action=url_for("chapters.end_officer_term", number=number, term_id=term.id),
+            fields={"ends_on": form.ends_on.data.isoformat()}, confirm_label=f"Yes, end the term on {last_day}",
+            cancel_url=url_for("chapters.officers", number=number))
     try:
         services.end_officer_term(term, ends_on=form.ends_on.data, actor=current_user)
     except DomainError as error:

@@ -42,6 +42,11 @@ class AuditAction(str, enum.Enum):
     PAYMENT_REFUNDED = "payment.refunded"
     SEAT_ASSIGNED = "corporate.seat_assigned"
     SEAT_RELEASED = "corporate.seat_released"
+    SEAT_OFFERED = "corporate.seat_offered"
+    SEAT_DECLINED = "corporate.seat_declined"
+    ACCOUNT_INVITED = "account.invited"
+    ACCOUNT_CLAIMED = "account.claimed"
+    ROSTER_READ = "roster.read"
 
     @property
     def label(self) -> str:
@@ -56,7 +61,9 @@ AUDIT_LABELS = {
     "district_manager.appointed": "District manager appointed", "roster.imported": "Roster imported",
     "roster.exported": "Roster exported", "term.shortened": "Term shortened", "term.voided": "Term voided",
     "payment.refunded": "Payment refunded", "corporate.seat_assigned": "Named to a corporate seat",
-    "corporate.seat_released": "Corporate seat freed",
+    "corporate.seat_released": "Corporate seat freed", "corporate.seat_offered": "Offered a corporate seat",
+    "corporate.seat_declined": "Corporate seat declined", "account.invited": "Invited to claim the account",
+    "account.claimed": "Account claimed", "roster.read": "Roster file read",
     "user.staff_created": "Staff account created", "user.staff_granted": "Staff role granted",
     "user.staff_revoked": "Staff role revoked",
 }

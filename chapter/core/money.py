@@ -2,17 +2,8 @@
 import re
 from decimal import Decimal, InvalidOperation
 
-CURRENCY_SYMBOLS = {"USD": "$", "CAD": "CA$", "EUR": "€", "GBP": "£"}
-
-
-def format_money(cents: int | None, currency: str = "USD") -> str:
-    """Render cents for people: 21000, 'USD' -> '$210.00'."""
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(int(cents)), 100)
-    symbol = CURRENCY_SYMBOLS.get(currency.upper(), currency.upper() + " ")
-    return f"{sign}{symbol}{whole:,}.{part:02d}"
+# The one money format for people lives in chapter.core.formatting; it is re-exported here for old imports.
+from chapter.core.formatting import format_money  # noqa: E402,F401
 
 
 # Plain decimals only: ASCII digits, an optional "$", thousands separated by commas in groups of

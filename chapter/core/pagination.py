@@ -106,6 +106,6 @@ def paginate(statement: sa.Select[Any], page: int, per_page: int, scalars: bool 
 def requested_page(args, name: str = "page") -> int:
     """The page number a query string asks for; anything that is not a positive number means 1."""
     try:
-        return max(1, int(args.get(name, 1)))
+        return min(max(1, int(args.get(name, 1))), 10**9)  # an OFFSET past 10^9 pages is no page
     except (TypeError, ValueError):
         return 1

@@ -3,23 +3,17 @@ from datetime import date
 
 from flask import Flask, request, url_for
 
-from chapter.core.models import FOREVER
-from chapter.core.money import format_money
+from chapter.core.formatting import format_chapter, format_date, format_money, format_month
 from chapter.core.permissions import current_roles
-
-
-def format_date(value: date | None, empty: str = "—") -> str:
-    """Dates as people read them: 24 Nov 2026; a lifetime end shows as 'Lifetime'."""
-    if value is None:
-        return empty
-    if value == FOREVER:
-        return "Lifetime"
-    return f"{value.day} {value:%b %Y}"
 
 
 def url_with(**changes) -> str:
     """The current URL with some query arguments changed (None removes one); for pagers and sorts."""
-    args = request.args.to_dict()
+    view_args = request.view_args or {}
+    # Keys url_for keeps for itself (_method, _external, ...) or that name a path part (?number=5) are
+    # dropped: they are not filters, and passing them on would fail the page.
+    args = {key: value for key, value in request.args.items()
+            if not key.startswith("_") and key != "endpoint" and key not in view_args}
     for key, value in changes.items():
         if value is None or value == "":
             args.pop(key, None)
@@ -29,8 +23,10 @@ def url_with(**changes) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Register filters (money, date) and globals (roles, url_with)."""
+    """Register filters (money, date, chapter) and globals (roles, url_with)."""
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["chapter"] = format_chapter
+    app.jinja_env.filters["month"] = format_month
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["current_roles"] = current_roles

@@ -23,5 +23,5 @@ def healthz():
         db.session.execute(sa.text("SELECT 1"))
     except Exception:  # any database failure means "not ready"
         db.session.rollback()
-        return jsonify(status="error", database="unavailable"), 503
+        return jsonify(status="error", database="unavailable"), 503, {"Retry-After": "30"}
     return jsonify(status="ok", database="ok")

@@ -178,10 +178,12 @@ def _enqueue_committed(session: Session) -> None:
             enqueue_safely(task, items[start:start + batch_size])
 
 
-@sa.event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(AFTER_COMMIT_KEY, None)
-    session.info.pop(BATCHED_KEY, None)
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted(session: Session, transaction) -> None:
+    """A transaction that ended without a commit (rolled back, or the session closed) queues nothing."""
+    if transaction.parent is None:
+        session.info.pop(AFTER_COMMIT_KEY, None)
+        session.info.pop(BATCHED_KEY, None)
 
 
 # --- Running queued jobs here and now (tests, `flask jobs run-queued`) -----------------------------

@@ -62,6 +62,23 @@ def renewals_daily():
     return summary, (f"{len(errors)} member(s) not processed: {failed}" if errors else None)
 
 
+@periodic(crontab(minute="30", hour="6"), name="corporate_renewals",
+          label="Corporate renewals (automatic renewal, reminders and lapse notices to company contacts)",
+          every=timedelta(days=1), lock_seconds=6 * 3600)
+def corporate_renewals_daily():
+    """What `flask --app wsgi corporate renewals` does, once a day at 06:30 UTC."""
+    from chapter.core.models import today
+    from chapter.members import corporate_renewals
+
+    day = today()
+    charged = corporate_renewals.auto_renew_organizations(day)
+    notices = corporate_renewals.send_corporate_notices(day)
+    errors = charged.errors + notices.errors
+    summary = (f"{day:%Y-%m-%d}: {charged.renewed} renewed, {charged.failed} declined; "
+               f"{sum(notices.sent.values())} notice(s) sent")
+    return summary, ("; ".join(errors) if errors else None)
+
+
 @periodic(crontab(minute="15"), name="stripe_sync", label="Stripe sync (balance transactions, payouts, events)",
           every=timedelta(hours=1), lock_seconds=3600)
 def stripe_sync():

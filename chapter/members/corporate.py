@@ -12,14 +12,12 @@ home chapters on the day they were named.
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
-from werkzeug.security import generate_password_hash
 
 from chapter.core import audit
 from chapter.core.audit import AuditAction
@@ -443,10 +441,8 @@ def _find_or_create_member(
     from chapter.auth.models import User
 
     if member_number and member_number.strip():
-        member = member_services.get_member_by_number(member_number)
-        if member is None:
-            raise DomainError("No member has this number.", field="member_number")
-        return member, False, False
+        # An existing member is never seated without their consent: see corporate_offers.offer_seat.
+        raise DomainError("An existing member is asked first: offer them the seat.", field="member_number")
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
     email = (email or "").strip().lower()
     if not first_name:
@@ -466,8 +462,8 @@ def _find_or_create_member(
     login_created = login is None
     if login is None:
         # A log-in without a known password: the employee chooses one through the e-mailed link.
-        login = User(email=email, name=f"{first_name} {last_name}",
-                     password_hash=generate_password_hash(secrets.token_urlsafe(32)))
+        login = User(email=email, name=f"{first_name} {last_name}")
+        login.set_unusable_password()
         db.session.add(login)
         db.session.flush()
     member = member_services.create_member(first_name=first_name, last_name=last_name, email=email,
@@ -480,7 +476,9 @@ def assign_seat(
     first_name: str | None = None, last_name: str | None = None, home_chapter_id: int | None = None,
     day: date | None = None, override_reason: str | None = None,
 ) -> SeatAssignment:
-    """Name an employee to a free seat: an existing member by number, or a new member (and log-in) by name and e-mail.
+    """Name a new person to a free seat: a new member (and log-in) by name and e-mail.
+
+    Existing members are offered the seat instead (corporate_offers.offer_seat) and hold it once they accept.
 
     The employee's corporate term runs from today (or the corporate membership's start) to its end; an
     already renewed later term gets them too while it has a free seat.
@@ -491,9 +489,12 @@ def assign_seat(
     if corporate.ends_on < day:
         raise DomainError("This corporate membership has ended; renew it to name employees.")
     _lock(corporate)
+    from chapter.members.corporate_offers import pending_offer_count
     from chapter.members.corporate_renewals import check_seat_free
 
     check_seat_free(corporate, actor=actor, day=day, override_reason=override_reason)  # not transferable in a term
+    if seats_used(corporate) + pending_offer_count(corporate) >= corporate.seats:  # offers waiting hold seats
+        raise DomainError(f"All {corporate.seats} seats are taken or offered. Add seats, or free one first.")
     member, member_created, login_created = _find_or_create_member(
         member_number=member_number, email=email, first_name=first_name, last_name=last_name,
         home_chapter_id=home_chapter_id, employer=organization.name, actor=actor)

@@ -25,6 +25,7 @@ from chapter.core.mail import send_mail
 from chapter.core.models import utcnow
 from chapter.extensions import db
 from chapter.members.models import CorporateMembership, CorporateSeat, Organization
+from chapter.core.links import public_url
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -126,7 +127,7 @@ def send_corporate_notices(day: date) -> CorporateRunSummary:
                           days_left=(corporate.ends_on - day).days,
                           grace_ends_on=corporate.ends_on + timedelta(days=corporate.membership_type.grace_days),
                           amount_cents=corporate.seats * corporate.membership_type.renewal_price_cents,
-                          link=url_for("members.organization_dashboard", organization_id=organization.id, _external=True))
+                          link=public_url("members.organization_dashboard", organization_id=organization.id))
         except (smtplib.SMTPException, OSError) as error:
             db.session.rollback()
             summary.errors.append(f"{organization.name}: {kind} notice not sent: {error}")
@@ -197,8 +198,8 @@ def auto_renew_organizations(day: date, within_days: int = AUTO_RENEW_WITHIN_DAY
                               corporate=corporate, day=day, days_left=days_left, reason=notice.outcome,
                               grace_ends_on=corporate.ends_on + timedelta(days=corporate.membership_type.grace_days),
                               amount_cents=order.total_cents,
-                              link=url_for("members.organization_dashboard", organization_id=organization.id,
-                                           _external=True))
+                              link=public_url("members.organization_dashboard", organization_id=organization.id))
+                db.session.commit()  # the mail is an outbox row: delivered by the worker
             except (smtplib.SMTPException, OSError) as error:
                 summary.errors.append(f"{organization.name}: failure notice not sent: {error}")
     return summary

@@ -14,7 +14,11 @@ from chapter.core.models import today
 from chapter.core.money import format_money
 from chapter.core.pagination import requested_page
 from chapter.extensions import db
-from chapter.members import bp, corporate
+from chapter.auth import notices
+from chapter.auth.claims import has_login
+from chapter.core.links import public_url
+from chapter.members import bp, corporate, corporate_offers
+from flask_wtf import FlaskForm
 from chapter.members.corporate_forms import AssignSeatForm, OrganizationForm, SeatsForm, StaffOrganizationForm
 from chapter.members.models import CorporateMembership, CorporateSeat, Organization
 
@@ -84,6 +88,7 @@ def organization_dashboard(organization_id: int):
     return render_template(
         "members/corporate_dashboard.html", organization=organization, options=options, corporate_membership=shown,
         used=corporate.seats_used(shown) if shown is not None else 0, holders=holders, today=day,
+        offers=corporate_offers.offers_of(shown) if shown is not None else [], cancel_form=FlaskForm(),
         upcoming=[(c, corporate.seats_used(c)) for c in upcoming],
         history=corporate.corporate_memberships(organization),
     )
@@ -186,9 +191,11 @@ def assign_seat(organization_id: int):
     form = AssignSeatForm()
     form.home_chapter_id.choices = [(0, "Choose later")] + [(c.id, c.display_name) for c in active_chapters()]
     if form.validate_on_submit():
+        if form.member_number.data:
+            return _offer_seat(organization, target, form)
         try:
             assigned = corporate.assign_seat(
-                target, actor=current_user, member_number=form.member_number.data, email=form.email.data,
+                target, actor=current_user, email=form.email.data,
                 first_name=form.first_name.data, last_name=form.last_name.data,
                 home_chapter_id=form.home_chapter_id.data or None,
                 override_reason=form.override_reason.data if current_user.is_staff else None)
@@ -210,8 +217,114 @@ def assign_seat(organization_id: int):
                            corporate_membership=target, used=corporate.seats_used(target)), (400 if form.is_submitted() else 200)
 
 
+def _offer_seat(organization: Organization, target: CorporateMembership, form: AssignSeatForm):
+    """An existing member is asked first; the contact learns nothing about them until they accept."""
+    try:
+        offer = corporate_offers.offer_seat(
+            target, member_number=form.member_number.data, actor=current_user,
+            override_reason=form.override_reason.data if current_user.is_staff else None)
+    except NotAllowed:
+        abort(403)
+    except DomainError as error:
+        db.session.rollback()
+        attach_domain_error(form, error)
+        return render_template("members/corporate_assign.html", organization=organization, form=form,
+                               corporate_membership=target, used=corporate.seats_used(target)), 400
+    _tell_offered_member(organization, offer)  # before the commit: the mail may be an outbox row
+    db.session.commit()
+    flash(f"The holder of member number {offer.member_number} is asked to accept the seat. "
+          "They hold it, and you see their name, once they accept.", "success")
+    return redirect(url_for("members.organization_dashboard", organization_id=organization.id))
+
+
+def _tell_offered_member(organization: Organization, offer) -> None:
+    """E-mail the member the offer (and, without a log-in, the link that sets their password)."""
+    member = offer.member
+    if not member.email:
+        return
+    try:
+        if not has_login(member):
+            from chapter.auth.claims import record_invitation
+
+            record_invitation(member, reason="corporate_seat", actor=current_user)
+        if has_login(member):
+            send_mail(member.email, f"{organization.name} offers you a corporate membership seat", "corporate_seat_offer",
+                      member=member, organization=organization, link=public_url("members.seat_offer", token=offer.token))
+        else:
+            notices.send_claim_link(member, reason="corporate_seat",
+                                    detail=f"{organization.name} offers you a seat in its corporate membership. "
+                                           f"Once your password is set, answer here: "
+                                           f"{public_url('members.seat_offer', token=offer.token)}")
+    except Exception:  # the offer stands; the member also sees it on their dashboard
+        log.exception("could not e-mail member %s about a seat offer", member.member_number)
+
+
+@bp.route("/seat-offers/<token>", methods=["GET", "POST"])
+@login_required
+def seat_offer(token: str):
+    """The member offered a seat accepts or declines it."""
+    offer = corporate_offers.get_offer_by_token(token)
+    if offer is None or offer.member.user_id != current_user.id:
+        abort(404)
+    form = FlaskForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash("Your form expired. Please answer again.", "danger")
+            return redirect(url_for("members.seat_offer", token=token))
+        accept = request.form.get("answer") == "accept"
+        try:
+            if accept:
+                assigned = corporate_offers.accept_seat_offer(offer, actor=current_user)
+            else:
+                corporate_offers.decline_seat_offer(offer, actor=current_user)
+        except NotAllowed:
+            db.session.rollback()
+            abort(403)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for("members.dashboard"))
+        db.session.commit()
+        name = offer.corporate_membership.organization.name
+        if accept:
+            flash(f"You hold a corporate seat of {name} until {assigned.seat.corporate_membership.ends_on:%d %b %Y}.",
+                  "success")
+        else:
+            flash(f"You declined the seat of {name}; nothing changed.", "info")
+        return redirect(url_for("members.dashboard"))
+    return render_template("members/seat_offer.html", offer=offer, form=form)
+
+
+@bp.post("/organizations/<int:organization_id>/offers/<int:offer_id>/cancel")
+@login_required
+def cancel_seat_offer(organization_id: int, offer_id: int):
+    """The contact withdraws a seat offer not yet answered."""
+    organization = get_organization_or_404(organization_id)
+    offer = db.session.get(corporate_offers.SeatOffer, offer_id)
+    if offer is None or offer.corporate_membership.organization_id != organization.id:
+        abort(404)
+    if FlaskForm().validate_on_submit():
+        try:
+            corporate_offers.cancel_seat_offer(offer, actor=current_user)
+        except NotAllowed:
+            abort(403)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "warning")
+        else:
+            db.session.commit()
+            flash(f"The offer to member number {offer.member_number} is withdrawn.", "info")
+    return redirect(url_for("members.organization_dashboard", organization_id=organization.id))
+
+
+@bp.app_template_global()
+def pending_seat_offers(member) -> list:
+    """For the member's dashboard: corporate seats offered to the member."""
+    return corporate_offers.pending_offers_for_member(member) if member is not None else []
+
+
 def _tell_employee(organization: Organization, assigned: corporate.SeatAssignment) -> None:
-    """E-mail the employee their member number (and, for a new log-in, a link to choose a password)."""
+    """E-mail a new employee their member number and the link that sets their password."""
     member = assigned.member
     if not member.email:
         return
@@ -220,13 +333,13 @@ def _tell_employee(organization: Organization, assigned: corporate.SeatAssignmen
         from chapter.auth.services import make_password_reset_token
 
         token = make_password_reset_token(member.user, current_app.config["SECRET_KEY"])
-        link = url_for("auth.reset_password", token=token, _external=True)
+        link = public_url("auth.reset_password", token=token)
     try:
         send_mail(member.email, f"Your membership through {organization.name}", "corporate_seat",
                   member=member, organization=organization, link=link,
                   minutes=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60,
-                  login_url=url_for("auth.login", _external=True),
-                  forgot_url=url_for("auth.forgot_password", _external=True))
+                  login_url=public_url("auth.login"),
+                  forgot_url=public_url("auth.forgot_password"))
         db.session.commit()  # the mail is an outbox row, delivered by the worker
     except Exception:  # the seat is given; a mail failure must not undo it or show an error page
         log.exception("could not e-mail member %s about their corporate seat", member.member_number)

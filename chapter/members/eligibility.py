@@ -23,7 +23,7 @@ from chapter.members.models import Member, MembershipKind, MembershipType
 if TYPE_CHECKING:
     from chapter.auth.models import User
 
-RETIRED_MIN_AGE = 62  # DOMAIN.md: "Retired (age 62+, by chapter)"
+RETIRED_MIN_AGE = 62  # DOMAIN.md: "Retired (age 62+, by chapter)"; the type's eligibility_min_age wins
 
 
 class EligibilityStatus(str, enum.Enum):
@@ -78,6 +78,11 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+def min_age_for(membership_type: MembershipType) -> int:
+    """The age that makes a member eligible for a Retired type: data on the type (62 to start with)."""
+    return membership_type.eligibility_min_age or RETIRED_MIN_AGE
+
+
 def needs_eligibility(membership_type: MembershipType) -> bool:
     """Retired and Student types ask what makes the member eligible."""
     return membership_type.kind in (MembershipKind.RETIRED, MembershipKind.STUDENT)
@@ -92,9 +97,10 @@ def declare_eligibility(member: Member, membership_type: MembershipType, *, day:
     if membership_type.kind is MembershipKind.RETIRED:
         if date_of_birth is not None and date_of_birth > day:
             raise DomainError("The date of birth cannot be in the future.", field="date_of_birth")
-        old_enough = date_of_birth is not None and age_on(date_of_birth, day) >= RETIRED_MIN_AGE
+        min_age = min_age_for(membership_type)
+        old_enough = date_of_birth is not None and age_on(date_of_birth, day) >= min_age
         if not (old_enough or retirement_declared):
-            raise DomainError(f"Retired membership is for members aged {RETIRED_MIN_AGE} or more, or who declare "
+            raise DomainError(f"Retired membership is for members aged {min_age} or more, or who declare "
                               "they have retired.", field="date_of_birth")
         record = EligibilityRecord(member_id=member.id, kind="retired", date_of_birth=date_of_birth,
                                    retirement_declared=retirement_declared, submitted_on=day)

@@ -61,7 +61,7 @@ def declare_eligibility(type_code: str):
             flash("Thank you: staff will review what you declared. You can pay now.", "success")
             return redirect(url_for(next_page))
     return render_template("members/eligibility.html", form=form, membership_type=membership_type,
-                           min_age=eligibility.RETIRED_MIN_AGE), (400 if form.is_submitted() else 200)
+                           min_age=eligibility.min_age_for(membership_type)), (400 if form.is_submitted() else 200)
 
 
 @bp.get("/admin/eligibility")

@@ -70,6 +70,8 @@ class MembershipTypeForm(FlaskForm):
     grace_days = IntegerField("Grace period (days)", default=30, validators=[InputRequired(), NumberRange(min=0, max=365)])
     min_seats = IntegerField("Minimum seats", validators=[Optional(), NumberRange(min=1)],
                              description="Corporate types only.")
+    eligibility_min_age = IntegerField("Minimum age (retired types)", validators=[Optional(), NumberRange(min=1, max=120)],
+                                       description="A member this old qualifies without declaring retirement.")
     sort_order = IntegerField("Sort order", default=100, validators=[InputRequired()])
     is_public = BooleanField("Members can choose it (otherwise staff only)", default=True)
     is_invoiced = BooleanField("Invoiced (unchecked: never billed, e.g. honorary)", default=True)

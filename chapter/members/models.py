@@ -103,6 +103,8 @@ class MembershipType(TimestampMixin, db.Model):
     is_public: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
     is_invoiced: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
     min_seats: Mapped[int | None] = mapped_column(sa.Integer)  # corporate types only
+    # Retired types: the age (on the day of declaring) that makes a member eligible without a retirement declaration.
+    eligibility_min_age: Mapped[int | None] = mapped_column(sa.Integer)
     is_available: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
     sort_order: Mapped[int] = mapped_column(sa.Integer, default=100, nullable=False)
 

@@ -222,7 +222,8 @@ def membership_types(include_staff_only: bool = False) -> list[MembershipType]:
 
 MEMBERSHIP_TYPE_FIELDS = ("code", "name", "kind", "description", "currency", "join_price_cents",
                           "renewal_price_cents", "chapter_share_cents", "term_months", "grace_days",
-                          "is_public", "is_invoiced", "min_seats", "is_available", "sort_order")
+                          "is_public", "is_invoiced", "min_seats", "is_available", "sort_order",
+                          "eligibility_min_age")
 
 
 def save_membership_type(membership_type: MembershipType | None, **fields) -> MembershipType:
@@ -250,4 +251,32 @@ def set_auto_renew(member: Member, *, enabled: bool, actor: User) -> None:
     if enabled and not member.saved_payment_method_id:
         raise DomainError("There is no saved card to renew with.")
     member.auto_renew = enabled
+    db.session.flush()
+
+
+def begin_card_replacement(member: Member):
+    """A SetupIntent for the member's own Stripe customer, to save a new card for automatic renewal."""
+    from chapter.payments import gateway
+
+    member.stripe_customer_id = gateway.ensure_customer(
+        member.stripe_customer_id, email=member.email, name=member.full_name,
+        metadata={"member_number": member.member_number})
+    db.session.flush()
+    return gateway.create_setup_intent(member.stripe_customer_id, {"member_number": member.member_number,
+                                                                   "purpose": "replace_card"})
+
+
+def replace_saved_card(member: Member, setup_intent_id: str, *, actor: User) -> None:
+    """Keep the card the browser just saved (a SetupIntent this member was given) for automatic renewal."""
+    from chapter.payments import gateway
+
+    result = gateway.retrieve_setup_intent(setup_intent_id)
+    if result.status != "succeeded" or not result.payment_method_id:
+        raise DomainError("Your card was not saved. Please enter it again.")
+    before = f"{member.saved_card_brand or 'card'} {member.saved_card_last4}" if member.saved_payment_method_id else "none"
+    member.saved_payment_method_id = result.payment_method_id
+    member.saved_card_brand, member.saved_card_last4 = result.card_brand, result.card_last4
+    after = f"{result.card_brand or 'card'} {result.card_last4}"
+    audit.record(AuditAction.MEMBER_UPDATED, actor=actor, chapter_id=member.home_chapter_id, member_id=member.id,
+                 summary=f"Saved card changed from {before} to {after}", before={"card": before}, after={"card": after})
     db.session.flush()

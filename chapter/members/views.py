@@ -1,4 +1,6 @@
 """Members' own pages and staff administration of membership types."""
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -20,13 +22,28 @@ def _own_member():
     return current_user.member
 
 
+@bp.get("/prices")
+def prices():
+    """Membership and exam prices (member and non-member), for anyone, logged in or not."""
+    from chapter.certifications.services import exams_on_sale
+    from chapter.payments.services import purchasable_types
+
+    return render_template("members/prices.html", types=purchasable_types(), exams=exams_on_sale(today()))
+
+
 @bp.get("/dashboard")
 @login_required
 def dashboard():
     """The member's home: status, end date, home chapter, member number, terms."""
     member = _own_member()
     if member is None:
-        return render_template("members/dashboard_no_member.html", organizations=organizations_of(current_user))
+        from chapter.chapters.overview import overview_for
+        from chapter.core.permissions import current_roles
+
+        roles = current_roles()
+        overview = overview_for(roles, today()) if roles.is_staff or roles.is_district_manager else None
+        return render_template("members/dashboard_no_member.html", organizations=organizations_of(current_user),
+                               overview=overview)
     terms = db.session.scalars(
         sa.select(MembershipTerm).where(MembershipTerm.member_id == member.id)
         .options(sa.orm.joinedload(MembershipTerm.membership_type))
@@ -35,9 +52,16 @@ def dashboard():
     from chapter.certifications.services import benefits_on
     from chapter.payments.services import renewal_options
 
+    from chapter.payments.renewals import DEFAULT_WITHIN_DAYS
+
     day = today()
+    status = member.status_on(day)
+    days_left = (member.paid_through - day).days if member.paid_through else None
+    ends_soon = status.value == "active" and days_left is not None and days_left <= 60 and not member.is_lifetime
+    auto_charge_on = max(day, member.paid_through - timedelta(days=DEFAULT_WITHIN_DAYS)) if ends_soon else None
     return render_template(
-        "members/dashboard.html", member=member, status=member.status_on(day), terms=terms,
+        "members/dashboard.html", member=member, status=status, terms=terms, days_left=days_left,
+        ends_soon=ends_soon, auto_charge_on=auto_charge_on,
         history=services.chapter_history(member), today=day, options=renewal_options(member, day),
         organizations=organizations_of(current_user), benefits=benefits_on(member, day),
     )
@@ -74,7 +98,11 @@ def change_home_chapter():
     if member is None:
         abort(404)
     form = HomeChapterForm(home_chapter_id=member.home_chapter_id)
-    form.home_chapter_id.choices = [(0, "Choose a chapter")] + [(c.id, f"{c.display_name} — {c.city or ''}") for c in active_chapters()]
+    chapters = active_chapters()
+    form.home_chapter_id.choices = [(0, "Choose a chapter")] + [(c.id, f"{c.display_name} — {c.city or ''}") for c in chapters]
+    if not form.is_submitted() and request.args.get("chapter"):  # "Join this chapter" on a chapter's page
+        form.home_chapter_id.data = next((c.id for c in chapters if str(c.number) == request.args["chapter"]),
+                                         form.home_chapter_id.data)
     if form.validate_on_submit():
         from chapter.chapters.models import Chapter
 
@@ -150,7 +178,8 @@ def _choose_type_page(template_action: str, start, title: str, intro: str, optio
     form.membership_type_id.choices = [(t.id, t.name) for t in types]
     if form.validate_on_submit():
         chosen = db.session.get(MembershipType, form.membership_type_id.data)
-        if eligibility.needs_eligibility(chosen) and not eligibility.has_standing_declaration(member, chosen):
+        if template_action in ("join", "renew") and eligibility.needs_eligibility(chosen) \
+                and not eligibility.has_standing_declaration(member, chosen):
             return redirect(url_for("members.declare_eligibility", type_code=chosen.code, next=template_action))
         try:
             order = start(member, chosen, actor=current_user)
@@ -233,6 +262,54 @@ def auto_renew():
             flash("Automatic renewal is " + ("on." if member.auto_renew else "off."), "success")
         return redirect(url_for("members.auto_renew"))
     return render_template("members/auto_renew.html", form=form, member=member)
+
+
+@bp.get("/membership/card")
+@login_required
+def replace_card():
+    """The card field to save another card for automatic renewal (a SetupIntent, as on the payment page)."""
+    from flask import current_app, session
+
+    from chapter.payments.gateway import GatewayError
+
+    member = _own_member()
+    if member is None:
+        abort(404)
+    try:
+        setup = services.begin_card_replacement(member)
+        db.session.commit()
+    except GatewayError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("members.auto_renew"))
+    session["card_setup_intent"] = setup.id  # only this SetupIntent may be saved as the member's card
+    return render_template("members/replace_card.html", member=member, client_secret=setup.client_secret,
+                           stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+                           stripe_js_url=current_app.config["STRIPE_JS_URL"])
+
+
+@bp.post("/membership/card")
+@login_required
+def save_card():
+    """Keep the card the browser saved (JSON from static/js/card.js); answers where to go next."""
+    from flask import jsonify, session
+
+    from chapter.payments.gateway import GatewayError
+
+    member = _own_member()
+    setup_intent_id = (request.get_json(silent=True) or {}).get("setup_intent_id")
+    if member is None or not setup_intent_id or setup_intent_id != session.get("card_setup_intent"):
+        return jsonify(status="failed", message="This card form has expired. Reload the page and try again."), 400
+    try:
+        services.replace_saved_card(member, setup_intent_id, actor=current_user)
+    except (DomainError, GatewayError) as error:
+        db.session.rollback()
+        return jsonify(status="failed", message=getattr(error, "message", str(error))), 400
+    db.session.commit()
+    session.pop("card_setup_intent", None)
+    flash(f"Your {(member.saved_card_brand or 'card').capitalize()} card ending in {member.saved_card_last4} is saved "
+          "for automatic renewal.", "success")
+    return jsonify(status="saved", redirect=url_for("members.auto_renew"))
 
 
 # --- Staff: members, free memberships, unemployed extensions ---------------------------------

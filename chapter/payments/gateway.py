@@ -308,15 +308,19 @@ def verify_webhook(payload: bytes, signature: str | None, secret: str | None) ->
     if not signature:
         raise InvalidWebhook("missing Stripe-Signature header")
     try:
-        stripe.Webhook.construct_event(payload, signature, secret)
+        # The signature alone: building a StripeObject from a body that is not an event object would raise.
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret,
+                                              stripe.Webhook.DEFAULT_TOLERANCE)
     except (stripe.SignatureVerificationError, ValueError) as error:
         raise InvalidWebhook(str(error)) from error
     try:
         event = json.loads(payload)
     except ValueError as error:
         raise InvalidWebhook("payload is not JSON") from error
-    if not isinstance(event, dict) or not isinstance(event.get("data", {}), dict) \
-            or not isinstance((event.get("data") or {}).get("object", {}), dict):
+    # Signed but malformed (a JSON list, a string data.object): refused, never a 500 further down.
+    if not isinstance(event, dict) or not isinstance(event.get("data"), dict) \
+            or not isinstance(event["data"].get("object"), dict) or not isinstance(event.get("type"), str) or len(event["type"]) > 100 \
+            or not isinstance(event.get("id"), str) or len(event["id"]) > 255:
         raise InvalidWebhook("payload is not a Stripe event object")
     return event
 

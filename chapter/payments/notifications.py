@@ -7,14 +7,12 @@ from __future__ import annotations
 import logging
 import smtplib
 
-from flask import current_app, has_request_context, url_for
-
+from chapter.core.links import public_url
 from chapter.core.mail import send_mail
 from chapter.payments import fulfilment
 from chapter.payments.models import Payment, Refund
 
 log = logging.getLogger(__name__)
-DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
 
 def payer_email(payment: Payment) -> str | None:
@@ -28,12 +26,8 @@ def payer_email(payment: Payment) -> str | None:
 
 
 def receipt_link(payment: Payment) -> str:
-    """The printable receipt's address, on PUBLIC_BASE_URL outside a request (webhooks from the CLI, the sync)."""
-    if has_request_context() and not current_app.config.get("PUBLIC_BASE_URL"):
-        return url_for("payments.receipt", payment_id=payment.id, _external=True)
-    base = current_app.config.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL
-    with current_app.test_request_context(base_url=base):
-        return url_for("payments.receipt", payment_id=payment.id, _external=True)
+    """The printable receipt's address, always on PUBLIC_BASE_URL (never the request's Host header)."""
+    return public_url("payments.receipt", payment_id=payment.id)
 
 
 def _send(to: str | None, subject: str, template: str, **context) -> None:

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
+from flask import current_app, has_request_context
 from sqlalchemy.exc import IntegrityError
 
 from chapter.core.errors import DomainError
 from chapter.core.mail import send_mail
 from chapter.core.models import FOREVER, utcnow
+from chapter.core.links import public_url
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipKind, MembershipType
 from chapter.payments import gateway, notifications
@@ -91,7 +92,7 @@ def run_moment(day: date) -> datetime:
 
 @contextmanager
 def link_context() -> Iterator[None]:
-    """Let url_for(..., _external=True) work outside a request: links are built on PUBLIC_BASE_URL."""
+    """A request context outside a request, on PUBLIC_BASE_URL (links themselves come from links.public_url)."""
     if has_request_context():
         yield
         return
@@ -208,8 +209,8 @@ def _send_one_reminder(target: _ReminderTarget, kind: str, day: date, moment: da
         with link_context():
             send_mail(target.email, _reminder_subject(kind, target, day), "renewal_reminder", kind=kind, member=target,
                       day=day, days_left=(target.paid_through - day).days,
-                      renew_link=url_for("members.join" if kind == "grace_ended" else "members.renew", _external=True),
-                      auto_renew_link=url_for("members.auto_renew", _external=True))
+                      renew_link=public_url("members.join" if kind == "grace_ended" else "members.renew"),
+                      auto_renew_link=public_url("members.auto_renew"))
     except (smtplib.SMTPException, OSError) as error:
         db.session.rollback()  # not sent: drop the claim so the next run tries again
         log.warning("reminder %s to member %s not sent: %s", kind, target.member_number, error)
@@ -391,13 +392,13 @@ def _record_failure(member: Member, attempt: RenewalAttempt, message: str, day: 
     def failure_mail():
         send_mail(member.email, "We could not renew your membership automatically", "auto_renew_failed",
                   member=member, attempt=attempt, reason=message, tries_left=tries_left, next_try=next_try,
-                  renew_link=url_for("members.renew", _external=True),
-                  auto_renew_link=url_for("members.auto_renew", _external=True))
+                  renew_link=public_url("members.renew"),
+                  auto_renew_link=public_url("members.auto_renew"))
 
     def switched_off_mail():
         send_mail(member.email, "Automatic renewal is now off", "auto_renew_off", member=member, tries=MAX_ATTEMPTS,
-                  renew_link=url_for("members.renew", _external=True),
-                  auto_renew_link=url_for("members.auto_renew", _external=True))
+                  renew_link=public_url("members.renew"),
+                  auto_renew_link=public_url("members.auto_renew"))
 
     _send_safely(summary, member.member_number, "failure notice", failure_mail)
     if tries_left <= 0:

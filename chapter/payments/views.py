@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.forms import attach_domain_error
 from chapter.core.pagination import paginate, requested_page
+from chapter.core.params import db_int
 from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import csrf, db, limiter
 from chapter.core.models import today
@@ -141,8 +142,8 @@ def charge(order_id: int):
         return _json_error(f"{error} Nothing was charged.", 502)
     try:
         result = services.charge_payment(payment)
-    except gateway.GatewayError as error:
-        # No answer (or an error with the call itself): Stripe may have charged. Never "failed":
+    except gateway.NoAnswer as error:
+        # No answer (time-out, dropped connection, 5xx): Stripe may have charged. Never "failed":
         # the attempt is unknown until Stripe's answer settles it (this page asks again by itself).
         log.warning("charge of payment %s did not get an answer: %s", payment.id, error)
         db.session.rollback()
@@ -151,6 +152,11 @@ def charge(order_id: int):
         return jsonify(status="unknown", refresh_url=_refresh_url(payment),
                        message="We have no answer from the payment service yet. Do not pay again: this page "
                                "checks by itself and shows the result as soon as it is known."), 202
+    except gateway.GatewayError as error:
+        # Stripe answered, and refused the request itself (keys, permissions): nothing was charged.
+        log.error("charge of payment %s refused by Stripe: %s", payment.id, error)
+        result = gateway.IntentResult(id=None, status="failed", failure_code="refused",
+                                      failure_message="The payment service refused this payment.")
     fulfilled = services.apply_intent_result(payment, result)
     payer = member or order.organization  # an organization renews automatically too (corporate_renewals)
     if payer is not None and data.get("auto_renew") and (fulfilment.is_membership(order) or order.organization is not None) \
@@ -326,8 +332,8 @@ def admin_payments():
         member_matches = member_search_condition(search, member_id=Order.member_id)
         if member_matches is not None:
             conditions.append(member_matches)
-        if search.upper().startswith("ORD-") and search[4:].isdigit() and len(search) <= 14:
-            conditions.append(Order.id == int(search[4:]))
+        if search.upper().startswith("ORD-") and db_int(search[4:]) is not None:
+            conditions.append(Order.id == db_int(search[4:]))
         statement = statement.where(sa.or_(*conditions)).order_by(None).order_by(
             member_search_rank(search), Payment.id.desc())
     status = request.args.get("status", "")
@@ -343,6 +349,10 @@ def admin_payments():
 @limiter.exempt
 def stripe_webhook():
     """Receive a Stripe event: verify the signature, store it by id, apply it once."""
+    limit = current_app.config["WEBHOOK_MAX_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        return jsonify(error="payload too large"), 413  # refused before a byte of it is read
+    request.max_content_length = limit  # a chunked body stops being read at the limit (413)
     try:
         event = gateway.verify_webhook(request.get_data(), request.headers.get("Stripe-Signature"),
                                        current_app.config.get("STRIPE_WEBHOOK_SECRET"))

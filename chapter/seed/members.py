@@ -24,7 +24,7 @@ MEMBERSHIP_TYPES = [
          description="For full-time students."),
     dict(code="retired", name="Retired", kind=MembershipKind.RETIRED, join_price_cents=9500,
          renewal_price_cents=9500, chapter_share_cents=2000, term_months=12, sort_order=30,
-         description="For members aged 62 or more who have retired."),
+         eligibility_min_age=62, description="For members aged 62 or more who have retired."),
     dict(code="honorary_chapter", name="Honorary Chapter", kind=MembershipKind.HONORARY, join_price_cents=17500,
          renewal_price_cents=17500, chapter_share_cents=0, term_months=12, sort_order=40, is_public=False,
          description="Named by a chapter; billed only the association's portion."),

@@ -1,6 +1,6 @@
 """Forms for the treasury: periods, remittances, offline payments, report ranges."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
+from wtforms import DateField, MonthField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from chapter.core.forms import strip_filter
@@ -12,7 +12,8 @@ class EmptyForm(FlaskForm):
 
 
 class MonthForm(FlaskForm):
-    month = DateField("Month", format="%Y-%m", validators=[DataRequired(message="Choose a month.")])
+    # A month input sends YYYY-MM; browsers without one (and older links) send a full date: take both.
+    month = MonthField("Month", format=["%Y-%m", "%Y-%m-%d"], validators=[DataRequired(message="Choose a month.")])
 
 
 class RemittanceForm(FlaskForm):

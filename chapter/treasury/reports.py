@@ -2,20 +2,22 @@
 Everything is summed in SQL; rows come back as plain tuples ready for a table, a chart or a CSV."""
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from chapter.core.formatting import format_amount, format_chapter, format_money
 from chapter.extensions import db
 from chapter.payments.models import Order, OrderPurpose, Payment, PaymentStatus
 from chapter.treasury.models import LedgerEntry, LedgerKind, MatchStatus, StripeBalanceTransaction, StripePayout
+from chapter.core.spreadsheet import csv_writer
 
 
 def _money(cents: int) -> str:
-    return f"{cents / 100:.2f}"
+    """Amounts in CSVs: a dot and two decimals, from integer cents (no float on the way)."""
+    return format_amount(cents)
 
 
 # --- Payouts --------------------------------------------------------------------------------
@@ -47,7 +49,7 @@ class PayoutView:
         if self.balanced:
             return "Balanced: the payout equals its charges minus refunds minus fees."
         why = "; ".join(self.reasons) or "Stripe paid out money for transactions the sync has not linked to this payout"
-        return f"Off by {_money(self.difference_cents)} {self.payout.currency}: {why}."
+        return f"Off by {format_money(self.difference_cents, self.payout.currency)}: {why}."
 
 
 def payout_reconciliation(payout_id: str) -> PayoutView | None:
@@ -74,6 +76,43 @@ def payout_reconciliation(payout_id: str) -> PayoutView | None:
     if exceptions:
         view.reasons.append(f"{len(exceptions)} line(s) do not match our records: {', '.join(exceptions[:5])}")
     return view
+
+
+def payout_line_people(lines: list[StripeBalanceTransaction]) -> dict[str, tuple[str, str, int | None]]:
+    """For each line of a payout: (member or organization name, order reference, payment id), in one query."""
+    from chapter.members.models import Member, Organization
+    from chapter.payments.models import Refund
+
+    payment_ids = {line.payment_id for line in lines if line.payment_id}
+    refund_ids = {line.refund_id for line in lines if line.refund_id}
+    refund_payment = dict(db.session.execute(sa.select(Refund.id, Refund.payment_id).where(Refund.id.in_(refund_ids))).all()) \
+        if refund_ids else {}
+    payment_ids |= set(refund_payment.values())
+    rows = db.session.execute(
+        sa.select(Payment.id, Order.id, Member.first_name, Member.last_name, Organization.name)
+        .join(Order, Order.id == Payment.order_id).outerjoin(Member, Member.id == Order.member_id)
+        .outerjoin(Organization, Organization.id == Order.organization_id)
+        .where(Payment.id.in_(payment_ids or {-1}))).all()
+    by_payment = {pid: (f"{first} {last}" if first else (organization or ""), f"ORD-{order_id:06d}")
+                  for pid, order_id, first, last, organization in rows}
+    result = {}
+    for line in lines:
+        pid = line.payment_id or refund_payment.get(line.refund_id)
+        if pid in by_payment:
+            result[line.id] = (*by_payment[pid], pid)
+    return result
+
+
+def payout_lines_report(view: PayoutView) -> Report:
+    """A payout's lines as CSV: each with the member and the order, then the totals."""
+    from chapter.chapters.exports import safe_cell
+
+    people = payout_line_people(view.lines)
+    rows = [(line.created.date().isoformat(), line.type, line.source_id or line.id, safe_cell(people.get(line.id, ("",))[0]),
+             people.get(line.id, ("", ""))[1], line.amount_cents, -line.fee_cents, line.amount_cents - line.fee_cents,
+             line.currency) for line in view.lines]
+    return Report(f"Payout {view.payout.id}", ["Date", "Type", "Stripe", "Member", "Order", "Amount", "Fee", "Net",
+                                               "Currency"], rows, money_columns=(5, 6, 7))
 
 
 def payouts_statement() -> sa.Select:
@@ -168,6 +207,42 @@ def chapter_entries_statement(chapter_id: int, start: date, end: date) -> sa.Sel
             .order_by(LedgerEntry.booked_on.desc(), LedgerEntry.id.desc()))
 
 
+def chapter_lines_statement(chapter_id: int, start: date, end: date) -> sa.Select:
+    """The chapter's ledger lines with who paid and what for: (entry, member name, member number, order purpose,
+    order id), one query with outer joins through the payment or the refund's payment."""
+    from chapter.members.models import Member
+    from chapter.payments.models import Refund
+
+    refunded = sa.orm.aliased(Payment)
+    payment_id = sa.func.coalesce(LedgerEntry.payment_id, refunded.id)
+    return (sa.select(LedgerEntry, (Member.first_name + " " + Member.last_name).label("member_name"),
+                      Member.member_number, Order.purpose, Order.id.label("order_id"))
+            .outerjoin(Refund, Refund.id == LedgerEntry.refund_id)
+            .outerjoin(refunded, refunded.id == Refund.payment_id)
+            .outerjoin(Payment, Payment.id == payment_id)
+            .outerjoin(Order, Order.id == Payment.order_id)
+            .outerjoin(Member, Member.id == Order.member_id)
+            .where(LedgerEntry.chapter_id == chapter_id, LedgerEntry.booked_on >= start, LedgerEntry.booked_on <= end)
+            .order_by(LedgerEntry.booked_on.desc(), LedgerEntry.id.desc()))
+
+
+def chapter_lines_report(chapter, start: date, end: date) -> Report:
+    """The chapter's money page as CSV: each line with the member and what it was for; remittances as money sent."""
+    from chapter.chapters.exports import safe_cell
+
+    rows = []
+    for entry, member_name, member_number, purpose, order_id in db.session.execute(
+            chapter_lines_statement(chapter.id, start, end)):
+        sent = entry.kind is LedgerKind.REMITTANCE
+        rows.append((entry.booked_on.isoformat(), "Sent to the chapter" if sent else entry.kind.label,
+                     safe_cell(member_name or ""), member_number or "",
+                     safe_cell(purpose.label if purpose else entry.description), safe_cell(f"ORD-{order_id:06d}" if order_id else entry.reference or ""), -entry.amount_cents if sent else entry.amount_cents,
+                     entry.currency))
+    return Report(f"Money of {format_chapter(chapter)}", ["Date", "Kind", "Member", "Member number", "What for",
+                                                          "Reference", "Amount", "Currency"],
+                  rows, money_columns=(6,))
+
+
 # --- Reports --------------------------------------------------------------------------------
 
 def _month(column):
@@ -195,11 +270,25 @@ class Report:
     chart_label_column: int = 0
     chart_series_column: int | None = None  # pivot: one series per value of this column
     chart_value_column: int = -1
+    chart_value_columns: tuple[int, ...] = ()  # or one series per column (a row per month, kinds as columns)
+
+    @property
+    def totals(self) -> list | None:
+        """The sum of each numeric column over the rows (the first column reads "Total"), for the page's last row."""
+        if not self.rows:
+            return None
+        totals: list = ["Total"]
+        for index in range(1, len(self.columns)):
+            values = [row[index] for row in self.rows]
+            numeric = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+            texts = {v for v in values if isinstance(v, str)}
+            totals.append(sum(values) if numeric else (texts.pop() if len(texts) == 1 else ""))
+        return totals
 
     def csv(self) -> str:
         """CSV an accounting package imports: a header, ISO dates, amounts with a dot and two decimals."""
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv_writer(out)  # formula-safe cells, like every CSV we produce
         writer.writerow(self.columns)
         for row in self.rows:
             writer.writerow([_money(v) if i in self.money_columns else v for i, v in enumerate(row)])
@@ -208,6 +297,11 @@ class Report:
     def chart(self) -> dict:
         """Labels and datasets for Chart.js."""
         labels = sorted({row[self.chart_label_column] for row in self.rows})
+        if self.chart_value_columns:
+            money = {c % len(self.columns) for c in self.money_columns}
+            return {"labels": [row[self.chart_label_column] for row in self.rows],
+                    "datasets": [{"label": self.columns[c], "data": [row[c] / (100 if c in money else 1) for row in self.rows]}
+                                 for c in self.chart_value_columns]}
         if self.chart_series_column is None:
             series = {self.columns[self.chart_value_column]: {row[self.chart_label_column]: row[self.chart_value_column] for row in self.rows}}
         else:
@@ -219,18 +313,46 @@ class Report:
                                                for name, values in series.items()]}
 
 
-def revenue_by_month(start: date, end: date) -> Report:
-    """Charges less refunds by month and kind (dues, corporate, exams)."""
+def months_between(start: date, end: date) -> list[str]:
+    """Every 'YYYY-MM' from start's month to end's month, so a month with nothing still has its row."""
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+SITE_CURRENCY = "USD"
+
+
+def _monthly_rows(start: date, end: date, values: dict[tuple[str, str], list[int]], width: int) -> list[tuple]:
+    """One row per month (and currency), zeros where nothing happened: (month, *values, currency)."""
+    currencies = sorted({currency for _, currency in values}) or [SITE_CURRENCY]
+    return [(month, *values.get((month, currency), [0] * width), currency)
+            for month in months_between(start, end) for currency in currencies
+            if (month, currency) in values or currency == currencies[0]]
+
+
+def revenue_by_month(start: date, end: date, chapter_id: int | None = None) -> Report:
+    """Net revenue by month with the kinds (dues, corporate, exams) as columns, refunds, and the month's net."""
     month, kind = _month(LedgerEntry.booked_on).label("month"), _revenue_kind().label("kind")
     rows = db.session.execute(
-        sa.select(month, kind, sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.CHARGE, LedgerEntry.amount_cents), else_=0)),
-                  sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.REFUND, -LedgerEntry.amount_cents), else_=0)),
-                  sa.func.sum(LedgerEntry.amount_cents), LedgerEntry.currency)
+        sa.select(month, kind, LedgerEntry.currency,
+                  sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.CHARGE, LedgerEntry.amount_cents), else_=0)),
+                  sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.REFUND, -LedgerEntry.amount_cents), else_=0)))
         .join(Payment, LedgerEntry.payment_id == Payment.id).join(Order, Payment.order_id == Order.id)
-        .where(LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND]), LedgerEntry.booked_on.between(start, end))
-        .group_by(month, kind, LedgerEntry.currency).order_by(month, kind)).all()
-    return Report("Revenue by month and kind", ["Month", "Kind", "Charged", "Refunded", "Net", "Currency"],
-                  [tuple(r) for r in rows], money_columns=(2, 3, 4), chart_series_column=1, chart_value_column=4)
+        .where(LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND]), LedgerEntry.booked_on.between(start, end),
+               *([LedgerEntry.chapter_id == chapter_id] if chapter_id else []))
+        .group_by(month, kind, LedgerEntry.currency)).all()
+    kinds = ["dues", "corporate", "exams"]
+    values: dict[tuple[str, str], list[int]] = {}
+    for m, k, currency, charged, refunded in rows:
+        line = values.setdefault((m, currency), [0] * 5)  # dues, corporate, exams (charged), refunded, net
+        line[kinds.index(k)] += int(charged)
+        line[3] += int(refunded)
+        line[4] += int(charged) - int(refunded)
+    return Report("Revenue by month", ["Month", "Dues", "Corporate", "Exams", "Refunded", "Net", "Currency"],
+                  _monthly_rows(start, end, values, 5), money_columns=(1, 2, 3, 4, 5), chart_value_columns=(1, 2, 3))
 
 
 def revenue_by_chapter(start: date, end: date) -> Report:
@@ -238,7 +360,7 @@ def revenue_by_chapter(start: date, end: date) -> Report:
     from chapter.chapters.models import Chapter
 
     rows = db.session.execute(
-        sa.select(sa.func.coalesce(Chapter.name, "National (no chapter)"),
+        sa.select(Chapter.name, Chapter.number,
                   sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.CHARGE, LedgerEntry.amount_cents), else_=0)),
                   sa.func.sum(sa.case((LedgerEntry.kind == LedgerKind.REFUND, -LedgerEntry.amount_cents), else_=0)),
                   sa.func.sum(sa.case((LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND]), LedgerEntry.amount_cents), else_=0)),
@@ -247,51 +369,56 @@ def revenue_by_chapter(start: date, end: date) -> Report:
         .outerjoin(Chapter, LedgerEntry.chapter_id == Chapter.id)
         .where(LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND, LedgerKind.CHAPTER_SHARE]),
                LedgerEntry.booked_on.between(start, end))
-        .group_by(Chapter.name, LedgerEntry.currency).order_by(Chapter.name)).all()
+        .group_by(Chapter.name, Chapter.number, LedgerEntry.currency).order_by(Chapter.name)).all()
     return Report("Revenue by chapter", ["Chapter", "Charged", "Refunded", "Net", "Chapter share", "Currency"],
-                  [tuple(r) for r in rows], money_columns=(1, 2, 3, 4), chart_value_column=3)
+                  [(format_chapter(name=r[0], number=r[1]), *r[2:]) for r in rows], money_columns=(1, 2, 3, 4),
+                  chart_value_column=3)
 
 
-def refunds_by_month(start: date, end: date) -> Report:
-    """Refunds by month: how many and how much."""
+def refunds_by_month(start: date, end: date, chapter_id: int | None = None) -> Report:
+    """Refunds by month: how many and how much (a month with none shows zero)."""
     month = _month(LedgerEntry.booked_on).label("month")
     rows = db.session.execute(
-        sa.select(month, sa.func.count(), sa.func.sum(-LedgerEntry.amount_cents), LedgerEntry.currency)
-        .where(LedgerEntry.kind == LedgerKind.REFUND, LedgerEntry.booked_on.between(start, end))
-        .group_by(month, LedgerEntry.currency).order_by(month)).all()
-    return Report("Refunds by month", ["Month", "Refunds", "Amount", "Currency"], [tuple(r) for r in rows],
+        sa.select(month, LedgerEntry.currency, sa.func.count(), sa.func.sum(-LedgerEntry.amount_cents))
+        .where(LedgerEntry.kind == LedgerKind.REFUND, LedgerEntry.booked_on.between(start, end),
+               *([LedgerEntry.chapter_id == chapter_id] if chapter_id else []))
+        .group_by(month, LedgerEntry.currency)).all()
+    values = {(m, currency): [int(n), int(amount)] for m, currency, n, amount in rows}
+    return Report("Refunds by month", ["Month", "Refunds", "Amount", "Currency"], _monthly_rows(start, end, values, 2),
                   money_columns=(2,), chart_value_column=2)
 
 
-def members_by_month(start: date, end: date) -> Report:
-    """New (joined), renewed and lapsed members by month."""
+def members_by_month(start: date, end: date, chapter_id: int | None = None) -> Report:
+    """New, renewed and lapsed members, one row per month, by the same dates the roster uses: new by the day they
+    joined, lapsed by the day their grace ended (once it has), renewed by the renewals paid."""
+    from chapter.core.models import today
     from chapter.members.models import Member
 
+    new_month, lapsed_month = _month(Member.joined_on).label("month"), _month(Member.grace_ends_on).label("month")
     paid_on = sa.func.date(Order.fulfilled_at)
-    month = _month(Order.fulfilled_at).label("month")
-    joined = db.session.execute(
-        sa.select(month, Order.purpose, sa.func.count()).where(
-            Order.purpose.in_([OrderPurpose.JOIN, OrderPurpose.RENEWAL]), Order.fulfilled_at.is_not(None),
-            paid_on >= start, paid_on <= end).group_by(month, Order.purpose)).all()
-    lapsed_month = _month(Member.grace_ends_on).label("month")
-    lapsed = db.session.execute(
-        sa.select(lapsed_month, sa.func.count()).where(Member.grace_ends_on.between(start, end))
-        .group_by(lapsed_month)).all()
-    counts: dict[str, dict[str, int]] = {}
-    for m, purpose, n in joined:
-        counts.setdefault(m, {})["new" if purpose == OrderPurpose.JOIN else "renewed"] = n
-    for m, n in lapsed:
-        counts.setdefault(m, {})["lapsed"] = n
-    rows = []
-    for m in sorted(counts):
-        for label in ("new", "renewed", "lapsed"):
-            rows.append((m, label, counts[m].get(label, 0)))
-    return Report("New, renewed and lapsed members by month", ["Month", "Change", "Members"], rows,
-                  chart_series_column=1, chart_value_column=2)
+    renewed_month = _month(Order.fulfilled_at).label("month")
+    last_lapsed_day = min(end, today() - timedelta(days=1))
+    of_chapter = [Member.home_chapter_id == chapter_id] if chapter_id else []
+    new = dict(db.session.execute(sa.select(new_month, sa.func.count()).where(Member.joined_on.between(start, end),
+                                                                              *of_chapter)
+                                  .group_by(new_month)).all())
+    renewed = dict(db.session.execute(
+        sa.select(renewed_month, sa.func.count()).where(
+            Order.purpose == OrderPurpose.RENEWAL, Order.fulfilled_at.is_not(None), paid_on >= start, paid_on <= end,
+            *([Order.chapter_id == chapter_id] if chapter_id else []))
+        .group_by(renewed_month)).all())
+    lapsed = dict(db.session.execute(
+        sa.select(lapsed_month, sa.func.count()).where(Member.grace_ends_on.between(start, last_lapsed_day), *of_chapter)
+        .group_by(lapsed_month)).all())
+    rows = [(m, int(new.get(m, 0)), int(renewed.get(m, 0)), int(lapsed.get(m, 0))) for m in months_between(start, end)]
+    return Report("New, renewed and lapsed members by month", ["Month", "New", "Renewed", "Lapsed"], rows,
+                  chart_value_columns=(1, 2, 3))
 
 
 REPORTS = {"revenue": revenue_by_month, "chapters": revenue_by_chapter, "refunds": refunds_by_month,
            "members": members_by_month}
+# The reports a chapter treasurer may open for their own chapter (revenue by chapter is national only).
+CHAPTER_REPORTS = ("revenue", "refunds", "members")
 
 
 def ledger_month(month: date) -> Report:

@@ -8,27 +8,30 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from chapter.chapters.models import Chapter
+from chapter.core.confirm import confirmation_page, is_confirmed
 from chapter.core.errors import DomainError
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
 from chapter.core.pagination import paginate, requested_page
+from chapter.core.params import plausible_date, plausible_month
 from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db
 from chapter.payments.gateway import GatewayError
-from chapter.treasury import bp, reports, services, sync
+from chapter.treasury import bp, reports, services, signoff, sync
 from chapter.payments.forms import OfflineOrderPaymentForm
 from chapter.treasury.forms import EmptyForm, MonthForm, OfflinePaymentForm, RemittanceForm
 
 
-def _period() -> tuple[date, date]:
-    """The ?from=&to= range (ISO dates); the current month by default."""
+def _period(months: int = 1) -> tuple[date, date]:
+    """The ?from=&to= range (ISO dates); by default the last `months` months, this one included."""
     def parse(name: str, default: date) -> date:
-        try:
-            return date.fromisoformat(request.args.get(name, ""))
-        except ValueError:
-            return default
-    start = parse("from", today().replace(day=1))
-    end = parse("to", services.next_month(start) - timedelta(days=1))
+        return plausible_date(request.args.get(name)) or default  # year 10000 and the like: the default
+    first = today().replace(day=1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    start = parse("from", first)
+    end = parse("to", services.next_month(today().replace(day=1) if "from" not in request.args else start)
+                - timedelta(days=1))
     return start, max(start, end)
 
 
@@ -120,7 +123,30 @@ def payout(payout_id: str):
     view = reports.payout_reconciliation(payout_id)
     if view is None:
         abort(404)
-    return render_template("treasury/payout.html", view=view)
+    if request.args.get("format") == "csv":
+        return _csv(reports.payout_lines_report(view), f"payout-{payout_id}.csv")
+    return render_template("treasury/payout.html", view=view, people=reports.payout_line_people(view.lines),
+                           sign_off=signoff.payout_sign_off(payout_id), form=EmptyForm())
+
+
+@bp.post("/treasury/payouts/<payout_id>/sign-off")
+@staff_required
+def sign_off_payout(payout_id: str):
+    """The treasurer signs off a payout that balances: "reconciled by … on …"."""
+    view = reports.payout_reconciliation(payout_id)
+    if view is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        signoff.sign_off_payout(view, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(f"Payout {payout_id} is signed off as reconciled.", "success")
+    return redirect(url_for("treasury.payout", payout_id=payout_id))
 
 
 @bp.get("/treasury/chapters/<int:number>")
@@ -135,11 +161,15 @@ def remittance(number: int):
     if request.args.get("fy", "").isdigit() and 1900 < int(request.args["fy"]) < 3000:  # ?fy=2026: FY 2026-27
         fiscal = fiscal_year_named(chapter.fiscal_year_start_month, int(request.args["fy"]))
         start, end = fiscal.starts_on, fiscal.ends_on
+    if request.args.get("format") == "csv":
+        return _csv(reports.chapter_lines_report(chapter, start, end),
+                    f"chapter-{chapter.number}-{start.isoformat()}-{end.isoformat()}.csv")
     return render_template(
         "treasury/remittance.html", chapter=chapter, start=start, end=end,
         fiscal_years=[this_year, this_year.previous()],
         report=reports.remittance_report(chapter, start, end), others=reports.remittance_reports(chapter, start, end)[1:],
-        page=paginate(reports.chapter_entries_statement(chapter.id, start, end), requested_page(request.args), 50),
+        page=paginate(reports.chapter_lines_statement(chapter.id, start, end), requested_page(request.args), 50,
+                      scalars=False),
         form=RemittanceForm(booked_on=today()) if current_roles().is_staff else None)
 
 
@@ -160,11 +190,16 @@ def record_remittance(number: int):
             db.session.commit()
             flash("Remittance recorded.", "success")
             return redirect(url_for("treasury.remittance", number=number))
+    from chapter.chapters.fiscal import fiscal_year_of
+
     start, end = _period()
+    this_year = fiscal_year_of(chapter.fiscal_year_start_month, today())
     return render_template("treasury/remittance.html", chapter=chapter, start=start, end=end,
+                           fiscal_years=[this_year, this_year.previous()],  # the page's year links (a 500 without)
                            report=reports.remittance_report(chapter, start, end),
                            others=reports.remittance_reports(chapter, start, end)[1:],
-                           page=paginate(reports.chapter_entries_statement(chapter.id, start, end), 1, 50), form=form), 400
+                           page=paginate(reports.chapter_lines_statement(chapter.id, start, end), 1, 50, scalars=False),
+                           form=form), 400
 
 
 @bp.post("/treasury/offline-payments")
@@ -215,8 +250,8 @@ def record_order_payment():
         db.session.rollback()
         flash(error.message, "danger")
         return redirect(url_for("treasury.index"))
+    notifications.send_receipt(payment)  # an outbox row, committed with the payment
     db.session.commit()
-    notifications.send_receipt(payment)
     flash(f"Recorded: {order.reference} is paid.", "success")
     return redirect(url_for("payments.receipt", payment_id=payment.id))
 
@@ -240,6 +275,8 @@ def _period_action(action, verb: str):
     if not form.validate_on_submit():
         flash("Choose a month.", "danger")
         return redirect(url_for("treasury.index"))
+    if not is_confirmed():
+        return _confirm_period_action(form.month.data, verb)
     try:
         action(form.month.data, actor=current_user)
     except DomainError as error:
@@ -251,6 +288,23 @@ def _period_action(action, verb: str):
     return redirect(url_for("treasury.index"))
 
 
+def _confirm_period_action(month: date, verb: str):
+    """Say what closing or reopening the month will do, and ask once more."""
+    name = f"{month:%B %Y}"
+    if verb == "closed":
+        consequences = [f"No payment, refund or other entry dated in {name} can be added any more.",
+                        "A late correction lands in the first open month and points to the entry it corrects.",
+                        "Staff can reopen the month later; the reopening is logged."]
+        heading, label, endpoint = f"Close {name}?", f"Yes, close {name}", "treasury.close_month"
+    else:
+        consequences = [f"Entries dated in {name} can be added again, so its totals may change.",
+                        "The reopening is logged with your name."]
+        heading, label, endpoint = f"Reopen {name}?", f"Yes, reopen {name}", "treasury.reopen_month"
+    return confirmation_page(heading=heading, consequences=consequences, action=url_for(endpoint),
+                             fields={"month": f"{month:%Y-%m}"}, confirm_label=label,
+                             cancel_url=url_for("treasury.index"), danger=verb != "closed")
+
+
 @bp.get("/treasury/reports/<name>")
 @staff_required
 def report(name: str):
@@ -258,7 +312,7 @@ def report(name: str):
     build = reports.REPORTS.get(name)
     if build is None:
         abort(404)
-    start, end = _period()
+    start, end = _period(months=12)
     result = build(start, end)
     if request.args.get("format") == "csv":
         return _csv(result, f"{name}-{start.isoformat()}-{end.isoformat()}.csv")
@@ -266,16 +320,28 @@ def report(name: str):
                            names=reports.REPORTS)
 
 
+@bp.get("/treasury/chapters/<int:number>/reports/<name>")
+@login_required
+def chapter_report(number: int, name: str):
+    """A report of one chapter (revenue, refunds, members), for its treasurer and the national staff."""
+    chapter = _finance_chapter_or_404(number)
+    if name not in reports.CHAPTER_REPORTS:
+        abort(404)
+    start, end = _period(months=12)
+    result = reports.REPORTS[name](start, end, chapter_id=chapter.id)
+    if request.args.get("format") == "csv":
+        return _csv(result, f"chapter-{number}-{name}-{start.isoformat()}-{end.isoformat()}.csv")
+    return render_template("treasury/report.html", report=result, name=name, start=start, end=end,
+                           names=reports.REPORTS, chapter=chapter)
+
+
 @bp.get("/treasury/ledger.csv")
 @staff_required
 def ledger_csv():
     """Every ledger entry of a month (?month=YYYY-MM) as CSV for the accounting package."""
     text = request.args.get("month", "")
-    try:
-        if len(text) != 7:
-            raise ValueError(text)
-        month = date.fromisoformat(text + "-01")
-    except ValueError:
+    month = plausible_month(text) if len(text) == 7 else None  # year 9999 and the like are no month either
+    if month is None:
         return Response(f"Give the month as ?month=YYYY-MM (for example ?month={today():%Y-%m}); "
                         f"{text!r} is not a month.\n" if text else
                         f"Give the month as ?month=YYYY-MM (for example ?month={today():%Y-%m}).\n",

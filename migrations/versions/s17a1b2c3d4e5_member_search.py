@@ -1,7 +1,7 @@
 """Search: a folded search column on members, indexed (pg_trgm GIN on PostgreSQL, FTS5 trigram on SQLite)
 
 Revision ID: s17a1b2c3d4e5
-Revises: m09a1b2c3d4e5
+Revises: a10c1a2b3d4e
 Create Date: 2026-12-01 12:00:00
 
 """
@@ -14,7 +14,7 @@ from chapter.members.search import (
 
 # revision identifiers, used by Alembic.
 revision = 's17a1b2c3d4e5'
-down_revision = 'm09a1b2c3d4e5'
+down_revision = 'a10c1a2b3d4e'
 branch_labels = None
 depends_on = None
 

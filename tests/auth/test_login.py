@@ -1,6 +1,9 @@
 """Log-in, lock-out after repeated failures, log-out, and safe redirects."""
 from datetime import timedelta
 
+import sqlalchemy as sa
+
+from chapter.auth.models import LoginThrottle
 from chapter.core.models import utcnow
 from chapter.extensions import db
 from tests import factories
@@ -31,17 +34,20 @@ def test_account_is_locked_after_five_failures_with_a_clear_message(app, client)
     for _ in range(4):
         client.submit("/login", {"email": "ada@example.org", "password": "wrong-password-1"})
     response = client.submit("/login", {"email": "ada@example.org", "password": "wrong-password-1"})
-    assert "This account is locked for 15 more minutes" in response.get_data(as_text=True)
-    # Even the right password is refused while locked.
+    page = response.get_data(as_text=True)
+    assert "Too many failed log-in attempts for this address from here. Try again in 15 minutes" in " ".join(page.split())
+    assert '<a href="/reset-password">reset your password</a>' in page
+    # Even the right password is refused while locked, from this client address.
     response = client.submit("/login", {"email": "ada@example.org", "password": factories.DEFAULT_PASSWORD})
-    assert response.status_code == 400 and "locked" in response.get_data(as_text=True)
-    db.session.refresh(user)
-    assert user.locked_until > utcnow() + timedelta(minutes=14)
+    assert response.status_code == 400 and "Too many failed log-in attempts" in response.get_data(as_text=True)
+    throttle = db.session.scalar(sa.select(LoginThrottle).where(LoginThrottle.email == "ada@example.org"))
+    assert throttle.client_address == "127.0.0.1" and throttle.locked_until > utcnow() + timedelta(minutes=14)
 
 
 def test_the_lock_lifts_when_its_time_is_over(app, client):
-    user = factories.user("ada@example.org")
-    user.locked_until = utcnow() - timedelta(seconds=1)
+    factories.user("ada@example.org")
+    db.session.add(LoginThrottle(email="ada@example.org", client_address="127.0.0.1", failures=0,
+                                 locked_until=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     assert client.login("ada@example.org").status_code == 302
 
@@ -66,3 +72,20 @@ def test_next_parameter_only_redirects_within_the_site(app, client):
 def test_pages_for_logged_in_users_send_the_anonymous_to_log_in(client):
     response = client.get("/dashboard")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_next_with_cr_lf_or_a_backslash_goes_to_the_dashboard_not_into_a_header(app, client):
+    factories.user("ada@example.org")
+    db.session.commit()
+    for target in ("/dashboard\r\nSet-Cookie: evil=1", "/\\evil.example.com", "/%0d%0aX: y"):
+        token = client.csrf_token("/login")
+        response = client.client.post("/login", query_string={"next": target}, data={
+            "email": "ada@example.org", "password": factories.DEFAULT_PASSWORD, "csrf_token": token})
+        assert response.status_code == 302, target
+        assert "evil" not in response.headers["Location"] and "evil=1" not in str(response.headers)
+        client.logout()
+
+
+def test_the_wrong_password_answer_links_to_the_reset_page(app, client):
+    response = client.submit("/login", {"email": "nobody@example.org", "password": "wrong-password-1"})
+    assert '<a href="/reset-password">Reset your password</a>' in response.get_data(as_text=True)

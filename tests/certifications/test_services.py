@@ -9,6 +9,7 @@ from chapter.certifications.models import (
     CertificationStatus, Exam, ExamRegistration, MemberCertification, PointCategory, PointEntry,
 )
 from chapter.core.errors import DomainError
+from chapter.core.models import today
 from chapter.extensions import db
 from chapter.members import services as member_services
 from chapter.members.models import TermSource
@@ -244,7 +245,7 @@ def test_roster_condition_finds_holders(app):
 
     member = factories.member()
     other = factories.member()
-    _cpim_earned(member, date.today())
+    _cpim_earned(member, today())
     ids = db.session.scalars(sa.select(Member.id).where(services.member_holds_certification(Member.id, "cpim"))).all()
     assert ids == [member.id] and other.id not in ids
 
@@ -254,12 +255,12 @@ def test_demo_data_has_members_at_every_certification_stage(app):
     from chapter.seed import demo
 
     demo.seed_demo(members=300, chapters=9)
-    statuses = {services.status_of(h, date.today()) for h in db.session.scalars(sa.select(MemberCertification))}
+    statuses = {services.status_of(h, today()) for h in db.session.scalars(sa.select(MemberCertification))}
     assert statuses == set(CertificationStatus)
     assert db.session.scalar(sa.select(sa.func.count(ExamRegistration.id))) > 0
     assert db.session.scalar(sa.select(sa.func.count()).where(ExamResult.passed.is_(False))) > 0
     due = [h for h in db.session.scalars(sa.select(MemberCertification))
-           if date.today() <= h.cycle_ends_on <= date.today() + timedelta(days=200)]
+           if today() <= h.cycle_ends_on <= today() + timedelta(days=200)]
     assert due
 
 
@@ -284,15 +285,33 @@ def test_cfpim_application_needs_current_cpim_a_cfpim_recommendation_and_points(
     assert awarded.certification_type.points_required == 100 and cpim.cycle_ends_on == date(2027, 4, 30)
 
 
-def test_a_refunded_exam_fee_cancels_the_att(app):
-    from chapter.payments.models import OrderStatus
+def test_a_refunded_exam_fee_cancels_the_att(app, client, stripe_peer):
+    """Bought and paid by card, then refunded in full through the refund form: the ATT is cancelled."""
+    from chapter.payments.models import OrderStatus, Payment, PaymentStatus
+    from tests.payments.helpers import pay_order, stripe_api
 
-    member = factories.member()
-    order = services.start_exam_purchase(member, exam("CLTD"), actor=None, day=date(2026, 1, 10))
-    registration = services.fulfil_exam_order(order, date(2026, 1, 10))
-    order.status = OrderStatus.REFUNDED
-    db.session.flush()
-    assert registration.state_on(date(2026, 2, 1)) == "refunded"
+    member = factories.member(email="ada@example.org", with_user=True)
+    staff = factories.staff()
+    db.session.commit()
+    client.login("ada@example.org")
+    bought = client.submit("/exams/CLTD/buy", form_url="/exams")
+    order_id = int(bought.headers["Location"].rsplit("/", 1)[1])
+    assert pay_order(client, stripe_peer, order_id).get_json()["status"] == "succeeded"
+    client.logout()
+    registration = db.session.scalar(sa.select(ExamRegistration).where(ExamRegistration.member_id == member.id))
+    payment = db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))
+    assert registration.state_on(today()) != "refunded"
+
+    client.login(staff.email)
+    form = {"amount_cents": f"{payment.amount_cents / 100:.2f}", "reason": "Cannot take the exam", "term_action": "keep"}
+    preview = client.submit(f"/payments/{payment.id}/refund", form)
+    assert preview.status_code == 200 and "Confirm the refund" in preview.get_data(as_text=True)
+    refunded = client.submit(f"/payments/{payment.id}/refund", {**form, "confirmed": "yes"})
+    assert refunded.status_code == 302, refunded.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    assert payment.status is PaymentStatus.REFUNDED and payment.order.status is OrderStatus.REFUNDED
+    assert [r["amount"] for r in stripe_api(stripe_peer, "/v1/refunds", None, method="GET")["data"]] == [payment.amount_cents]
+    assert registration.state_on(today()) == "refunded"
     with pytest.raises(DomainError, match="refunded"):
-        services.att_for_scheduling(registration.att_code, date(2026, 2, 1))
-    services.check_can_buy(member, exam("CLTD"), date(2026, 2, 1))
+        services.att_for_scheduling(registration.att_code, today())
+    services.check_can_buy(member, exam("CLTD"), today())  # a refunded ATT does not stop buying another

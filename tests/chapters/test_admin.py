@@ -119,7 +119,13 @@ def test_president_appoints_and_ends_officers_of_their_chapter(app, client):
     assert again.status_code == 400 and "Nina Newcomer holds Treasurer / VP Finance" in again.get_data(as_text=True)
     # End the term; the officer loses the roster from the next day.
     last_day = today() + timedelta(days=3)
-    client.submit(f"/chapters/40/officers/{term.id}/end", {"ends_on": last_day.isoformat()}, form_url="/chapters/40/officers")
+    asked = client.submit(f"/chapters/40/officers/{term.id}/end", {"ends_on": last_day.isoformat()},
+                          form_url="/chapters/40/officers")
+    assert "End Nina Newcomer&#39;s term as Treasurer / VP Finance" in asked.get_data(as_text=True)
+    db.session.refresh(term)
+    assert term.ends_on is None  # not before the confirmation
+    client.submit(f"/chapters/40/officers/{term.id}/end", {"ends_on": last_day.isoformat(), "confirmed": "yes"},
+                  form_url="/chapters/40/officers")
     db.session.refresh(term)
     assert term.ends_on == last_day
     # Another chapter's officers are not theirs to manage.

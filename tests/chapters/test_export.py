@@ -1,5 +1,6 @@
 """Roster export: the list on screen as CSV, streamed, safe in spreadsheets, and logged."""
 import csv
+import re
 import io
 from datetime import timedelta
 
@@ -28,6 +29,11 @@ def roster(app, client):
     return president
 
 
+def export(client, url: str):
+    """Export CSV is a button: a POST with the page's CSRF token (the export is logged)."""
+    return client.submit(url, {}, form_url="/chapters/40/roster")
+
+
 def rows_of(response) -> list[dict]:
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")
@@ -35,7 +41,7 @@ def rows_of(response) -> list[dict]:
 
 
 def test_export_is_the_list_on_screen(roster, client):
-    response = client.get("/chapters/40/roster.csv?status=active")
+    response = export(client, "/chapters/40/roster.csv?status=active")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert 'attachment; filename="roster-40-' in response.headers["Content-Disposition"]
@@ -46,20 +52,20 @@ def test_export_is_the_list_on_screen(roster, client):
 
 
 def test_export_keeps_the_sort_and_every_member_of_an_unfiltered_list(roster, client):
-    rows = rows_of(client.get("/chapters/40/roster.csv?sort=name&dir=desc"))
+    rows = rows_of(export(client, "/chapters/40/roster.csv?sort=name&dir=desc"))
     assert [r["Last name"] for r in rows] == ["Turing", "Müller", "Lovelace"]
     assert rows[1]["First name"] == "Chloé" and rows[1]["Status"] == "Pending" and rows[1]["Member until"] == ""
 
 
 def test_cells_that_would_run_as_formulas_are_neutralised_but_phone_numbers_are_not(roster, client):
-    ada = rows_of(client.get("/chapters/40/roster.csv?q=lovelace"))[0]
+    ada = rows_of(export(client, "/chapters/40/roster.csv?q=lovelace"))[0]
     assert ada["Employer"].startswith("'=HYPERLINK")
     assert ada["Phone"] == "+1 555 0100"
 
 
 def test_the_export_is_streamed_in_batches(roster, client, monkeypatch):
     monkeypatch.setattr(exports, "EXPORT_BATCH", 1)
-    response = client.get("/chapters/40/roster.csv")
+    response = export(client, "/chapters/40/roster.csv")
     assert response.is_streamed
     chunks = list(response.response)
     assert len(chunks) >= 4  # the heading, then one chunk per batch of one row
@@ -67,11 +73,20 @@ def test_the_export_is_streamed_in_batches(roster, client, monkeypatch):
 
 
 def test_who_exported_what_and_how_many_rows_is_logged(roster, client):
-    client.get("/chapters/40/roster.csv?status=lapsed&q=tur").get_data()
+    export(client, "/chapters/40/roster.csv?status=lapsed&q=tur").get_data()
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "roster.exported"))
     assert entry.actor_id == roster.id and entry.chapter_id == services.get_chapter_by_number(40).id
     assert entry.after == {"filters": {"q": "tur", "status": "lapsed"}, "rows": 1, "format": "csv"}
     assert "Exported 1 member of Schuylkill Valley #40 (q=tur, status=lapsed)" == entry.summary
+
+
+def test_a_get_of_the_export_changes_nothing(roster, client):
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+    assert client.get("/chapters/40/roster.csv").status_code == 405
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == before
+    # And the button is a form that posts.
+    page = client.get("/chapters/40/roster").get_data(as_text=True)
+    assert re.search(r'<form method="post" action="/chapters/40/roster\.csv', page)
 
 
 def test_export_link_is_shown_only_to_those_who_may_export(app, client):

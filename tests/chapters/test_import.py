@@ -13,6 +13,7 @@ from chapter.core.audit import AuditEntry
 from chapter.core.models import today
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipTerm, TermSource
+from chapter.members.services import add_months
 from tests import factories
 
 GOOD = (
@@ -247,13 +248,49 @@ def test_terms_from_the_file(home):
                f"Alan,Turing,Lifetime,,\n"
                f"Grace,Hopper,Professional,,\n"
                f"Edsger,Dijkstra,Professional,2030-01-01,{until}\n").encode()
-    plan = imports.plan_import(home, content)
+    plan = imports.plan_import(home, content, may_grant=True)  # staff: a lifetime membership may be imported
     assert [row.line for row in plan.invalid] == [4, 5]
     assert "Give the “Member until” date of the Professional membership." in plan.invalid[0].errors
     assert "“Member since” is after “Member until”." in plan.invalid[1].errors
     ada, alan = plan.new
     assert ada.term[1:] == (today().replace(year=2019, month=9, day=1), until)
     assert alan.term[2].year == 9999
+
+
+def test_an_officers_import_cannot_grant_what_only_staff_grant(home):
+    one_term = add_months(today(), 12)
+    content = ("First name,Last name,Membership type,Member until\n"
+               "Alan,Turing,Lifetime,\n"
+               "Hedy,Lamarr,Honorary,2027-01-01\n"
+               f"Ada,Lovelace,Professional,{one_term + timedelta(days=1)}\n"
+               f"Grace,Hopper,Professional,{one_term}\n"
+               "Edsger,Dijkstra,Professional,9999-12-30\n").encode()
+    plan = imports.plan_import(home, content)
+    reasons = {row.line: " ".join(row.errors) for row in plan.invalid}
+    assert sorted(reasons) == [2, 3, 4, 6]
+    assert "Lifetime memberships are granted by national staff only" in reasons[2]
+    assert "Honorary memberships are granted by national staff only" in reasons[3]
+    assert f"more than one Professional term from today (at most {one_term.isoformat()})" in reasons[4]
+    assert "9999-12-30 is not a plausible date" in reasons[6]
+    assert [row.values["last_name"] for row in plan.new] == ["Hopper"]
+    # Staff may import the free types and long terms, but not impossible dates.
+    staff_plan = imports.plan_import(home, content, may_grant=True)
+    assert [row.line for row in staff_plan.invalid] == [6]
+
+
+def test_confirming_an_import_with_a_year_9999_end_date_answers_with_the_reason(app, client, home):
+    officer = factories.officer(home, "president")
+    db.session.commit()
+    client.login(officer.email)
+    response = client.submit(f"/chapters/{home.number}/import", {
+        "file": (io.BytesIO(b"First name,Last name,Membership type,Member until\nAda,Lovelace,Professional,9999-12-30\n"),
+                 "roster.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    preview = client.get(response.headers["Location"])
+    assert preview.status_code == 200 and "is not a plausible date" in preview.get_data(as_text=True)
+    confirm = client.submit(response.headers["Location"], {}, form_url=response.headers["Location"])
+    assert confirm.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 0
 
 
 def test_corporate_seats_cannot_be_imported(home):

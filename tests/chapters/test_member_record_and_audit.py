@@ -1,6 +1,5 @@
 """The member's page for officers (notes, payments) and the audit log: what is recorded, who reads it, filters."""
-from datetime import datetime, timedelta
-from types import SimpleNamespace
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -54,18 +53,47 @@ def test_notes_stay_with_the_chapter_that_wrote_them(world, client):
     assert "Lovelace" in page and "Prefers e-mail." not in page
 
 
-def test_the_member_page_shows_payments_without_card_details(world, client, monkeypatch):
-    from chapter.payments import services as payment_services
-    from chapter.payments.models import PaymentStatus
+def _join_and_pay(client, peer, member, type_code="professional"):
+    """The member joins and pays by card through localstripe (the real payment path)."""
+    from tests.payments.helpers import pay_order
 
-    payment = SimpleNamespace(succeeded_at=datetime(2026, 3, 1, 10, 0), created_at=datetime(2026, 3, 1, 9, 59),
-                              amount_cents=21000, refunded_cents=3500, currency="USD",
-                              status=PaymentStatus.PARTIALLY_REFUNDED, card_brand="visa", card_last4="4242")
-    monkeypatch.setattr(payment_services, "member_payments", lambda member: [payment])
+    client.login(member.email)
+    response = client.submit("/membership/join", {"membership_type_id": factories.membership_type(type_code).id})
+    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert pay_order(client, peer, order_id).get_json()["status"] == "succeeded"
+    client.logout()
+    from chapter.payments.models import Payment
+
+    return db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))
+
+
+def test_the_member_page_shows_that_members_payments_only_and_no_card_details(world, client, stripe_peer):
+    from chapter.core.permissions import roles_of
+    from chapter.core.templating import format_date
+    from chapter.payments import services as payment_services
+    from chapter.payments.models import TermAction
+
+    grace = factories.member(home=world["home"], status="pending", first_name="Grace", last_name="Hopper",
+                             email="grace@example.org", with_user=True)
+    bob = factories.member(home=world["home"], status="pending", first_name="Bob", last_name="Builder",
+                           email="bob@example.org", with_user=True)
+    staff = factories.staff()
+    db.session.commit()
+    for member, refunded_cents in ((grace, 3500), (bob, 1234)):  # each pays $210, then gets a partial refund
+        paid = _join_and_pay(client, stripe_peer, member)
+        payment_services.refund_payment(paid, amount_cents=refunded_cents, reason="Chapter discount",
+                                        term_action=TermAction.KEEP, new_term_end=None, actor=staff, roles=roles_of(staff))
+        db.session.commit()
+
     client.login("president@example.org")
-    page = client.get(f"/chapters/40/members/{world['ada'].member_number}").get_data(as_text=True)
-    assert "1 Mar 2026" in page and "$210.00" in page and "$35.00 refunded" in page and "Partially refunded" in page
+    page = client.get(f"/chapters/40/members/{grace.member_number}").get_data(as_text=True)
+    assert format_date(today()) in page and "$35.00 refunded" in page and "Partially refunded" in page
+    assert page.count("$210.00") == 1 and "$12.34 refunded" not in page  # Bob's payment is not Grace's
     assert "4242" not in page and "visa" not in page.lower()
+    bobs = client.get(f"/chapters/40/members/{bob.member_number}").get_data(as_text=True)
+    assert bobs.count("$210.00") == 1 and "$12.34 refunded" in bobs and "$35.00 refunded" not in bobs
+    adas = client.get(f"/chapters/40/members/{world['ada'].member_number}").get_data(as_text=True)
+    assert "$210.00" not in adas and "refunded" not in adas  # Ada has paid nothing
 
 
 def test_changes_to_members_terms_and_officers_are_recorded_with_before_and_after(world):
@@ -100,7 +128,7 @@ def test_the_president_reads_the_log_filtered_by_member_or_by_person_acting(worl
     assert "Ada Lovelace: city changed" in everything and "Bob Babbage: city changed" in everything
     by_member = client.get(f"/chapters/40/audit?member={world['ada'].member_number}").get_data(as_text=True)
     assert "Ada Lovelace: city changed" in by_member and "Bob Babbage: city changed" not in by_member
-    assert "city: — → London" in by_member
+    assert "City set to London." in by_member
     by_actor = client.get(f"/chapters/40/audit?actor={world['president'].id}").get_data(as_text=True)
     assert "Bob Babbage: city changed" in by_actor and "Ada Lovelace: city changed" not in by_actor
     assert "Sam Secretary (secretary@example.org)" in by_actor  # the choice of people who acted

@@ -1,5 +1,6 @@
 """The permission matrix of every roster, member, export, import, transfer and audit route, for every role."""
 import io
+import re
 
 import pytest
 
@@ -12,6 +13,7 @@ ROSTER_POSITIONS = {row[0] for row in OFFICER_POSITIONS if row[3]}
 EXPORT_POSITIONS = {"president", "secretary", "vp_membership"}
 MEMBER_MANAGERS = {"president", "secretary", "vp_membership"}
 AUDIT_READERS = {"president"}
+OFFICER_MANAGERS = {"president"}
 ROLES = ["anonymous", "member", "officer_of_other_chapter", *POSITIONS, "manager_of_other_district",
          "district_manager", "staff"]
 
@@ -60,40 +62,49 @@ def expected_for(role: str) -> dict[str, str]:
         "import upload": rule(staff or position in MEMBER_MANAGERS),
         "request transfer": rule(staff or position in MEMBER_MANAGERS),
         "audit log": rule(staff or position in AUDIT_READERS),
+        "officers": rule(staff or position in OFFICER_MANAGERS),
         "move members (staff)": rule(staff),
     }
 
 
 ROUTES = ["roster", "member record", "transfers", "add note", "export", "import form", "import upload",
-          "request transfer", "audit log", "move members (staff)"]
+          "request transfer", "audit log", "officers", "move members (staff)"]
 
 
-def outcome(response) -> str:
-    if response.status_code == 302 and "/login" in response.headers.get("Location", ""):
+def outcome(response, done_at: str | None = None) -> str:
+    """allowed: a page (200), or for a form the redirect to where its success lands (`done_at`)."""
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and "/login" in location:
         return "login"
     if response.status_code == 403:
         return "refused"
-    assert response.status_code in (200, 302), response.status_code
+    if done_at is None:
+        assert response.status_code == 200, response.status_code
+    else:
+        assert response.status_code == 302 and re.search(done_at, location), (response.status_code, location)
     return "allowed"
 
 
 def attempt_every_route(client, world, token_page: str) -> dict[str, str]:
     number = world["member"].member_number
     csv_file = (io.BytesIO(b"First name,Last name,E-mail\nNew,Person,new.person@example.org\n"), "new.csv")
-    posts = {
-        "add note": (f"/chapters/40/members/{number}/notes", {"noted_on": "2026-01-15", "body": "Called about renewal."}),
-        "import upload": ("/chapters/40/import", {"file": csv_file}),
+    posts = {  # name: (url, form, where the redirect of a success points)
+        "add note": (f"/chapters/40/members/{number}/notes", {"noted_on": "2026-01-15", "body": "Called about renewal."},
+                     rf"/chapters/40/members/{number}#notes$"),
+        "import upload": ("/chapters/40/import", {"file": csv_file}, r"/chapters/40/import/[^/]+$"),
         "request transfer": ("/chapters/40/transfers", {"member_number": world["elsewhere"].member_number,
-                                                        "last_name": "Quinn"}),
+                                                        "last_name": "Quinn"}, r"/chapters/40/transfers$"),
+        "export": ("/chapters/40/roster.csv?status=active", {}, None),  # logged, so a POST; success is the file (200)
     }
     gets = {
         "roster": "/chapters/40/roster", "member record": f"/chapters/40/members/{number}",
-        "transfers": "/chapters/40/transfers", "export": "/chapters/40/roster.csv?status=active",
-        "import form": "/chapters/40/import", "audit log": "/chapters/40/audit", "move members (staff)": "/admin/transfers",
+        "transfers": "/chapters/40/transfers",
+        "import form": "/chapters/40/import", "audit log": "/chapters/40/audit", "officers": "/chapters/40/officers",
+        "move members (staff)": "/admin/transfers",
     }
     seen = {name: outcome(client.get(url)) for name, url in gets.items()}
-    for name, (url, data) in posts.items():
-        seen[name] = outcome(client.submit(url, data, form_url=token_page, content_type="multipart/form-data"))
+    for name, (url, data, done_at) in posts.items():
+        seen[name] = outcome(client.submit(url, data, form_url=token_page, content_type="multipart/form-data"), done_at)
     return {name: seen[name] for name in ROUTES}
 
 
@@ -111,7 +122,7 @@ def test_every_roster_tool_route_for(role, world, client):
 def test_refusals_show_nothing_of_the_roster(role, world, client):
     client.login(world["people"][role].email)
     for url in ("/chapters/40/roster.csv", "/chapters/40/audit", "/chapters/40/import"):
-        response = client.get(url)
+        response = client.submit(url, {}, form_url="/chapters") if url.endswith(".csv") else client.get(url)
         assert response.status_code == 403
         page = response.get_data(as_text=True)
         assert "Hargreaves" not in page and "hargreaves@example.org" not in page

@@ -119,7 +119,12 @@ def test_staff_move_many_members_at_once_all_or_none(world, client):
     assert refused.status_code == 400 and "No member has the number 0000000. Nobody was moved." in refused.get_data(as_text=True)
     assert all(db.session.get(type(m), m.id).home_chapter_id == world["old"].id for m in others)
 
-    moved = client.submit("/admin/transfers", {"member_numbers": numbers, "to_chapter": "168",
+    asked = client.submit("/admin/transfers", {"member_numbers": numbers, "to_chapter": "168",
+                                                "effective_on": "2026-07-01", "reason": "Chapters merged"})
+    assert asked.status_code == 200 and "Move 3 members to Central Penn #168?" in asked.get_data(as_text=True)
+    assert "1 of the numbers given already belong to Central Penn #168" in asked.get_data(as_text=True)
+    assert all(db.session.get(type(m), m.id).home_chapter_id == world["old"].id for m in others)  # nothing yet
+    moved = client.submit("/admin/transfers", {"member_numbers": numbers, "to_chapter": "168", "confirmed": "yes",
                                                 "effective_on": "2026-07-01", "reason": "Chapters merged"})
     assert moved.status_code == 302
     assert "3 members moved to Central Penn #168; 1 already there." in client.get(moved.headers["Location"]).get_data(as_text=True)

@@ -68,5 +68,5 @@ def test_pages_share_the_layout_with_an_alert_region(client):
 def test_money_is_formatted_from_cents():
     assert format_money(21000, "USD") == "$210.00"
     assert format_money(-550, "USD") == "-$5.50"
-    assert format_money(123456789, "CAD") == "CA$1,234,567.89"
+    assert format_money(123456789, "CAD") == "CAD 1,234,567.89"  # the code only when not the site's currency
     assert parse_money("1,210.50") == 121050

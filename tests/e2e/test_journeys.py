@@ -32,7 +32,7 @@ def roster_rows(page):
     return page.get_by_role("table").locator("tbody tr")
 
 
-def test_member_logs_in_and_sees_their_dashboard(live_server, page):
+def test_member_logs_in_and_sees_their_dashboard(live_server, page, tmp_path):
     home = factories.chapter(1, name="Schuylkill Valley")
     morgan = factories.member(home=home, status="active", first_name="Morgan", last_name="Reyes",
                               email="morgan@example.org", with_user=True)
@@ -47,7 +47,7 @@ def test_member_logs_in_and_sees_their_dashboard(live_server, page):
     expect(page.get_by_test_id("member-number")).to_have_text(member_number)
     expect(page.get_by_test_id("home-chapter")).to_have_text("Schuylkill Valley #1")
     expect(main_nav(page).get_by_role("link", name="Rosters")).to_have_count(0)  # not an officer
-    page.screenshot(path="/tmp/e2e-dashboard.png", full_page=True)
+    page.screenshot(path=tmp_path / "e2e-dashboard.png", full_page=True)
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("alert")).to_contain_text("You are logged out.")
@@ -55,7 +55,7 @@ def test_member_logs_in_and_sees_their_dashboard(live_server, page):
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 
-def test_president_searches_and_filters_their_chapters_roster(live_server, page):
+def test_president_searches_and_filters_their_chapters_roster(live_server, page, tmp_path):
     home = factories.chapter(1, name="Schuylkill Valley")
     elsewhere = factories.chapter(2, name="Lehigh Valley")
     factories.member(home=home, status="active", first_name="Dana", last_name="Zimmerman")
@@ -74,7 +74,7 @@ def test_president_searches_and_filters_their_chapters_roster(live_server, page)
     for name in ("Zimmerman, Dana", "Okafor, Chris", "Nguyen, Lee"):
         expect(page.get_by_role("link", name=name)).to_be_visible()
     expect(page.get_by_role("link", name="Quinn, Sam")).to_have_count(0)  # another chapter's member
-    page.screenshot(path="/tmp/e2e-roster.png", full_page=True)
+    page.screenshot(path=tmp_path / "e2e-roster.png", full_page=True)
 
     page.get_by_label("Search", exact=True).fill("Zimmerman")
     page.get_by_role("button", name="Search").click()

@@ -139,7 +139,7 @@ def assert_renewed_once(member, order_id: int, ends_before) -> None:
 
 # --- journeys ---------------------------------------------------------------------------------------
 
-def test_member_renews_with_a_good_card_and_sees_the_new_end_date(live_server, stripe_peer, page):
+def test_member_renews_with_a_good_card_and_sees_the_new_end_date(live_server, stripe_peer, page, tmp_path):
     member = renewing_member()
     ends_before = member.paid_through
     expected_end = next_term_end(member)
@@ -150,7 +150,7 @@ def test_member_renews_with_a_good_card_and_sees_the_new_end_date(live_server, s
     order_id = open_renewal_payment(page)
 
     enter_card(page, CARD_OK)
-    page.screenshot(path="/tmp/e2e-pay.png", full_page=True)
+    page.screenshot(path=tmp_path / "e2e-pay.png", full_page=True)
     page.get_by_role("button", name="Pay $210.00").click()
 
     page.wait_for_url(re.compile(r"/payments/\d+/receipt$"))
@@ -159,7 +159,7 @@ def test_member_renews_with_a_good_card_and_sees_the_new_end_date(live_server, s
     expect(page.get_by_test_id("receipt-total")).to_have_text("$210.00")
     expect(page.get_by_text("Visa •••• 4242")).to_be_visible()
     expect(page.get_by_test_id("receipt-paid-through")).to_have_text(expected_end)
-    page.screenshot(path="/tmp/e2e-receipt.png", full_page=True)
+    page.screenshot(path=tmp_path / "e2e-receipt.png", full_page=True)
 
     page.goto(f"{live_server}/dashboard")
     expect(page.get_by_test_id("paid-through")).to_have_text(expected_end)
@@ -234,13 +234,14 @@ def test_three_d_secure_is_completed_and_the_member_is_renewed(live_server, stri
 
 
 def test_corporate_contact_buys_five_seats_and_the_named_employee_sees_an_active_membership(
-        live_server, stripe_peer, smtp_server, browser, page):
+        app, live_server, stripe_peer, smtp_server, browser, page, tmp_path):
     from chapter.members.models import CorporateMembership, CorporateSeat, Member, TermSource
     from chapter.members.services import add_months
 
     factories.chapter(40, name="Schuylkill Valley")
     factories.user("casey@acme.example", name="Casey Contact")  # a contact need not be a member
     db.session.commit()
+    app.config["PUBLIC_BASE_URL"] = live_server  # links in mail are built on it, not on the request's Host
     ends_on = format_date(add_months(today(), 12) - timedelta(days=1))
     errors = watch_console(page)
 
@@ -257,7 +258,7 @@ def test_corporate_contact_buys_five_seats_and_the_named_employee_sees_an_active
     page.wait_for_url(re.compile(r"/pay/\d+$"))
     order_id = int(page.url.rsplit("/", 1)[1])
     expect(page.get_by_test_id("order-total")).to_have_text("$925.00")
-    expect(page.get_by_label("Renew automatically each year with this card")).to_have_count(0)  # members only
+    expect(page.get_by_label("Renew automatically each year with this card")).to_have_count(1)  # the organization can renew automatically too
     enter_card(page, CARD_OK)
     page.get_by_role("button", name="Pay $925.00").click()
     page.wait_for_url(re.compile(r"/payments/\d+/receipt$"))
@@ -302,7 +303,7 @@ def test_corporate_contact_buys_five_seats_and_the_named_employee_sees_an_active
         expect(employee.get_by_test_id("membership-status")).to_have_text("Active")
         expect(employee.get_by_test_id("paid-through")).to_have_text(ends_on)
         expect(employee.get_by_test_id("home-chapter")).to_have_text("Schuylkill Valley #40")
-        employee.screenshot(path="/tmp/e2e-corporate-employee.png", full_page=True)
+        employee.screenshot(path=tmp_path / "e2e-corporate-employee.png", full_page=True)
     finally:
         employee_context.close()
 

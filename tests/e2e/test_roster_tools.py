@@ -46,7 +46,7 @@ def test_president_exports_the_members_expiring_in_30_days(live_server, page, tm
     expect(page.get_by_label("List", exact=True)).to_have_value("expiring-30")
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name=re.compile(r"^Export CSV")).click()
+        page.get_by_role("button", name=re.compile(r"^Export CSV")).click()
     download = download_info.value
     assert re.fullmatch(r"roster-1-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
     saved = tmp_path / download.suggested_filename

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from chapter.extensions import db
 from config import BASE_DIR
-from tests.conftest import free_port
+from tests.conftest import start_smtp_controller
 
 
 class RecordingHandler:
@@ -50,13 +50,9 @@ class RecordingHandler:
 
 
 def start_smtp(handler, **smtp_options):
-    """An aiosmtpd Controller on a free loopback port (options: tls_context, authenticator, ssl_context...)."""
-    from aiosmtpd.controller import Controller
-
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_options)
-    controller.start()
-    return controller, port
+    """An aiosmtpd Controller on a loopback socket of its own (options: tls_context, authenticator, ssl_context...)."""
+    controller = start_smtp_controller(handler, **smtp_options)
+    return controller, controller.port
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:

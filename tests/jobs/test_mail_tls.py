@@ -120,7 +120,8 @@ def test_without_starttls_the_submission_server_refuses_and_the_password_is_neve
 
 
 def test_production_refuses_to_start_without_a_mail_server(app):
-    settings = dict(SECRET_KEY="production-secret", SQLALCHEMY_DATABASE_URI="sqlite://", JOBS_URL="memory://")
+    settings = dict(SECRET_KEY="production-secret", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                    JOBS_URL="memory://", PUBLIC_BASE_URL="https://members.example.org")  # also required in production
     with pytest.raises(RuntimeError, match="MAIL_SERVER is not set"):
         create_app(Config, MAIL_SERVER=None, **settings)
     try:

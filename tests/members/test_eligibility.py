@@ -92,3 +92,13 @@ def test_members_cannot_review_eligibility(app, client):
     db.session.commit()
     client.login("sam@example.org")
     assert client.get("/admin/eligibility").status_code in (403, 404)
+
+
+def test_the_retired_age_is_data_on_the_type(app):
+    retired = factories.membership_type("retired")
+    assert retired.eligibility_min_age == 62
+    retired.eligibility_min_age = 65
+    member = factories.member(status="pending")
+    with pytest.raises(DomainError, match="65 or more"):
+        eligibility.declare_eligibility(member, retired, day=date(2026, 6, 1), date_of_birth=date(1962, 6, 2))
+    assert eligibility.declare_eligibility(member, retired, day=date(2026, 6, 1), date_of_birth=date(1961, 6, 1))

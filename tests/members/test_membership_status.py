@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from chapter.core.models import FOREVER
+from chapter.core.models import FOREVER, today
 from chapter.extensions import db
 from chapter.members import services
 from chapter.members.models import Member, MembershipStatus, TermSource
@@ -63,7 +63,7 @@ def test_sql_status_filter_agrees_with_python(app, status):
     home = factories.chapter()
     for each in ("active", "grace", "lapsed", "pending"):
         factories.member(home=home, status=each)
-    day = date.today()
+    day = today()
     found = db.session.scalars(sa.select(Member).where(Member.status_clause(MembershipStatus(status), day))).all()
     assert len(found) == 1
     assert found[0].status_on(day) is MembershipStatus(status)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.models import today
 from chapter.extensions import db
-from chapter.members import corporate
+from chapter.members import corporate, corporate_offers
 from chapter.members.models import (
     CorporateMembership, CorporateSeat, Member, MembershipStatus, MembershipTerm, Organization, TermSource,
 )
@@ -70,7 +70,8 @@ def _name_employee(client, organization, **data):
 
 def _link_from(message) -> str:
     body = text_of(message)
-    return re.search(r"http://localhost(/reset-password/\S+)", body).group(1)
+    # Links are built on PUBLIC_BASE_URL, never on the request's Host header (the test client's is localhost).
+    return re.search(r"http://127\.0\.0\.1:5000(/reset-password/\S+)", body).group(1)
 
 
 # --- Buying -----------------------------------------------------------------------------------
@@ -193,14 +194,41 @@ def test_a_new_employee_gets_a_member_number_an_active_term_like_the_organizatio
     assert client.get(f"/organizations/{organization.id}").status_code == 403
 
 
-def test_an_existing_member_is_attached_by_member_number_and_sees_active(app, client):
+def _seat_existing(bought, contact, member, day=None):
+    """An existing member named by number holds the seat once they accept the offer."""
+    offer = corporate_offers.offer_seat(bought, member_number=member.member_number, actor=contact, day=day)
+    return corporate_offers.accept_seat_offer(offer, actor=member.user, day=day)
+
+
+def test_an_existing_member_named_by_number_is_asked_and_holds_the_seat_only_once_they_accept(app, client, smtp_server):
     organization = _organization(_contact())
     bought = _corporate_membership(organization, starts_on=today() - timedelta(days=30))
-    existing = factories.member(status="lapsed", email="pat@example.org", with_user=True, first_name="Pat")
+    existing = factories.member(status="lapsed", email="pat@example.org", with_user=True, first_name="Pat",
+                                last_name="Private")
     db.session.commit()
     client.login("carol@example.org")
     response = _name_employee(client, organization, member_number="  " + existing.member_number)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    flashed = client.get(response.headers["Location"]).get_data(as_text=True)
+    # The contact sees the number they typed and nothing else of the member.
+    assert f"member number {existing.member_number} is asked to accept" in flashed
+    assert "Pat" not in flashed and "Private" not in flashed and "pat@example.org" not in flashed
+    assert re.search(r'data-testid="seats-used">\s*0 of 5', flashed)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CorporateSeat)) == 0
+    assert len(existing.terms) == 1  # nothing granted yet
+    # The member is told by mail, with a link built on PUBLIC_BASE_URL.
+    run_jobs()
+    assert [m["To"] for m in smtp_server] == ["pat@example.org"]
+    body = text_of(smtp_server[0])
+    assert re.search(r"http://127\.0\.0\.1:5000/seat-offers/\S+", body)
+    client.logout()
+
+    client.login("pat@example.org")
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="seat-offer"' in dashboard and "Acme Supply offers you a seat" in dashboard
+    response = client.submit(re.search(r'action="(/seat-offers/[^"]+)"', dashboard).group(1), {"answer": "accept"},
+                             form_url="/dashboard")
+    assert response.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 2  # the contact and Pat: nobody new
     newest = db.session.scalar(sa.select(MembershipTerm).where(MembershipTerm.member_id == existing.id)
@@ -208,9 +236,51 @@ def test_an_existing_member_is_attached_by_member_number_and_sees_active(app, cl
     # Named mid-term: from today (not backdated) to the organization's end.
     assert (newest.source, newest.starts_on, newest.ends_on) == (TermSource.CORPORATE, today(), bought.ends_on)
     assert len(existing.terms) == 2  # the old term stays in the history
-    client.logout()
-    client.login("pat@example.org")
     assert "badge-status-active" in client.get("/dashboard").get_data(as_text=True)
+    client.logout()
+    client.login("carol@example.org")
+    assert "Pat Private" in client.get(f"/organizations/{organization.id}").get_data(as_text=True)
+
+
+def test_a_declined_offer_changes_nothing_and_the_contact_never_learns_who_it_was(app, client):
+    contact = _contact()
+    organization = _organization(contact)
+    bought = _corporate_membership(organization, starts_on=today())
+    existing = factories.member(status="active", email="dan@example.org", with_user=True, first_name="Dan",
+                                last_name="Decliner")
+    offer = corporate_offers.offer_seat(bought, member_number=existing.member_number, actor=contact)
+    db.session.commit()
+    client.login("dan@example.org")
+    assert client.submit(f"/seat-offers/{offer.token}", {"answer": "decline"}).status_code == 302
+    client.logout()
+    client.login("carol@example.org")
+    page = client.get(f"/organizations/{organization.id}").get_data(as_text=True)
+    assert f"Member number {existing.member_number}: declined" in page and "Dan" not in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CorporateSeat)) == 0
+    # Nobody else can answer someone's offer, not even the contact.
+    other = corporate_offers.offer_seat(bought, member_number=existing.member_number, actor=contact)
+    db.session.commit()
+    assert client.submit(f"/seat-offers/{other.token}", {"answer": "accept"},
+                         form_url=f"/organizations/{organization.id}").status_code == 404
+    with pytest.raises(NotAllowed):
+        corporate_offers.accept_seat_offer(other, actor=contact)
+
+
+def test_a_seat_offered_to_a_member_without_a_login_comes_with_the_claim_link(app, client, smtp_server):
+    organization = _organization(_contact())
+    _corporate_membership(organization, starts_on=today())
+    imported = factories.member(status="lapsed", email="ivy@example.org", first_name="Ivy", last_name="Imported")
+    db.session.commit()
+    client.login("carol@example.org")
+    assert _name_employee(client, organization, member_number=imported.member_number).status_code == 302
+    client.logout()
+    run_jobs()
+    body = text_of(smtp_server[0])
+    claim = re.search(r"http://127\.0\.0\.1:5000(/claim/\S+)", body).group(1)
+    offer = re.search(r"http://127\.0\.0\.1:5000(/seat-offers/\S+)", body).group(1)
+    assert client.submit(claim, {"password": "ivy-league-garden-4", "confirm": "ivy-league-garden-4"}).status_code == 302
+    assert client.submit(offer, {"answer": "accept"}).status_code == 302
+    assert db.session.scalar(sa.select(CorporateSeat.member_id)) == imported.id
 
 
 def test_an_unknown_member_number_or_a_members_email_is_refused_by_the_field(app, client):
@@ -234,12 +304,17 @@ def test_naming_is_refused_when_all_seats_are_taken_or_the_person_holds_a_seat(a
     contact = _contact()
     organization = _organization(contact)
     bought = _corporate_membership(organization, starts_on=today())
-    first = factories.member(status="pending")
-    corporate.assign_seat(bought, actor=contact, member_number=first.member_number)
+    first = factories.member(status="pending", with_user=True)
+    _seat_existing(bought, contact, first)
     db.session.commit()
     client.login("carol@example.org")
     response = _name_employee(client, organization, member_number=first.member_number)
-    assert response.status_code == 400 and "already holds a seat (Acme Supply)" in response.get_data(as_text=True)
+    assert response.status_code == 302  # asked: the contact is not told where they hold a seat
+    offer = db.session.scalar(sa.select(corporate_offers.SeatOffer).where(
+        corporate_offers.SeatOffer.status == corporate_offers.SeatOfferStatus.PENDING))
+    with pytest.raises(DomainError, match="You already hold a corporate seat"):
+        corporate_offers.accept_seat_offer(offer, actor=first.user)
+    corporate_offers.cancel_seat_offer(offer, actor=contact)
 
     for n in range(4):
         corporate.assign_seat(bought, actor=contact, first_name="Employee", last_name=f"Number{n}", email=f"e{n}@acme.example")
@@ -259,9 +334,8 @@ def test_freeing_a_seat_keeps_the_member_but_ends_the_corporate_term_from_that_d
     bought = _corporate_membership(organization, starts_on=today() - timedelta(days=60))
     only_corporate = corporate.assign_seat(bought, actor=contact, first_name="Eve", last_name="Employee",
                                            email="eve@acme.example", day=today() - timedelta(days=30)).seat
-    own_term = factories.member(status="active", first_name="Olga")  # her own term runs about 265 more days
-    with_own_term = corporate.assign_seat(bought, actor=contact, member_number=own_term.member_number,
-                                          day=today() - timedelta(days=30)).seat
+    own_term = factories.member(status="active", first_name="Olga", with_user=True)  # her own term runs ~265 more days
+    with_own_term = _seat_existing(bought, contact, own_term, day=today() - timedelta(days=30)).seat
     db.session.commit()
     client.login("carol@example.org")
 
@@ -510,7 +584,11 @@ def test_only_the_contact_and_staff_manage_an_organization(app, client):
     # Staff: every page, and they may name and free seats.
     client.login(staff.email)
     for url in pages:
-        assert client.get(url).status_code in (200, 302), url
+        response = client.get(url)
+        if url.endswith("/buy"):  # the membership is current: staff, like the contact, are sent back to its page
+            assert response.status_code == 302 and response.headers["Location"] == pages[0], url
+        else:
+            assert response.status_code == 200, url
     assert "Acme Supply" in client.get("/organizations").get_data(as_text=True)
     assert client.get(f"/organizations/{organization.id}").status_code == 200
     assert client.submit(release, {}, form_url=f"/organizations/{organization.id}").status_code == 302
@@ -550,9 +628,13 @@ def test_a_seat_owes_the_employees_home_chapter_the_seat_types_share_and_shows_i
     client.login("carol@example.org")
     bought = _bought(client, stripe_peer, organization)
     home = factories.chapter(40, name="Schuylkill Valley")
-    employee = factories.member(status="lapsed", home=home, email="pat@example.org", first_name="Pat")
+    employee = factories.member(status="lapsed", home=home, email="pat@example.org", first_name="Pat",
+                                with_user=True)
     db.session.commit()
     assert _name_employee(client, organization, member_number=employee.member_number).status_code == 302
+    offer = db.session.scalar(sa.select(corporate_offers.SeatOffer))
+    corporate_offers.accept_seat_offer(offer, actor=employee.user)  # the seat is theirs once they accept
+    db.session.commit()
     db.session.expire_all()
     shares = db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.CHAPTER_SHARE,
                                                              LedgerEntry.chapter_id == home.id)).all()

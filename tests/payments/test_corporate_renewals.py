@@ -15,6 +15,7 @@ from chapter.members.models import CorporateMembership
 from chapter.payments import gateway
 from chapter.payments.models import Order, OrderPurpose
 from tests import factories
+from tests.conftest import run_jobs, text_of
 from tests.payments.helpers import CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup
 
 
@@ -41,8 +42,9 @@ def test_the_contact_gets_the_60_30_and_7_day_reminders_and_a_lapse_notice_once_
     day = date(2026, 10, 1)
     while day <= date(2027, 2, 15):
         before = len(smtp_server)
-        summary = corporate_renewals.send_corporate_notices(day)
+        corporate_renewals.send_corporate_notices(day)
         assert corporate_renewals.send_corporate_notices(day).sent == {}  # a second run that day sends nothing
+        run_jobs()
         for message in smtp_server[before:]:
             sent_on[day] = message
         day += timedelta(days=1)
@@ -52,7 +54,7 @@ def test_the_contact_gets_the_60_30_and_7_day_reminders_and_a_lapse_notice_once_
     subjects = [m["Subject"] for m in sent_on.values()]
     assert subjects[0] == "Acme Supply: your corporate membership ends on 31 Dec 2026"
     assert subjects[-1] == "Acme Supply: your corporate membership has lapsed"
-    body = sent_on[date(2026, 11, 1)].get_payload(decode=True).decode()
+    body = text_of(sent_on[date(2026, 11, 1)])
     assert "in 60 days" in body and "$925.00" in body and "/organizations/" in body
     assert db.session.scalars(sa.select(CorporateNotice.kind).order_by(CorporateNotice.id)).all() == [
         "60_days", "30_days", "7_days", "lapsed"]
@@ -64,6 +66,7 @@ def test_a_renewed_organization_gets_no_reminder_for_the_old_term(app, smtp_serv
     _term(organization, date(2027, 1, 1), date(2027, 12, 31))
     corporate_renewals.send_corporate_notices(date(2026, 11, 1))
     corporate_renewals.send_corporate_notices(date(2027, 1, 31))
+    run_jobs()
     assert smtp_server == []
 
 
@@ -100,6 +103,7 @@ def test_a_declined_automatic_renewal_tells_the_contact_and_switches_it_off(app,
     _save_card(stripe_peer, organization, CARD_DECLINED_ON_CHARGE)
     summary = corporate_renewals.auto_renew_organizations(day)
     assert summary.failed == 1 and summary.renewed == 0
+    run_jobs()
     db.session.expire_all()
     assert organization.auto_renew is False
     assert smtp_server[-1]["Subject"] == "Acme Supply: automatic renewal failed"
@@ -144,4 +148,17 @@ def test_the_corporate_renewals_command_sends_the_notices_due_on_its_date(app, s
     _term(organization, date(2026, 1, 1), date(2026, 12, 31))
     result = app.test_cli_runner().invoke(args=["corporate", "renewals", "--date", "2026-11-01", "--no-charge"])
     assert result.exit_code == 0, result.output
+    run_jobs()
     assert "Notices: 60_days 1" in result.output and len(smtp_server) == 1
+
+
+def test_paying_with_renew_automatically_ticked_saves_the_card_for_the_organization(app, client, stripe_peer):
+    from tests.payments.helpers import pay_order
+
+    organization = _organization()
+    client.login("carol@example.org")
+    response = client.submit(f"/organizations/{organization.id}/buy", {"seats": 5})
+    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert pay_order(client, stripe_peer, order_id, auto_renew=True).get_json()["status"] == "succeeded"
+    db.session.expire_all()
+    assert organization.auto_renew and organization.saved_payment_method_id and organization.saved_card_last4 == "4242"

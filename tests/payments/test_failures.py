@@ -21,6 +21,7 @@ from chapter.members.models import MembershipStatus, MembershipTerm
 from chapter.payments import attempts, gateway
 from chapter.payments.models import Order, OrderStatus, Payment, PaymentStatus
 from tests import factories
+from tests.conftest import run_jobs, text_of
 from tests.payments.helpers import (
     CARD_3DS, CARD_OK, confirm_card_setup, intent_event, page_quote, pay_order, pay_page, post_json, signed_event,
     stripe_api,
@@ -30,9 +31,18 @@ REAL_CREATE = PaymentIntentService.create
 
 
 def _member(status="pending", type_code="professional"):
+    """Ada of chapter #40, who has declared what makes her eligible for the Student and Retired types."""
+    from datetime import date
+
+    from chapter.members import eligibility
+
     home = factories.chapter(40, name="Schuylkill Valley")
     member = factories.member(home=home, status=status, email="ada@example.org", with_user=True, first_name="Ada",
                               type_code=type_code)
+    eligibility.declare_eligibility(member, factories.membership_type("student"), day=today(), school="Penn State",
+                                    expected_graduation=today() + timedelta(days=365))
+    eligibility.declare_eligibility(member, factories.membership_type("retired"), day=today(),
+                                    date_of_birth=date(1950, 1, 1), retirement_declared=True)
     db.session.commit()
     return member
 
@@ -86,6 +96,7 @@ def test_a_charge_whose_answer_was_lost_is_unknown_and_the_pages_next_check_find
     assert payment.status is PaymentStatus.SUCCEEDED and payment.stripe_payment_intent_id.startswith("pi_")
     assert member.status_on(today()) is MembershipStatus.ACTIVE
     assert db.session.get(Order, order_id).status is OrderStatus.PAID
+    run_jobs()
     assert any(m["Subject"].startswith("Receipt for") for m in smtp_server)
 
 
@@ -110,6 +121,45 @@ def test_a_member_coming_back_after_a_lost_answer_sees_the_payment_settled(app, 
     db.session.expire_all()
     assert member.status_on(today()) is MembershipStatus.ACTIVE
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
+
+
+def test_a_worker_that_died_between_the_charge_and_the_commit_leaves_an_attempt_stripe_settles(app, client, stripe_peer):
+    member = _member()
+    client.login("ada@example.org")
+    order_id = _start(client, "/membership/join")
+    setup_intent, _ = pay_page(client, order_id)
+    confirmed = confirm_card_setup(stripe_peer, setup_intent, CARD_OK)
+    payment = attempts.open_payment(db.session.get(Order, order_id), payment_method_id=confirmed["payment_method"])
+    db.session.commit()  # the claim, as the pay view commits it
+    attempts.charge_payment(payment)  # Stripe charges...
+    db.session.rollback()  # ...and the worker dies before recording anything
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.PENDING
+    _age(payment.id, 3)
+    client.get(f"/pay/{order_id}")  # the member's next visit asks Stripe
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.SUCCEEDED
+    assert member.status_on(today()) is MembershipStatus.ACTIVE
+
+
+def test_the_treasury_sync_settles_an_attempt_whose_answer_was_lost(app, client, stripe_peer):
+    from chapter.treasury import sync
+
+    member = _member()
+    client.login("ada@example.org")
+    order_id = _start(client, "/membership/join")
+    setup_intent, _ = pay_page(client, order_id)
+    confirmed = confirm_card_setup(stripe_peer, setup_intent, CARD_OK)
+    payment = attempts.open_payment(db.session.get(Order, order_id), payment_method_id=confirmed["payment_method"])
+    db.session.commit()
+    attempts.charge_payment(payment)
+    db.session.rollback()
+    _age(payment.id, 3)
+    sync.sync_stripe()
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.SUCCEEDED
+    assert member.status_on(today()) is MembershipStatus.ACTIVE
 
 
 def test_a_charge_that_never_reached_stripe_stays_unknown_until_stripe_says_it_has_none(app, client, stripe_peer, monkeypatch):
@@ -175,8 +225,9 @@ def test_a_success_for_an_order_already_paid_is_refunded_at_once_and_the_member_
     db.session.expire_all()
     assert db.session.get(Payment, second.id).status is PaymentStatus.REFUNDED
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 1
+    run_jobs()
     mail = [m for m in smtp_server if "Second payment" in m["Subject"]]
-    assert mail and "refunded in full at once" in mail[0].get_payload(decode=True).decode()
+    assert mail and "refunded in full at once" in text_of(mail[0])
 
 
 # --- 2. Nobody is blocked for good -----------------------------------------------------------------
@@ -248,6 +299,22 @@ def test_a_request_stripe_refuses_is_a_failed_attempt_with_a_message_a_person_un
     assert payment.status is PaymentStatus.FAILED and payment.failure_code == "amount_too_small"
 
 
+def test_stripe_refusing_the_request_itself_fails_the_attempt_instead_of_leaving_it_unknown(app, client, stripe_peer, monkeypatch):
+    """Stripe answers 401 (a revoked key): its own AuthenticationError raised in the library's create."""
+    def refused(self, *args, **kwargs):
+        raise stripe.AuthenticationError("Invalid API Key provided")
+
+    _member()
+    client.login("ada@example.org")
+    order_id = _start(client, "/membership/join")
+    monkeypatch.setattr(PaymentIntentService, "create", refused)
+    answer = pay_order(client, stripe_peer, order_id, CARD_OK)
+    monkeypatch.setattr(PaymentIntentService, "create", REAL_CREATE)
+    assert answer.status_code == 402 and "refused this payment" in answer.get_json()["message"]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Payment)).status is PaymentStatus.FAILED
+
+
 def test_a_saved_card_stripe_no_longer_has_is_refused_with_a_reason_not_left_unknown(app, client, stripe_peer):
     member = _member()
     client.login("ada@example.org")
@@ -265,7 +332,16 @@ def test_a_saved_card_stripe_no_longer_has_is_refused_with_a_reason_not_left_unk
 # --- 3. The amount shown is the amount charged -----------------------------------------------------
 
 def test_a_charge_for_an_order_changed_in_another_tab_is_refused_as_the_price_changed(app, client, stripe_peer):
-    _member()
+    from datetime import timedelta
+
+    from chapter.core.models import today
+    from chapter.members.eligibility import declare_eligibility
+
+    member = _member()
+    # Student asks for eligibility first (issue 11): declared already, so the other tab goes straight to paying.
+    declare_eligibility(member, factories.membership_type("student"), day=today(), school="Penn State",
+                        expected_graduation=today() + timedelta(days=400))
+    db.session.commit()
     client.login("ada@example.org")
     order_id = _start(client, "/membership/join")  # Professional, $210
     quote = page_quote(client, order_id)
@@ -508,6 +584,7 @@ def test_paying_for_an_exam_shows_no_membership_choices_and_its_receipt_names_th
     receipt = client.get(answer.get_json()["redirect"]).get_data(as_text=True)
     assert exam.name in receipt and "Member price" in receipt and registration.att_code in receipt
     assert "Membership now runs until" not in receipt and "association dues" not in receipt
-    mail = [m for m in smtp_server if m["Subject"].startswith("Receipt")][0].get_payload()
+    run_jobs()
+    mail = text_of([m for m in smtp_server if m["Subject"].startswith("Receipt")][0])
     assert registration.att_code in mail and f"{registration.expires_on:%d %b %Y}" in mail and "Schedule your exam" in mail
     assert "membership now runs until" not in mail.lower()

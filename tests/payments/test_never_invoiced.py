@@ -12,6 +12,7 @@ from chapter.payments import renewals
 from chapter.payments import services as payment_services
 from chapter.payments.models import RenewalReminder
 from tests import factories
+from tests.conftest import run_jobs
 
 
 def _member_of(type_code: str, starts_on: date, email: str, ends_on: date | None = None):
@@ -30,6 +31,7 @@ def test_no_reminder_of_any_kind_whatever_the_end_date(app, smtp_server, type_co
     db.session.commit()
     for day in (date(2026, 11, 1), date(2026, 12, 1), date(2026, 12, 24), date(2026, 12, 31), date(2027, 1, 31)):
         renewals.send_reminders(day)
+    run_jobs()
     assert {m["To"] for m in smtp_server} == {"paying@example.org"}
     assert db.session.scalar(sa.select(sa.func.count()).where(RenewalReminder.member_id == never.id)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).where(RenewalReminder.member_id == paying.id)) == 5

@@ -16,7 +16,9 @@ from chapter.core.models import utcnow
 from chapter.jobs.models import MailStatus, OutboxMail
 from tests import factories
 from tests.conftest import run_jobs, text_of
-from tests.payments.helpers import CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup, stripe_api
+from tests.payments.helpers import (
+    CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup, intent_event, signed_event, stripe_api,
+)
 
 
 
@@ -215,7 +217,7 @@ def test_an_attempt_that_never_reached_stripe_is_sent_again_by_the_next_run_with
     assert any(m["Subject"].startswith("Receipt for") for m in smtp_server)
 
 
-def test_a_failure_reported_for_an_attempt_without_answer_settles_it_and_the_schedule_goes_on(app, stripe_peer, smtp_server, day0):
+def test_a_failure_reported_for_an_attempt_without_answer_settles_it_and_the_schedule_goes_on(app, client, stripe_peer, smtp_server, day0):
     member = _member(ends_on=day0 + timedelta(days=10))
     _save_card(stripe_peer, member)
     app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
@@ -223,10 +225,19 @@ def test_a_failure_reported_for_an_attempt_without_answer_settles_it_and_the_sch
     [attempt] = _attempts(member)
     payment = db.session.scalar(sa.select(Payment))
     app.config["STRIPE_API_BASE"] = stripe_peer
-    # The webhook reports the charge failed: the attempt is settled as a failure, the member told,
-    # and the retry schedule goes on.
-    payment.status, payment.failure_message = PaymentStatus.FAILED, "Your card was declined."
-    db.session.commit()
+    # Stripe's signed webhook reports the charge failed (the intent Stripe made while we got no answer
+    # names our payment in its metadata): the attempt is settled as a failure, the member told, and
+    # the retry schedule goes on.
+    intent = {"id": "pi_no_answer_1", "object": "payment_intent", "status": "requires_payment_method",
+              "amount": payment.amount_cents, "currency": payment.currency.lower(),
+              "last_payment_error": {"code": "card_declined", "message": "Your card was declined."},
+              "metadata": {"order_id": str(payment.order_id), "payment_id": str(payment.id)}}
+    body, signature = signed_event(intent_event("evt_no_answer_failed", intent, "payment_intent.payment_failed"))
+    delivered = client.client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": signature,
+                                                                          "Content-Type": "application/json"})
+    assert delivered.status_code == 200, delivered.get_data(as_text=True)
+    db.session.expire_all()
+    assert payment.status is PaymentStatus.FAILED and payment.failure_message == "Your card was declined."
     settled = auto_renew(day0 + timedelta(days=3))
     db.session.expire_all()
     assert settled.failed == 1 and attempt.succeeded is False

@@ -230,8 +230,16 @@ def test_two_payment_submissions_in_parallel_charge_once(app, client, stripe_pee
 
 
 def test_double_clicked_join_reuses_the_open_order(app, client):
+    from datetime import timedelta
+
+    from chapter.core.models import today
+    from chapter.members.eligibility import declare_eligibility
+
     home = factories.chapter(40)
-    factories.member(home=home, status="pending", email="ada@example.org", with_user=True)
+    member = factories.member(home=home, status="pending", email="ada@example.org", with_user=True)
+    # Student asks for eligibility first (school, graduation): declared already, so the join goes straight on.
+    declare_eligibility(member, factories.membership_type("student"), day=today(), school="Penn State",
+                        expected_graduation=today() + timedelta(days=400))
     db.session.commit()
     client.login("ada@example.org")
     first = client.submit("/membership/join", {"membership_type_id": factories.membership_type().id})

@@ -1,0 +1,73 @@
+"""The refund limit is what remains of the payment after earlier refunds, not the amount first paid.
+Real payment and refunds through localstripe; the staff refund form as people use it."""
+import pytest
+import sqlalchemy as sa
+
+from chapter.extensions import db
+from chapter.payments.models import OrderStatus, Payment, PaymentStatus, Refund
+from tests import factories
+from tests.payments.helpers import pay_order, stripe_api
+
+
+@pytest.fixture
+def paid_210(app, client, stripe_peer):
+    """Ada paid $210 by card; staff then refunded $50 of it."""
+    factories.member(home=factories.chapter(40), status="pending", email="ada@example.org", with_user=True)
+    staff = factories.staff()
+    db.session.commit()
+    client.login("ada@example.org")
+    response = client.submit("/membership/join", {"membership_type_id": factories.membership_type().id})
+    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert pay_order(client, stripe_peer, order_id).get_json()["status"] == "succeeded"
+    client.logout()
+    payment = db.session.scalar(sa.select(Payment))
+    client.login(staff.email)
+    assert _refund(client, payment, "50.00").status_code == 302
+    return payment
+
+
+def _refund(client, payment, amount: str):
+    """Fill the refund form and confirm on the page that follows, as staff do."""
+    form = {"term_action": "keep", "amount_cents": amount, "reason": "Partly paid by the employer"}
+    first = client.submit(f"/payments/{payment.id}/refund", form)
+    if first.status_code != 200 or "Confirm the refund" not in first.get_data(as_text=True):
+        return first
+    return client.submit(f"/payments/{payment.id}/refund", {**form, "confirmed": "yes"})
+
+
+def _stripe_refunds(peer) -> list[int]:
+    return sorted(r["amount"] for r in stripe_api(peer, "/v1/refunds", None, method="GET")["data"])
+
+
+def test_after_a_partial_refund_only_what_remains_can_be_refunded(paid_210, client, stripe_peer):
+    too_much = _refund(client, paid_210, "160.01")
+
+    assert too_much.status_code == 400
+    assert "At most 160.00 USD can be refunded." in too_much.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Refund)) == 1
+    assert db.session.get(Payment, paid_210.id).refunded_cents == 5000
+    assert _stripe_refunds(stripe_peer) == [5000]
+
+
+def test_the_rest_can_be_refunded_and_then_nothing_more(paid_210, client, stripe_peer):
+    assert _refund(client, paid_210, "160.00").status_code == 302
+    db.session.expire_all()
+    payment = db.session.get(Payment, paid_210.id)
+    assert (payment.status, payment.refunded_cents, payment.refundable_cents) == (PaymentStatus.REFUNDED, 21000, 0)
+    assert payment.order.status is OrderStatus.REFUNDED
+    assert _stripe_refunds(stripe_peer) == [5000, 16000]
+
+    again = _refund(client, paid_210, "0.01")
+    assert again.status_code == 400 and "At most 0.00 USD can be refunded." in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Refund)) == 2
+    assert _stripe_refunds(stripe_peer) == [5000, 16000]
+
+
+def test_the_refund_form_offers_what_is_left(paid_210, client):
+    form = client.get(f"/payments/{paid_210.id}/refund").get_data(as_text=True)
+    assert 'value="160.00"' in form and 'value="210.00"' not in form
+    db.session.expire_all()
+    payment = db.session.get(Payment, paid_210.id)
+    assert (payment.amount_cents, payment.refunded_cents, payment.refundable_cents) == (21000, 5000, 16000)
