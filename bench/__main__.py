@@ -17,7 +17,15 @@ GROUPS = {
     "renewals": "bench.renewals",
     "treasury": "bench.treasury",
     "jobs": "bench.jobs",
+    "search": "bench.search",
+    "pages": "bench.pages",
+    "load": "bench.load",
+    "growth": "bench.growth",
 }
+
+
+# Heavy groups that run only when named: growth reseeds ten times the members.
+EXPLICIT_ONLY = {"growth"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -29,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     "Figures are JSON lines on stdout; progress and plans go to stderr.",
     )
     parser.add_argument("groups", nargs="*", metavar="GROUP",
-                        help=f"groups to run (default: all): {', '.join(GROUPS)}")
+                        help=f"groups to run (default: all but {', '.join(sorted(EXPLICIT_ONLY))}): {', '.join(GROUPS)}")
     parser.add_argument("--members", type=int, default=50_000, help="members to seed (default 50000)")
     parser.add_argument("--chapters", type=int, default=250, help="chapters to seed (default 250, at least 9)")
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per figure (default 30)")
@@ -47,6 +55,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="keep the schema and do not seed when the database already has data "
                              "(with --sqlite or BENCH_DATABASE_URL)")
     parser.add_argument("--output", metavar="FILE", help="also append the JSON lines to FILE")
+    parser.add_argument("--profile", action="store_true",
+                        help="pages: also run each page of the mix under cProfile and print its top functions")
+    parser.add_argument("--duration", type=int, default=30, help="load: seconds of measured load (default 30)")
+    parser.add_argument("--connections", type=int, default=8, help="load: concurrent connections (default 8)")
+    parser.add_argument("--port", type=int, default=5700, help="load: first port to try for gunicorn (default 5700)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.groups if name not in GROUPS]
     if unknown:
@@ -60,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    groups = args.groups or list(GROUPS)
+    groups = args.groups or [name for name in GROUPS if name not in EXPLICIT_ONLY]
     database = open_database(args.sqlite)
     output = open(args.output, "a", encoding="utf-8") if args.output else None
     failed = []
@@ -75,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             recorder = SqlRecorder(db.engine)
         bench = Bench(app=app, database=database.dialect, members=args.members, chapters=args.chapters,
                       repeat=args.repeat, warmup=args.warmup, explain=args.explain, output=output,
-                      recorder=recorder)
+                      recorder=recorder, url=database.url,
+                      options={"profile": args.profile, "duration": args.duration,
+                               "connections": args.connections, "port": args.port})
         seed(bench, members=args.members, chapters=args.chapters, reuse=args.reuse)
         if args.analyze == "yes" or (args.analyze == "auto" and database.dialect == "postgresql"):
             analyze(bench)

@@ -117,6 +117,8 @@ class Bench:
     explain: bool = False
     output: IO[str] | None = None
     recorder: SqlRecorder | None = None
+    url: str = ""  # the bench database's SQLAlchemy URL (for processes the bench starts)
+    options: dict[str, Any] = field(default_factory=dict)  # group options from the command line
     extra: dict[str, Any] = field(default_factory=dict)
 
     def emit(self, bench: str, value: float | int | bool | None, unit: str, target: float | None = None,
@@ -225,9 +227,11 @@ def _warn_about_drift() -> None:
     from alembic.migration import MigrationContext
 
     from chapter.extensions import db
+    from chapter.members.search import include_in_autogenerate
 
     with db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": include_in_autogenerate})
+        differences = compare_metadata(context, db.metadata)
     if differences:
         log(f"WARNING: the migrated schema differs from the models in {len(differences)} way(s); "
             "the figures are for the migrated schema. Run with --schema create_all to bench the models' schema.")
@@ -235,7 +239,7 @@ def _warn_about_drift() -> None:
             log(f"  {difference}")
 
 
-def seed(bench: Bench, *, members: int, chapters: int, reuse: bool) -> None:
+def seed(bench: Bench, *, members: int, chapters: int, reuse: bool, target: float = 120) -> None:
     """Seed the scale data (timed: seed_demo_seconds), unless `reuse` and the database has data."""
     from chapter.seed import demo
     from chapter.extensions import db
@@ -262,7 +266,8 @@ def seed(bench: Bench, *, members: int, chapters: int, reuse: bool) -> None:
         db.session.commit()
         seconds = time.perf_counter() - start
         db.session.remove()
-    bench.emit("seed_demo_seconds", seconds, "s", 120, chapters=counts["chapters"], created=counts["members"])
+    bench.emit("seed_demo_seconds", seconds, "s", target, chapters=counts["chapters"], created=counts["members"],
+               seeded_members=members)
 
 
 def analyze(bench: Bench) -> None:

@@ -93,6 +93,9 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # The search indexes made by raw DDL (FTS5 on SQLite, pg_trgm GIN) are not in the metadata.
+    from chapter.members.search import include_in_autogenerate
+    conf_args.setdefault("include_object", include_in_autogenerate)
 
     connectable = get_engine()
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from chapter import create_app
+from chapter.core.caching import fragments
 from chapter.extensions import db, limiter
 from chapter.jobs import queue as job_queue
 from config import TestConfig
@@ -80,6 +81,7 @@ def _empty_all_tables() -> None:
 def app(_app):
     """The app inside an app context; every table is emptied after the test."""
     limiter.reset()
+    fragments.clear()  # rendered pages kept per data version: a test's monkeypatch must not meet another's page
     saved_config = dict(_app.config)
     job_queue.bind(_app)
     job_queue.huey.flush()

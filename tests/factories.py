@@ -33,8 +33,9 @@ def district(code: str | None = None) -> District:
 
 def chapter(number: int | None = None, *, district_code: str = "MA", name: str | None = None, **fields) -> Chapter:
     n = number or 100 + next(_sequence)
-    made = Chapter(number=n, name=name or f"Chapter {n}", city="Reading", region="PA",
-                   district_id=district(district_code).id, dues_share_cents=3500, **fields)
+    fields = {"city": "Reading", "region": "PA", **fields}
+    made = Chapter(number=n, name=name or f"Chapter {n}", district_id=district(district_code).id,
+                   dues_share_cents=3500, **fields)
     db.session.add(made)
     db.session.flush()
     return made

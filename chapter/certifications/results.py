@@ -15,6 +15,7 @@ from chapter.core.errors import DomainError
 from chapter.extensions import db
 from chapter.certifications.models import Exam, ExamRegistration, ExamResult, PointEntry, PointStatus
 from chapter.members.models import Member
+from chapter.members.search import member_search_condition
 from chapter.certifications.awards import award_due_certifications
 from chapter.certifications.exams import AttExpired
 
@@ -177,10 +178,9 @@ def results_query(search: str = "", exam_code: str | None = None, sort: str = "d
     """Recorded results with member and exam, searchable by member number or name, sorted in SQL."""
     statement = (sa.select(ExamResult, Member, Exam).join(Member, Member.id == ExamResult.member_id)
                  .join(Exam, Exam.id == ExamResult.exam_id))
-    if search:
-        like = f"%{search.lower()}%"
-        statement = statement.where(sa.or_(Member.member_number == search, sa.func.lower(Member.last_name).like(like),
-                                           sa.func.lower(Member.first_name).like(like)))
+    condition = member_search_condition(search)
+    if condition is not None:
+        statement = statement.where(condition)
     if exam_code:
         statement = statement.where(Exam.code == exam_code)
     columns = RESULT_SORTS.get(sort, RESULT_SORTS["date"])

@@ -15,6 +15,7 @@ from chapter.core.errors import DomainError
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
 from chapter.core.pagination import paginate, requested_page
+from chapter.members.search import COUNT_LIMIT
 from chapter.core.permissions import staff_required
 from chapter.extensions import db, limiter
 from chapter.members.models import Member
@@ -208,7 +209,7 @@ def staff_results():
     sort = request.args.get("sort", "date") if request.args.get("sort") in services.RESULT_SORTS else "date"
     descending = request.args.get("dir", "desc" if sort in ("date", "score") else "asc") == "desc"
     page = paginate(services.results_query(search, exam_code, sort, descending), requested_page(request.args), 50,
-                    scalars=False)
+                    scalars=False, count_limit=COUNT_LIMIT)
     return render_template("certifications/results.html", page=page, search=search, exam_code=exam_code, sort=sort,
                            descending=descending, exams=services.all_exams())
 

@@ -23,6 +23,7 @@ from chapter.core.audit import AuditAction
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.models import FOREVER, today, utcnow
 from chapter.extensions import db
+from chapter.members.search import refresh_search_text
 from chapter.members.models import Member, MembershipKind, MembershipTerm, MembershipType, TermSource
 from chapter.members.services import add_months, next_member_numbers
 
@@ -529,6 +530,7 @@ def write_import(
                     after={name: new for name, (_old, new) in row.changes.items()},
                 ))
             report(len(batch))
+        refresh_search_text([row.member_id for row in changed])  # the bulk UPDATE bypassed the ORM's event
         report(len(plan.matched) - len(changed))
         audit_rows.append(dict(
             action=AuditAction.ROSTER_IMPORTED, chapter_id=chapter.id,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,6 +22,7 @@ from chapter.chapters.models import (
     TransferRequest,
     TransferRequestStatus,
 )
+from chapter.chapters.search import ChapterKeys, chapter_matches, matching_chapter_ids
 from chapter.core import audit
 from chapter.core.audit import AuditAction
 from chapter.core.params import db_int
@@ -30,6 +32,7 @@ from chapter.core.pagination import Page, paginate
 from chapter.core.permissions import Roles
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipStatus, MembershipTerm, MembershipType
+from chapter.members.search import member_search_condition, member_search_rank
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -67,14 +70,9 @@ def directory(day: date | None = None, search: str = "") -> list[tuple[District,
         .where(Chapter.is_active.is_(True))
         .order_by(Chapter.number)
     )
-    if search.strip():
-        pattern = f"%{search.strip().lower()}%"
-        conditions = [sa.func.lower(Chapter.name).like(pattern), sa.func.lower(Chapter.city).like(pattern)]
-        number = db_int(search.strip().lstrip("#"))
-        if number is not None:
-            conditions.append(Chapter.number == number)
-        statement = statement.where(sa.or_(*conditions))
     chapters = db.session.scalars(statement).all()
+    if search.strip():
+        chapters = [chapter for chapter in chapters if chapter_matches(_keys(chapter), search)]
     terms = db.session.scalars(
         sa.select(OfficerTerm)
         .options(joinedload(OfficerTerm.user), joinedload(OfficerTerm.position))
@@ -88,6 +86,43 @@ def directory(day: date | None = None, search: str = "") -> list[tuple[District,
         entry = DirectoryEntry(chapter, by_chapter.get(chapter.id, []))
         grouped.setdefault(chapter.district_id, (chapter.district, []))[1].append(entry)
     return sorted(grouped.values(), key=lambda item: item[0].name)
+
+
+def directory_version(day: date | None = None, chapter_id: int | None = None) -> tuple:
+    """What the directory (or one chapter's page) shows, as a version: one small query.
+
+    The latest change and the number of rows of the chapters, districts, officer terms, the officers'
+    user records and the positions, plus the day (officer terms are dated). Any insert, update or
+    delete through the app changes it.
+    """
+    day = day or today()
+    statement = _version_statement(chapter_id is not None)
+    parameters = {"chapter_id": chapter_id} if chapter_id is not None else {}
+    row = db.session.execute(statement, parameters).one()
+    return (day.isoformat(), *(str(value) for value in row))
+
+
+@functools.cache
+def _version_statement(of_one_chapter: bool) -> sa.Select:
+    """The version query, built once per process (it runs on every directory and chapter page)."""
+    from chapter.auth.models import User
+
+    chapter_id = sa.bindparam("chapter_id", type_=sa.Integer)
+    of_chapter = [Chapter.id == chapter_id] if of_one_chapter else []
+    of_terms = [OfficerTerm.chapter_id == chapter_id] if of_one_chapter else []
+    values = [
+        sa.select(sa.func.max(Chapter.updated_at)).where(*of_chapter),
+        sa.select(sa.func.count(Chapter.id)).where(*of_chapter),
+        sa.select(sa.func.max(OfficerTerm.updated_at)).where(*of_terms),
+        sa.select(sa.func.count(OfficerTerm.id)).where(*of_terms),
+        sa.select(sa.func.max(User.updated_at)).select_from(OfficerTerm)
+        .join(User, User.id == OfficerTerm.user_id).where(*of_terms),
+        sa.select(sa.func.max(District.updated_at)),
+        sa.select(sa.func.count(District.id)),
+        sa.select(sa.func.aggregate_strings(
+            OfficerPosition.title + ":" + sa.cast(OfficerPosition.sort_order, sa.String), "|")),
+    ]
+    return sa.select(*(value.scalar_subquery() for value in values))
 
 
 # --- Rosters -----------------------------------------------------------------------------
@@ -198,16 +233,9 @@ class RosterQuery:
 def roster_conditions(chapter: Chapter, query: RosterQuery, day: date) -> list[sa.ColumnElement[bool]]:
     """The WHERE conditions of a roster query: the chapter, the search and every filter."""
     conditions: list[sa.ColumnElement[bool]] = [Member.home_chapter_id == chapter.id]
-    text = query.search.strip()
-    if text:
-        pattern = f"%{text.lower()}%"
-        conditions.append(sa.or_(
-            sa.func.lower(Member.first_name + " " + Member.last_name).like(pattern),
-            sa.func.lower(Member.last_name).like(pattern),
-            Member.email.like(pattern),
-            sa.func.lower(Member.employer).like(pattern),
-            Member.member_number == text,
-        ))
+    search = member_search_condition(query.search, bounded=True)  # the chapter's index narrows the rows first
+    if search is not None:
+        conditions.append(search)
     if query.status is not None:
         conditions.append(Member.status_clause(query.status, day))
     if query.membership_type:
@@ -245,7 +273,10 @@ def _certification_condition(code: str | None) -> sa.ColumnElement[bool] | None:
 def roster_order(query: RosterQuery) -> list[sa.ColumnElement]:
     """ORDER BY for the query's sort column and direction."""
     columns = ROSTER_SORT_COLUMNS[query.sort]
-    return [column.desc() if query.descending else column.asc() for column in columns]
+    order = [column.desc() if query.descending else column.asc() for column in columns]
+    if query.sort is RosterSort.NAME and not query.descending and query.search.strip():
+        order.insert(0, member_search_rank(query.search))  # best matches first, then by name
+    return order
 
 
 def roster_statement(chapter: Chapter, query: RosterQuery, day: date) -> sa.Select:
@@ -436,14 +467,19 @@ def chapters_page(search: str, page: int, per_page: int, visible_to: Roles | Non
         statement = statement.where(sa.or_(
             Chapter.id.in_(roster_chapter_ids), Chapter.district_id.in_(visible_to.managed_district_ids)
         ))
-    text = search.strip().lstrip("#")
-    if text:
-        pattern = f"%{text.lower()}%"
-        conditions = [sa.func.lower(Chapter.name).like(pattern), sa.func.lower(Chapter.city).like(pattern)]
-        if db_int(text) is not None:
-            conditions.append(Chapter.number == db_int(text))
-        statement = statement.where(sa.or_(*conditions))
+    if search.strip():
+        # A few hundred chapters: the match is decided in Python with the same fold as member search.
+        keys_statement = sa.select(Chapter.id, Chapter.number, Chapter.name, Chapter.city, Chapter.region,
+                                   Chapter.postal_code)
+        if statement.whereclause is not None:
+            keys_statement = keys_statement.where(statement.whereclause)
+        keys = db.session.execute(keys_statement).all()
+        statement = statement.where(Chapter.id.in_(matching_chapter_ids((ChapterKeys(*row) for row in keys), search)))
     return paginate(statement, page, per_page)
+
+
+def _keys(chapter: Chapter) -> ChapterKeys:
+    return ChapterKeys(chapter.id, chapter.number, chapter.name, chapter.city, chapter.region, chapter.postal_code)
 
 
 # --- A member's record, notes ------------------------------------------------------------

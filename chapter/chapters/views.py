@@ -21,12 +21,13 @@ from chapter.chapters.forms import (
     TransferRequestForm,
 )
 from chapter.chapters.models import Chapter, District, OfficerPosition, OfficerTerm, RosterImport, RosterImportStatus, TransferRequest
-from chapter.core import audit
+from chapter.core import audit, caching
 from chapter.core.confirm import confirmation_page, dry_run, is_confirmed
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.formatting import format_date
 from chapter.core.forms import attach_domain_error
 from chapter.core.models import today
+from chapter.core.text import fold
 from chapter.core.pagination import requested_page
 from chapter.core.params import db_int, plausible_date
 from chapter.core.permissions import current_roles, staff_required
@@ -57,18 +58,29 @@ def get_chapter_or_404(
 @bp.get("/chapters")
 def directory():
     """Public directory: chapters by district with their officers (names and positions only)."""
-    search = request.args.get("q", "")
-    return render_template("chapters/directory.html", groups=services.directory(search=search), search=search)
+    search = request.args.get("q", "")[:100].strip()
+    day = today()
+    etag = caching.version_tag("directory", services.directory_version(day), fold(search))
+    if (unchanged := caching.not_modified(etag)) is not None:
+        return unchanged
+    listing = caching.fragments.get_or_render(etag, lambda: render_template(
+        "chapters/_directory_listing.html", groups=services.directory(day, search=search), search=search))
+    return caching.cacheable(render_template("chapters/directory.html", listing=listing, search=search), etag)
 
 
 @bp.get("/chapters/<int:number>")
 def chapter_page(number: int):
     """A chapter's public page: district, city, officers."""
     chapter = get_chapter_or_404(number)
-    officers = [t for t in services.chapter_officer_terms(chapter) if t.is_current(today())]
+    day = today()
+    etag = caching.version_tag("chapter", chapter.id, services.directory_version(day, chapter_id=chapter.id))
+    if (unchanged := caching.not_modified(etag)) is not None:
+        return unchanged
+    officers = [t for t in services.chapter_officer_terms(chapter) if t.is_current(day)]
     contact = next((t for t in officers if t.position.code in ("secretary", "vp_membership", "president")), None)
-    return render_template("chapters/chapter.html", chapter=chapter, officers=officers, contact=contact,
-                           can_view_roster=current_roles().can_view_roster(chapter))
+    return caching.cacheable(render_template("chapters/chapter.html", chapter=chapter, officers=officers,
+                                             contact=contact,
+                                             can_view_roster=current_roles().can_view_roster(chapter)), etag)
 
 
 @bp.get("/rosters")

@@ -1,4 +1,8 @@
-"""Pagination done in SQL: a count and one LIMIT/OFFSET query, whatever the page size."""
+"""Pagination done in SQL: a count and one LIMIT/OFFSET query, whatever the page size.
+
+A search over tens of thousands of rows need not wait for an exact count: with `count_limit`, the
+count stops at that many rows and the page says "more than 10,000" (`Page.more_than`).
+"""
 from __future__ import annotations
 
 import math
@@ -20,9 +24,15 @@ class Page(Generic[T]):
     total: int
     page: int
     per_page: int
+    # Set when counting stopped at `count_limit`: the real total is larger than `total`, and
+    # whether a next page exists was found by reading one row more than the page holds.
+    more_than: int | None = None
+    next_exists: bool = False
 
     @property
     def pages(self) -> int:
+        if self.more_than is not None:
+            return max(math.ceil(self.more_than / self.per_page), self.page + (1 if self.next_exists else 0))
         return max(1, math.ceil(self.total / self.per_page))
 
     @property
@@ -31,7 +41,16 @@ class Page(Generic[T]):
 
     @property
     def has_next(self) -> bool:
+        if self.more_than is not None:
+            return self.next_exists
         return self.page < self.pages
+
+    @property
+    def count_label(self) -> str:
+        """The count as shown: exact ("1,234"), or "more than 10,000" when counting stopped."""
+        if self.more_than is not None:
+            return f"more than {self.more_than:,}"
+        return f"{self.total:,}"
 
     @property
     def first_index(self) -> int:
@@ -39,26 +58,43 @@ class Page(Generic[T]):
 
     @property
     def last_index(self) -> int:
+        if self.more_than is not None:
+            return (self.page - 1) * self.per_page + len(self.items)
         return min(self.total, self.page * self.per_page)
 
     def window(self, size: int = 2) -> list[int | None]:
-        """Page numbers to show around the current one; None stands for a gap."""
+        """Page numbers to show around the current one; None stands for a gap.
+
+        When the count stopped short (`more_than`), the last page is unknown: the window ends with a
+        gap after the pages around the current one instead of a last page number.
+        """
         shown: list[int | None] = []
-        for number in range(1, self.pages + 1):
-            if number in (1, self.pages) or abs(number - self.page) <= size:
+        last = self.pages
+        for number in range(1, last + 1):
+            is_end = number == last and self.more_than is None
+            if number == 1 or is_end or abs(number - self.page) <= size:
                 shown.append(number)
             elif shown and shown[-1] is not None:
                 shown.append(None)
+        if self.more_than is not None and self.next_exists and shown and shown[-1] is not None:
+            shown.append(None)
         return shown
 
 
-def paginate(statement: sa.Select[Any], page: int, per_page: int, scalars: bool = True) -> Page:
-    """Run `statement` for one page, plus a COUNT over the same filters."""
+def paginate(statement: sa.Select[Any], page: int, per_page: int, scalars: bool = True,
+             count_limit: int | None = None) -> Page:
+    """Run `statement` for one page, plus a COUNT over the same filters (stopping at `count_limit` rows)."""
     page = max(1, page)
-    count_statement = sa.select(sa.func.count()).select_from(
-        statement.order_by(None).subquery()
-    )
-    total = db.session.scalar(count_statement) or 0
+    counted = statement.order_by(None)
+    if count_limit is not None:
+        counted = counted.limit(count_limit + 1)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
+    if count_limit is not None and total > count_limit:
+        # Past the counted rows the last page is unknown: read one row more to know if a next page exists.
+        rows = db.session.execute(statement.limit(per_page + 1).offset((page - 1) * per_page))
+        items = rows.scalars().all() if scalars else rows.all()
+        return Page(items=items[:per_page], total=count_limit, page=page, per_page=per_page,
+                    more_than=count_limit, next_exists=len(items) > per_page)
     last_page = max(1, math.ceil(total / per_page))
     page = min(page, last_page)
     paged = statement.limit(per_page).offset((page - 1) * per_page)

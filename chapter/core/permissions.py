@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 import sqlalchemy as sa
 from flask import abort, request
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from chapter.core.models import today
 from chapter.extensions import db, login_manager
@@ -95,7 +95,7 @@ def roles_of(user: "User | None", day: date | None = None) -> Roles:
     ).all()
     terms = db.session.scalars(
         sa.select(OfficerTerm)
-        .options(selectinload(OfficerTerm.position))
+        .options(joinedload(OfficerTerm.position))  # one query, not two: it runs on every request
         .where(OfficerTerm.user_id == user.id, _current_on(OfficerTerm, day))
     ).all()
     positions: dict[int, list] = {}

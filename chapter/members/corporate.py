@@ -25,6 +25,7 @@ from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.models import today, utcnow
 from chapter.core.money import format_money
 from chapter.core.pagination import Page, paginate
+from chapter.core.text import LIKE_ESCAPE, contains_pattern
 from chapter.extensions import db
 from chapter.members import services as member_services
 from chapter.members.models import (
@@ -94,7 +95,8 @@ def all_organizations(search: str, page: int, per_page: int = 50) -> Page[Organi
     """Staff list of organizations, optionally filtered by name, paged in SQL."""
     statement = sa.select(Organization).options(joinedload(Organization.contact_user)).order_by(Organization.name, Organization.id)
     if search:
-        statement = statement.where(sa.func.lower(Organization.name).like(f"%{search.lower()}%"))
+        statement = statement.where(sa.func.lower(Organization.name).like(contains_pattern(search.strip().lower()),
+                                                                          escape=LIKE_ESCAPE))
     return paginate(statement, page, per_page)
 
 

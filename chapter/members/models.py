@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from chapter.core.models import FOREVER, TimestampMixin
 from chapter.core.sqldates import days_before
 from chapter.extensions import db
+from chapter.members import search
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -161,6 +162,11 @@ class Member(TimestampMixin, db.Model):
     saved_payment_method_id: Mapped[str | None] = mapped_column(sa.String(255))
     saved_card_brand: Mapped[str | None] = mapped_column(sa.String(30))
     saved_card_last4: Mapped[str | None] = mapped_column(sa.String(4))
+    # Folded names, e-mail, number and employer, written with the row; what every search looks in
+    # (indexed: pg_trgm on PostgreSQL, FTS5 trigram on SQLite). See chapter/members/search.py.
+    # Deferred: only SQL reads it, so pages listing members do not fetch it.
+    search_text: Mapped[str] = mapped_column(sa.Text, default=search.search_text_default, server_default="",
+                                             nullable=False, deferred=True)
 
     user: Mapped[User | None] = relationship(back_populates="member")
     home_chapter: Mapped[Chapter | None] = relationship()
@@ -173,7 +179,8 @@ class Member(TimestampMixin, db.Model):
     __table_args__ = (
         sa.Index("ix_members_chapter_name", "home_chapter_id", "last_name", "first_name"),
         sa.Index("ix_members_chapter_paid_through", "home_chapter_id", "paid_through"),
-        sa.Index("ix_members_last_name", "last_name"),
+        # Lists by name (staff members, searches' ties) read this index in order, deep pages too.
+        sa.Index("ix_members_name_order", "last_name", "first_name", "id"),
         sa.Index("ix_members_paid_through", "paid_through"),  # reminders and auto-renew scan by end date
     )
 
@@ -250,6 +257,22 @@ class Member(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Member {self.member_number} {self.full_name}>"
+
+
+@sa.event.listens_for(Member, "before_update")
+def _keep_search_text(mapper, connection, member: Member) -> None:
+    """A name, e-mail, number or employer changed through the ORM: rewrite the search text with it."""
+    state = sa.inspect(member)
+    if any(state.attrs[name].history.has_changes() for name in search.SEARCH_FIELDS):
+        member.search_text = search.member_search_text(*(getattr(member, name) for name in search.SEARCH_FIELDS))
+
+
+for _statement in search.SQLITE_DDL:
+    sa.event.listen(Member.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in search.SQLITE_DROP:
+    sa.event.listen(Member.__table__, "before_drop", sa.DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in search.POSTGRESQL_DDL:
+    sa.event.listen(Member.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
 
 
 class MembershipTerm(TimestampMixin, db.Model):

@@ -318,17 +318,11 @@ def save_card():
 @staff_required
 def admin_members():
     """Staff find any member by name, e-mail or member number (paged in SQL)."""
-    from chapter.core.pagination import paginate, requested_page
-    from chapter.members.models import Member
+    from chapter.core.pagination import requested_page
+    from chapter.members.search import find_members
 
     search = request.args.get("q", "").strip()[:100]
-    statement = sa.select(Member).options(sa.orm.joinedload(Member.home_chapter)).order_by(Member.last_name, Member.first_name, Member.id)
-    if search:
-        pattern = f"%{search.lower()}%"
-        statement = statement.where(sa.or_(
-            Member.member_number == search, Member.email.like(pattern),
-            sa.func.lower(Member.first_name + " " + Member.last_name).like(pattern)))
-    return render_template("members/admin_members.html", page=paginate(statement, requested_page(request.args), 50),
+    return render_template("members/admin_members.html", page=find_members(search, requested_page(request.args), 50),
                            search=search, today=today())
 
 

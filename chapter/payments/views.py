@@ -319,6 +319,7 @@ def decide_term(refund_id: int):
 def admin_payments():
     """Staff list of payments: search by order, member number or name; filter by status; paged."""
     from chapter.members.models import Member
+    from chapter.members.search import COUNT_LIMIT, member_search_condition, member_search_rank
 
     statement = (
         sa.select(Payment).join(Order).outerjoin(Member, Order.member_id == Member.id)
@@ -327,16 +328,18 @@ def admin_payments():
     )
     search = request.args.get("q", "").strip()[:100]
     if search:
-        pattern = f"%{search.lower()}%"
-        conditions = [Member.member_number == search, sa.func.lower(Member.last_name).like(pattern),
-                      Payment.stripe_payment_intent_id == search]
+        conditions = [Payment.stripe_payment_intent_id == search]
+        member_matches = member_search_condition(search, member_id=Order.member_id)
+        if member_matches is not None:
+            conditions.append(member_matches)
         if search.upper().startswith("ORD-") and db_int(search[4:]) is not None:
             conditions.append(Order.id == db_int(search[4:]))
-        statement = statement.where(sa.or_(*conditions))
+        statement = statement.where(sa.or_(*conditions)).order_by(None).order_by(
+            member_search_rank(search), Payment.id.desc())
     status = request.args.get("status", "")
     if status in {s.value for s in PaymentStatus}:
         statement = statement.where(Payment.status == PaymentStatus(status))
-    page = paginate(statement, requested_page(request.args), 50)
+    page = paginate(statement, requested_page(request.args), 50, count_limit=COUNT_LIMIT)
     return render_template("payments/admin_payments.html", page=page, search=search, status=status,
                            statuses=list(PaymentStatus))
 

@@ -171,6 +171,10 @@ def test_rows_matching_members_of_the_chapter_update_their_contact_details(vp, h
     db.session.refresh(ada)
     db.session.refresh(alan)
     assert ada.city == "Marylebone" and alan.email == "alan.turing@example.org" and alan.city is None
+    # The new e-mail is searchable at once (the bulk update rewrote the search text too).
+    assert "alan.turing@example.org" in alan.search_text
+    roster = client.get("/chapters/{}/roster?q=alan.turing@".format(home.number)).get_data(as_text=True)
+    assert "Turing, Alan" in roster
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.member_id == alan.id,
                                                           AuditEntry.action == "member.updated"))
     assert entry.before == {"email": "alan@example.org"} and entry.after == {"email": "alan.turing@example.org"}

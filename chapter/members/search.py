@@ -1,0 +1,174 @@
+"""Member search, one way for every page (staff members, rosters, payments, results, the API).
+
+Each member row keeps `search_text`, written with the row (a column default on insert, a mapper
+event on update): the folded (`chapter.core.text.fold`: case, accents, spacing ignored) last-first
+name, first-last name, e-mail, member number and employer, e.g.
+``okafor dana | dana okafor | dana.okafor@example.org | 1000123 | acme``. A search is folded the same
+way and found anywhere in it, so first names, full names in either order, e-mails and member numbers
+all match; `%` and `_` are taken literally.
+
+The contains-search is indexed: on PostgreSQL a pg_trgm GIN index on `search_text`; on SQLite an FTS5
+table with the trigram tokenizer (`members_fts`, external content kept in sync by triggers), queried
+with a quoted phrase, which trigram tables answer as a substring match. A search of one or two
+characters has no trigram to look up: it finds last names starting with it (the text starts with the
+last name), through a B-tree index on the column, and the member number itself; within one chapter's
+roster (a few thousand rows at most, `bounded`) it is found anywhere, as longer searches are. The indexes are
+created by the migration and, for the tests' `create_all`, by the DDL attached to the table (models.py).
+
+Results are ranked: an exact member number or e-mail first, then last names starting with the
+search, then the rest (by name).
+"""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from chapter.core.text import LIKE_ESCAPE, contains_pattern, fold, like_escape
+from chapter.extensions import db
+
+SEPARATOR = " | "
+# Counting stops here: a page says "more than 10,000" instead of counting 50,000 rows.
+COUNT_LIMIT = 10_000
+FTS_TABLE = "members_fts"
+TRIGRAM = 3  # the shortest search an index can answer
+_NOT_SEARCH = re.compile(r"[,|]+")
+
+# The SQLite side: an external-content FTS5 trigram table over members.search_text and the triggers
+# that keep it in step with every INSERT, UPDATE and DELETE, whoever writes (ORM, bulk, raw SQL).
+SQLITE_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    f"search_text, content='members', content_rowid='id', tokenize='trigram')",
+    f"CREATE TRIGGER IF NOT EXISTS members_fts_insert AFTER INSERT ON members BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"CREATE TRIGGER IF NOT EXISTS members_fts_delete AFTER DELETE ON members BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+    f"CREATE TRIGGER IF NOT EXISTS members_fts_update AFTER UPDATE OF search_text ON members BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE INDEX IF NOT EXISTS ix_members_search_text_prefix ON members (search_text)",
+)
+SQLITE_DROP = (
+    "DROP INDEX IF EXISTS ix_members_search_text_prefix", "DROP TRIGGER IF EXISTS members_fts_update", "DROP TRIGGER IF EXISTS members_fts_delete",
+    "DROP TRIGGER IF EXISTS members_fts_insert", f"DROP TABLE IF EXISTS {FTS_TABLE}",
+)
+# The PostgreSQL side: trigram GIN indexes for contains-searches (members, organizations).
+POSTGRESQL_DDL = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS ix_members_search_text_trgm ON members USING gin (search_text gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS ix_members_search_text_prefix ON members (search_text text_pattern_ops)",
+)
+POSTGRESQL_DROP = ("DROP INDEX IF EXISTS ix_members_search_text_trgm", "DROP INDEX IF EXISTS ix_members_search_text_prefix")
+INDEX_NAMES = ("ix_members_search_text_trgm", "ix_members_search_text_prefix")
+
+SEARCH_FIELDS = ("first_name", "last_name", "email", "member_number", "employer")
+
+
+def member_search_text(first_name: str | None, last_name: str | None, email: str | None,
+                       member_number: str | None, employer: str | None) -> str:
+    """What a member is found by, folded: "last first | first last | e-mail | number | employer"."""
+    first, last = fold(first_name), fold(last_name)
+    return SEPARATOR.join((f"{last} {first}".strip(), f"{first} {last}".strip(), fold(email),
+                           fold(member_number), fold(employer)))
+
+
+def search_text_default(context) -> str:
+    """Column default: the search text of the row being inserted (ORM or bulk, one row at a time)."""
+    values = context.get_current_parameters()
+    return member_search_text(*(values.get(name) for name in SEARCH_FIELDS))
+
+
+def normalise_search(text: str | None) -> str:
+    """A search as typed, folded like the stored text ("Okafor, Dana" looks for "okafor dana")."""
+    return fold(_NOT_SEARCH.sub(" ", text or ""))
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _fts_phrase(folded: str) -> str:
+    """An FTS5 string: a quoted phrase (its own quotes doubled), matched as a substring by trigrams."""
+    return '"' + folded.replace('"', '""') + '"'
+
+
+def member_search_condition(search: str | None, member_id=None, bounded: bool = False) -> sa.ColumnElement[bool] | None:
+    """SQL: the member (members.id, or `member_id`, e.g. orders.member_id) matches the search; None for no search.
+
+    `bounded`: the caller's other conditions already narrow the rows to a few thousand (one chapter's
+    roster, by its index), so a one- or two-letter search may look anywhere in them, not only at the
+    start of last names.
+    """
+    from chapter.members.models import Member
+
+    folded = normalise_search(search)
+    if not folded:
+        return None
+    dialect = _dialect()
+    if dialect == "sqlite" and len(folded) >= TRIGRAM and not bounded:
+        fts = sa.table(FTS_TABLE, sa.column("rowid"))
+        matching = (sa.select(fts.c.rowid)
+                    .where(sa.text(f"{FTS_TABLE} MATCH :member_search").bindparams(member_search=_fts_phrase(folded))))
+        return (member_id if member_id is not None else Member.id).in_(matching)
+    if len(folded) >= TRIGRAM or bounded:
+        condition = Member.search_text.like(contains_pattern(folded), escape=LIKE_ESCAPE)
+    else:
+        condition = Member.search_text.like(like_escape(folded) + "%", escape=LIKE_ESCAPE)
+        if dialect == "sqlite":  # a range SQLite's planner reads from the B-tree index (LIKE alone: a scan)
+            condition = sa.and_(condition, Member.search_text >= folded, Member.search_text < folded + "\U0010ffff")
+        condition = sa.or_(condition, Member.member_number == (search or "").strip())
+    if member_id is None:
+        return condition
+    return member_id.in_(sa.select(Member.id).where(condition))
+
+
+def member_search_rank(search: str | None) -> sa.ColumnElement[int]:
+    """SQL sort key: 0 exact member number or e-mail, 1 last name starts with the search, 2 the rest."""
+    from chapter.members.models import Member
+
+    raw, folded = (search or "").strip(), normalise_search(search)
+    return sa.case(
+        (sa.or_(Member.member_number == raw, Member.email == raw.lower()), 0),
+        (Member.search_text.like(like_escape(folded) + "%", escape=LIKE_ESCAPE), 1),
+        else_=2,
+    )
+
+
+def refresh_search_text(member_ids: list[int]) -> None:
+    """Rewrite the search text of these members (after a bulk UPDATE that bypassed the ORM)."""
+    from chapter.members.models import Member
+
+    for start in range(0, len(member_ids), 1000):
+        rows = db.session.execute(
+            sa.select(Member.id, *(getattr(Member, name) for name in SEARCH_FIELDS))
+            .where(Member.id.in_(member_ids[start:start + 1000]))
+        ).all()
+        if rows:
+            db.session.execute(sa.update(Member), [
+                {"id": row[0], "search_text": member_search_text(*row[1:])} for row in rows
+            ])
+
+
+def include_in_autogenerate(object_, name, type_, reflected, compare_to) -> bool:
+    """Alembic filter: the search index objects made by DDL (FTS5 table and its shadow tables, the
+    trigram index) are not in the models' metadata, so comparing schemas leaves them out."""
+    if reflected and compare_to is None and name:
+        return not (name.startswith(FTS_TABLE) or name in INDEX_NAMES)
+    return True
+
+
+def find_members(search: str, page: int, per_page: int):
+    """Staff search over every member, ranked (exact number or e-mail, last-name prefix, the rest), paged;
+    the count stops at COUNT_LIMIT."""
+    from sqlalchemy.orm import joinedload
+
+    from chapter.core.pagination import paginate
+    from chapter.members.models import Member
+
+    statement = sa.select(Member).options(joinedload(Member.home_chapter))
+    condition = member_search_condition(search)
+    order = [Member.last_name, Member.first_name, Member.id]
+    if condition is not None:
+        statement = statement.where(condition)
+        order.insert(0, member_search_rank(search))
+    return paginate(statement.order_by(*order), page, per_page, count_limit=COUNT_LIMIT)
