@@ -19,7 +19,7 @@ def production_app(test_app: Flask, **overrides) -> Iterator[Flask]:
         SECRET_KEY="production-test-secret", SQLALCHEMY_DATABASE_URI=test_app.config["SQLALCHEMY_DATABASE_URI"],
         # Production requires a mail server; nothing is delivered (no worker runs in these tests).
         MAIL_SERVER="127.0.0.1", MAIL_OUTBOX_DIR=test_app.config["MAIL_OUTBOX_DIR"], RATELIMIT_STORAGE_URI="memory://",
-        STRIPE_API_BASE=None, JOBS_URL=test_app.config["JOBS_URL"],
+        STRIPE_API_BASE=None, JOBS_URL=test_app.config["JOBS_URL"], PUBLIC_BASE_URL="https://members.example.org",
     )
     settings.update(overrides)
     app = create_app(Config, **settings)

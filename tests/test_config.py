@@ -19,7 +19,7 @@ FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 
 def _mail_and_jobs(tmp_path: Path) -> str:
     """Production requires a mail server; the queue is a file of the test's own (no Redis needed)."""
-    return f"MAIL_SERVER=127.0.0.1\nJOBS_URL=sqlite:///{tmp_path / 'jobs.sqlite'}\n"
+    return f"MAIL_SERVER=127.0.0.1\nPUBLIC_BASE_URL=https://members.example.org\nJOBS_URL=sqlite:///{tmp_path / 'jobs.sqlite'}\n"
 
 
 def _run(args: list[str], env_file: Path | None, **extra: str) -> subprocess.CompletedProcess:
