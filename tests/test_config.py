@@ -66,7 +66,8 @@ def test_a_missing_env_file_or_a_bad_number_is_one_line_not_a_traceback(tmp_path
 def test_production_refuses_to_create_an_empty_sqlite_database(tmp_path):
     target = tmp_path / "instance" / "chapter.sqlite"
     with pytest.raises(ConfigurationError, match="do not create an empty SQLite database"):
-        create_app(Config, SECRET_KEY="x", MAIL_SERVER="127.0.0.1", SQLALCHEMY_DATABASE_URI=f"sqlite:///{target}")
+        create_app(Config, SECRET_KEY="x", MAIL_SERVER="127.0.0.1", PUBLIC_BASE_URL="https://members.example.org",
+                   SQLALCHEMY_DATABASE_URI=f"sqlite:///{target}")
     env_file = tmp_path / "cron.env"
     env_file.write_text(f"SECRET_KEY=x\n{_mail_and_jobs(tmp_path)}DATABASE_URL=sqlite:///{target}\n")
     result = _run(FLASK + ["renewals", "run", "--no-charge"], env_file)
