@@ -75,7 +75,8 @@ def _refuse_new_sqlite_in_production(app: Flask) -> None:
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() != "sqlite":
         return
-    if not url.database or url.database == ":memory:" or not Path(url.database).is_file():
+    # An in-memory database creates no file (tests of production settings use one); a missing file would.
+    if url.database and url.database != ":memory:" and not Path(url.database).is_file():
         raise ConfigurationError(
             f"No database at {url.database or 'memory'}: production settings do not create an empty SQLite "
             "database. Set DATABASE_URL (in the environment or the env file instance/.env, or the file "
