@@ -110,6 +110,10 @@ class ImportRow:
     # roster (the row only updates contact details), refused for a new member (seats come from the
     # organization's corporate membership), so an exported roster imports back unchanged.
     corporate_seat: bool = False
+    # Why an officer's row may not create this member (a free type, or paid up beyond one term): only staff
+    # grant those. It refuses a new member only; a matched row changes contact details, never the term, so
+    # an exported roster (lifetime members and all) imports back unchanged.
+    staff_only_reason: str | None = None
 
     @property
     def name(self) -> str:
@@ -317,13 +321,12 @@ def _check_row(row: ImportRow, types: dict[str, MembershipType], may_grant: bool
         return
     elif membership_type is not None and not may_grant and (
             membership_type.kind in STAFF_ONLY_KINDS or not membership_type.is_invoiced):
-        row.errors.append(f"{membership_type.name} memberships are granted by national staff only; "
-                          "leave the membership type empty or use a paid type.")
-        membership_type = None
+        row.staff_only_reason = (f"{membership_type.name} memberships are granted by national staff only; "
+                                 "leave the membership type empty or use a paid type.")
     if row.errors:
         return
     row.term = _term_of(row, membership_type, dates)
-    if row.term is not None and not may_grant:
+    if row.term is not None and not may_grant and row.staff_only_reason is None:
         _check_within_one_term(row, membership_type)
 
 
@@ -332,9 +335,9 @@ def _check_within_one_term(row: ImportRow, membership_type: MembershipType) -> N
     _type_id, _starts, until = row.term
     limit = add_months(today(), membership_type.term_months or 12)
     if until > limit:
-        row.errors.append(f"“Member until” {until.isoformat()} is more than one {membership_type.name} term from today "
-                          f"(at most {limit.isoformat()}); only national staff can record longer memberships.")
-        row.term = None
+        row.staff_only_reason = (f"“Member until” {until.isoformat()} is more than one {membership_type.name} term "
+                                 f"from today (at most {limit.isoformat()}); only national staff can record longer "
+                                 "memberships.")
 
 
 def _term_of(row: ImportRow, membership_type: MembershipType | None, dates: dict[str, date]):
@@ -438,6 +441,10 @@ def _match(row: ImportRow, chapter: Chapter, by_email: dict, by_number: dict) ->
         return
     existing = found_by_number or found_by_email
     if existing is None:
+        if row.staff_only_reason:
+            row.errors.append(row.staff_only_reason)
+            row.term = None
+            return
         if row.corporate_seat:
             row.errors.append("Corporate seats come from the organization's corporate membership and cannot be "
                               "imported as new members.")
