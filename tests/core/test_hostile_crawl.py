@@ -159,5 +159,9 @@ def test_each_request_the_issue_found_failing_now_answers_without_a_server_error
     client.login("staff@example.org", demo.DEMO_PASSWORD)
     for url in ISSUE_URLS:
         response = client.get(url.format(number=world["number"]))
+        if url.startswith("/treasury/ledger.csv"):
+            # A month that cannot be closed or exported is refused with a message (issue 18), not clamped.
+            assert response.status_code == 400 and "month" in response.get_data(as_text=True).lower(), url
+            continue
         assert response.status_code in (200, 404), (url, response.status_code)
         assert "Something went wrong" not in response.get_data(as_text=True), url
