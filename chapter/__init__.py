@@ -159,6 +159,9 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.jobs import bp as jobs_bp
 
     app.register_blueprint(jobs_bp)
+    from chapter.api import init_api
+
+    init_api(app)
     from chapter.payments import fulfilment
 
     fulfilment.register_all()  # each feature registers what paying for its orders does

@@ -124,3 +124,7 @@ __all__ += ["JobFailure", "JobLock", "OutboxMail", "PeriodicRun", "WorkerHeartbe
 from chapter.members.corporate_offers import SeatOffer, SeatOfferStatus  # noqa: E402
 
 __all__ += ["SeatOffer", "SeatOfferStatus"]
+
+from chapter.api.models import ApiToken, api_token_chapters  # noqa: E402
+
+__all__ += ["ApiToken", "api_token_chapters"]
