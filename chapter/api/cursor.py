@@ -8,7 +8,7 @@ import json
 from typing import Any, Sequence
 
 import sqlalchemy as sa
-from flask import abort
+from flask_smorest import abort  # webargs' abort: keeps `messages` for the problem's field errors
 
 from chapter.extensions import db
 
