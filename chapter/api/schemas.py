@@ -129,10 +129,16 @@ class RosterArgs(CursorPageArgs):
     certification = ma.fields.String(validate=_text(40))
 
 
-class RosterPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(RosterMemberSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True,
-                                   metadata={"description": "Pass as `cursor` for the next page; null on the last"})
+def page_of(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """The schema of a keyset page of `item`s: the items and the cursor of the next page."""
+    return ma.Schema.from_dict({
+        "items": ma.fields.List(ma.fields.Nested(item), required=True),
+        "next_cursor": ma.fields.String(allow_none=True, required=True,
+                                        metadata={"description": "Pass as `cursor` for the next page; null on the last"}),
+    }, name=name)
+
+
+RosterPageSchema = page_of(RosterMemberSchema, "RosterPage")
 
 
 class PaymentSchema(ma.Schema):
@@ -151,9 +157,7 @@ class PaymentSchema(ma.Schema):
     succeeded_at = ma.fields.DateTime(allow_none=True)
 
 
-class PaymentPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(PaymentSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+PaymentPageSchema = page_of(PaymentSchema, "PaymentPage")
 
 
 class RefundSchema(ma.Schema):
@@ -167,9 +171,7 @@ class RefundSchema(ma.Schema):
     refunded_at = ma.fields.DateTime(allow_none=True)
 
 
-class RefundPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(RefundSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+RefundPageSchema = page_of(RefundSchema, "RefundPage")
 
 
 class VerifyArgs(ma.Schema):

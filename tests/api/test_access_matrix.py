@@ -135,3 +135,41 @@ def test_the_api_reads_no_session_cookie_and_sets_none(two_chapters, client, api
     response = client.client.get("/api/v1/chapters/40/roster")
     assert response.status_code == 401  # a logged-in browser is no token
     assert "Set-Cookie" not in response.headers
+
+
+def test_a_treasurer_reads_the_chapters_payments_and_refunds_newest_first(app, api):
+    from chapter.payments.models import Order, OrderPurpose, Payment, PaymentStatus, Refund
+
+    a, b = factories.chapter(40), factories.chapter(31)
+    payer = factories.member(home=a, last_name="Payer")
+    treasurer = factories.officer(a, "treasurer")
+    for chapter, cents, purpose in ((a, 9500, OrderPurpose.JOIN), (a, 12000, OrderPurpose.RENEWAL),
+                                    (b, 7000, OrderPurpose.TYPE_CHANGE)):
+        order = Order(purpose=purpose, currency="USD", total_cents=cents, association_share_cents=cents, description="Dues",
+                      member_id=payer.id, chapter_id=chapter.id)
+        db.session.add(order)
+        db.session.flush()
+        db.session.add(Payment(order_id=order.id, amount_cents=cents, currency="USD", chapter_id=chapter.id,
+                               association_share_cents=cents, status=PaymentStatus.SUCCEEDED))
+    db.session.flush()
+    refunded = db.session.query(Payment).filter_by(amount_cents=9500).one()
+    db.session.add(Refund(payment_id=refunded.id, amount_cents=1000, reason="Duplicate"))
+    db.session.commit()
+    token = make_token(treasurer, ["payments:read"], [a])
+    body = api.get("/chapters/40/payments", token).get_json()
+    assert [p["amount_cents"] for p in body["items"]] == [12000, 9500]
+    assert body["items"][0]["member_number"] == payer.member_number and body["next_cursor"] is None
+    page = api.get("/chapters/40/payments?limit=1", token).get_json()
+    assert [p["amount_cents"] for p in page["items"]] == [12000]
+    rest = api.get(f"/chapters/40/payments?limit=1&cursor={page['next_cursor']}", token).get_json()
+    assert [p["amount_cents"] for p in rest["items"]] == [9500]
+    refunds = api.get("/chapters/40/refunds", token).get_json()["items"]
+    assert [(r["amount_cents"], r["reason"]) for r in refunds] == [(1000, "Duplicate")]
+
+
+def test_me_answers_the_token_owners_own_record(app, api):
+    member = factories.member(first_name="Ada", last_name="Lovelace", with_user=True)
+    db.session.commit()
+    body = api.get("/me", make_token(member.user, ["me:read"])).get_json()
+    assert body["member"]["member_number"] == member.member_number
+    assert body["member"]["status"] == "active" and body["email"] == member.user.email
