@@ -124,3 +124,7 @@ __all__ += ["JobFailure", "JobLock", "OutboxMail", "PeriodicRun", "WorkerHeartbe
 from chapter.members.corporate_offers import SeatOffer, SeatOfferStatus  # noqa: E402
 
 __all__ += ["SeatOffer", "SeatOfferStatus"]
+
+from chapter.standards.models import RecognitionLevel, RosterReview, Standard, StandardsReport  # noqa: E402
+
+__all__ += ["RecognitionLevel", "RosterReview", "Standard", "StandardsReport"]
