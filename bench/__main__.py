@@ -21,11 +21,12 @@ GROUPS = {
     "pages": "bench.pages",
     "load": "bench.load",
     "growth": "bench.growth",
+    "health": "bench.health",
 }
 
 
 # Heavy groups that run only when named: growth reseeds ten times the members.
-EXPLICIT_ONLY = {"growth"}
+EXPLICIT_ONLY = {"growth", "health"}  # health makes one district of 30 chapters holding every member
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -24,16 +24,17 @@ SUBMIT_POSITIONS = ("president",)  # positions given the submit right when the s
 
 
 def ensure_standards_reference() -> None:
-    """The default standards, levels and the president's submit right, once: staff's later edits are kept."""
-    if db.session.scalar(sa.select(sa.func.count()).select_from(Standard)):
-        return
-    for order, (code, title, kind, activity_kind, minimum, positions) in enumerate(DEFAULT_STANDARDS):
-        db.session.add(Standard(code=code, title=title, kind=kind, activity_kind=activity_kind, minimum=minimum,
-                                position_codes=positions, sort_order=10 * (order + 1)))
+    """The default standards and levels when there are none, and the president's submit right when no position
+    has it (positions are often created after the migration ran): staff's later edits are kept."""
+    if not db.session.scalar(sa.select(sa.func.count()).select_from(Standard)):
+        for order, (code, title, kind, activity_kind, minimum, positions) in enumerate(DEFAULT_STANDARDS):
+            db.session.add(Standard(code=code, title=title, kind=kind, activity_kind=activity_kind, minimum=minimum,
+                                    position_codes=positions, sort_order=10 * (order + 1)))
     if not db.session.scalar(sa.select(sa.func.count()).select_from(RecognitionLevel)):
         db.session.add_all(RecognitionLevel(name=name, standards_met=met) for name, met in DEFAULT_LEVELS)
-    db.session.execute(sa.update(OfficerPosition).where(OfficerPosition.code.in_(SUBMIT_POSITIONS))
-                       .values(can_submit_standards=True))
+    if not db.session.scalar(sa.select(sa.exists().where(OfficerPosition.can_submit_standards))):
+        db.session.execute(sa.update(OfficerPosition).where(OfficerPosition.code.in_(SUBMIT_POSITIONS))
+                           .values(can_submit_standards=True))
     db.session.flush()
 
 
