@@ -22,11 +22,12 @@ GROUPS = {
     "load": "bench.load",
     "growth": "bench.growth",
     "api": "bench.api",
+    "health": "bench.health",
 }
 
 
 # Heavy groups that run only when named: growth reseeds ten times the members.
-EXPLICIT_ONLY = {"growth"}
+EXPLICIT_ONLY = {"growth", "health"}  # health makes one district of 30 chapters holding every member
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -162,6 +162,14 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.api import init_api
 
     init_api(app)
+    from chapter.health import views as _health_views  # noqa: F401
+    from chapter.health import bp as health_bp
+    from chapter.standards import admin_views as _standards_admin_views  # noqa: F401
+    from chapter.standards import views as _standards_views  # noqa: F401
+    from chapter.standards import bp as standards_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(standards_bp)
     from chapter.payments import fulfilment
 
     fulfilment.register_all()  # each feature registers what paying for its orders does

@@ -128,3 +128,6 @@ __all__ += ["SeatOffer", "SeatOfferStatus"]
 from chapter.api.models import ApiToken, api_token_chapters  # noqa: E402
 
 __all__ += ["ApiToken", "api_token_chapters"]
+from chapter.standards.models import RecognitionLevel, RosterReview, Standard, StandardsReport  # noqa: E402
+
+__all__ += ["RecognitionLevel", "RosterReview", "Standard", "StandardsReport"]

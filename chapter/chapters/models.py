@@ -100,6 +100,11 @@ class OfficerPosition(db.Model):
     can_read_audit_log: Mapped[bool] = mapped_column(
         sa.Boolean, default=False, server_default=sa.false(), nullable=False
     )
+    # Submit the chapter's yearly minimum-standards report (President by default: chapter/seed/standards.py
+    # and the c14b migration).
+    can_submit_standards: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false(), nullable=False
+    )
 
 
 class OfficerTerm(TimestampMixin, db.Model):

@@ -21,6 +21,7 @@ from chapter.seed.certifications import seed_demo_certifications
 from chapter.seed.chapters import seed_demo_chapters, seed_demo_officers
 from chapter.seed.members import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, seed_demo_members
 from chapter.seed.reference import ensure_reference_data
+from chapter.seed.standards import seed_demo_standards
 from chapter.seed.treasury import seed_demo_treasury_month
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -105,4 +106,5 @@ def seed_demo(
 
     seed_demo_api_tokens(day)
     db.session.flush()
+    seed_demo_standards(chapter_rows, day)
     return {"chapters": len(chapter_rows), "members": created + 2 * len(chapter_rows)}

@@ -7,6 +7,7 @@ from chapter.extensions import db
 from chapter.seed.certifications import ensure_certification_catalogue
 from chapter.seed.chapters import DISTRICTS, OFFICER_POSITIONS, ensure_districts_and_positions
 from chapter.seed.members import MEMBERSHIP_TYPES, ensure_membership_types
+from chapter.seed.standards import ensure_standards_reference
 
 __all__ = ["DISTRICTS", "MEMBERSHIP_TYPES", "OFFICER_POSITIONS", "ensure_reference_data"]
 
@@ -16,4 +17,5 @@ def ensure_reference_data() -> None:
     ensure_districts_and_positions()
     ensure_membership_types()
     db.session.flush()
+    ensure_standards_reference()
     ensure_certification_catalogue()

@@ -1,0 +1,246 @@
+"""Chapter health figures, month by month, for one chapter or many at once: all counted in grouped SQL.
+
+Members are counted in their home chapter today. A member's status at the end of each month follows the
+same rules as `Member.status_on`: active inside a term, in grace for the type's grace days after a run of
+terms, lapsed after that. Rather than asking each member each month, the queries count the days status
+changes (joined, a run of terms starts, a run ends, grace ends), grouped by chapter and month; a running
+sum then gives the status counts. The member's derived dates (joined_on, continuous_since, paid_through,
+grace_ends_on) describe the current run of terms; the terms are read only for members who lapsed and came
+back (continuous_since after joined_on), whose earlier runs came before it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from chapter.core import activity
+from chapter.extensions import db
+from chapter.health.sqlmonths import days_after, month_key
+from chapter.members.models import Member, MembershipTerm, MembershipType
+
+EARLY, LATER = "0000-00", "9999-99"  # before the window, after today
+MONTHS = 24
+SERIES = ("active", "grace", "lapsed", "due", "renewed", "new", "lapsed_in", "won_back",
+          "events", "attendance", "messages", "recipients")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The months shown, oldest first ('YYYY-MM'); each counted at its last day (the current one: today)."""
+
+    months: tuple[str, ...]
+    starts_on: date
+    today: date
+
+    @property
+    def last_day(self) -> date:
+        """The last day of the current month."""
+        following = date(self.today.year + (self.today.month == 12), self.today.month % 12 + 1, 1)
+        return following - timedelta(days=1)
+
+
+def window(day: date, months: int = MONTHS) -> Window:
+    """The `months` months ending with the month of `day`."""
+    year, month = day.year, day.month
+    keys = []
+    for _ in range(months):
+        keys.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    keys.reverse()
+    first = date(int(keys[0][:4]), int(keys[0][5:]), 1)
+    return Window(tuple(keys), first, day)
+
+
+@dataclass
+class Figures:
+    """One chapter's (or a sum of chapters') series, one value per month of the window."""
+
+    months: tuple[str, ...]
+    series: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for name in SERIES:
+            self.series.setdefault(name, [0] * len(self.months))
+
+    def __getitem__(self, name: str) -> list[int]:
+        return self.series[name]
+
+    def add(self, other: Figures) -> None:
+        for name in SERIES:
+            self.series[name] = [a + b for a, b in zip(self.series[name], other.series[name])]
+
+    def last(self, name: str, months: int = 12) -> int:
+        """The sum of a monthly series over the last `months` months."""
+        return sum(self.series[name][-months:])
+
+    def renewal_rate(self, months: int = 12) -> float | None:
+        """Renewed / due over the last `months` months (None when nobody was due)."""
+        due = self.last("due", months)
+        return self.last("renewed", months) / due if due else None
+
+
+def _bucket(column, w: Window):
+    """The month of a date in the window; EARLY before it, LATER after today."""
+    return sa.case((column > w.today, LATER), (column < w.starts_on, EARLY), else_=month_key(column))
+
+
+def _bucket_after(column, days, w: Window):
+    """The month of the day `days` (at least 1) after a date: a date from today on is LATER (FOREVER too)."""
+    return sa.case((column >= w.today, LATER), else_=_bucket(days_after(column, days), w))
+
+
+def _counts(statements) -> dict[tuple[int, str, str], int]:
+    """(chapter id, kind, month) -> count, from (chapter id, kind, month, count) selects run as one UNION ALL."""
+    union = sa.union_all(*statements).subquery()
+    rows = db.session.execute(sa.select(union)).all()
+    counts: dict[tuple[int, str, str], int] = defaultdict(int)
+    for chapter_id, kind, month, count in rows:
+        counts[(chapter_id, kind, month)] += int(count)
+    return counts
+
+
+def _member_changes(chapter_ids: list[int], w: Window):
+    """The current run of terms: joined, run started, run ended (grace begins), grace ended, came back."""
+    chapter = Member.home_chapter_id
+    base = [chapter.in_(chapter_ids), Member.joined_on.is_not(None), Member.paid_through.is_not(None)]
+    run_start = sa.func.coalesce(Member.continuous_since, Member.joined_on)
+
+    def grouped(kind: str, bucket, *where):
+        return (sa.select(chapter.label("chapter_id"), sa.literal(kind).label("kind"), bucket.label("month"),
+                          sa.func.count().label("n"))
+                .where(*base, *where).group_by(chapter, bucket))
+
+    return [
+        grouped("joined", _bucket(Member.joined_on, w)),
+        grouped("run_start", _bucket(run_start, w)),
+        grouped("run_end", _bucket_after(Member.paid_through, 1, w)),
+        grouped("lapse", _bucket_after(sa.func.coalesce(Member.grace_ends_on, Member.paid_through), 1, w)),
+        grouped("won_back", _bucket(Member.continuous_since, w), Member.continuous_since > Member.joined_on),
+    ]
+
+
+def _earlier_run_changes(chapter_ids: list[int], w: Window):
+    """Members who lapsed and came back: the terms before their current run, and where those runs ended."""
+    term, later, earlier = MembershipTerm, aliased(MembershipTerm), aliased(MembershipTerm)
+    chapter = Member.home_chapter_id
+    base = [chapter.in_(chapter_ids), Member.continuous_since > Member.joined_on, term.member_id == Member.id,
+            term.voided_at.is_(None), term.ends_on < Member.continuous_since]
+    followed = sa.exists().where(later.member_id == term.member_id, later.voided_at.is_(None), later.id != term.id,
+                                 later.starts_on <= days_after(term.ends_on, 1), later.ends_on > term.ends_on)
+    preceded = sa.exists().where(earlier.member_id == term.member_id, earlier.voided_at.is_(None),
+                                 earlier.id != term.id, earlier.starts_on < term.starts_on,
+                                 days_after(earlier.ends_on, 1) >= term.starts_on)
+    grace_days = sa.select(MembershipType.grace_days).where(MembershipType.id == term.membership_type_id) \
+        .scalar_subquery()
+
+    def grouped(kind: str, bucket, *where):
+        return (sa.select(chapter.label("chapter_id"), sa.literal(kind).label("kind"), bucket.label("month"),
+                          sa.func.count().label("n"))
+                .select_from(Member).join(term, term.member_id == Member.id)
+                .where(*base, *where).group_by(chapter, bucket))
+
+    return [
+        grouped("term_start", _bucket(term.starts_on, w)),
+        grouped("term_end", _bucket_after(term.ends_on, 1, w)),
+        grouped("early_run_end", _bucket_after(term.ends_on, 1, w), ~followed),
+        grouped("lapse", _bucket_after(term.ends_on, grace_days + 1, w), ~followed),
+        grouped("won_back", _bucket(term.starts_on, w), term.starts_on > Member.joined_on, ~preceded),
+    ]
+
+
+def _renewals(chapter_ids: list[int], w: Window) -> dict[tuple[int, str], tuple[int, int]]:
+    """(chapter id, month) -> (due, renewed): invoiced terms ending that month, and those followed by a term.
+
+    A term of the current run other than its last was renewed; for members who lapsed and came back the
+    terms themselves say whether a term followed (the EXISTS runs only for them)."""
+    term, later = MembershipTerm, aliased(MembershipTerm)
+    run_start = sa.func.coalesce(Member.continuous_since, Member.joined_on)
+    followed = sa.exists().where(later.member_id == term.member_id, later.voided_at.is_(None), later.id != term.id,
+                                 later.starts_on <= days_after(term.ends_on, 1), later.ends_on > term.ends_on)
+    renewed = sa.case((sa.and_(term.ends_on < Member.paid_through, term.ends_on >= run_start), 1),
+                      (sa.and_(Member.continuous_since > Member.joined_on, followed), 1), else_=0)
+    month = month_key(term.ends_on)
+    rows = db.session.execute(
+        sa.select(Member.home_chapter_id, month, sa.func.count(), sa.func.sum(renewed))
+        .select_from(term).join(Member, Member.id == term.member_id)
+        .join(MembershipType, MembershipType.id == term.membership_type_id)
+        .where(Member.home_chapter_id.in_(chapter_ids), term.voided_at.is_(None), MembershipType.is_invoiced,
+               term.ends_on >= w.starts_on, term.ends_on <= w.last_day)
+        .group_by(Member.home_chapter_id, month)).all()
+    return {(chapter_id, key): (int(due), int(done or 0)) for chapter_id, key, due, done in rows}
+
+
+# How each counted change moves the series: (series, +1/-1) for running totals.
+RUNNING = {
+    "joined": (("joined", 1),), "run_start": (("active", 1),), "run_end": (("active", -1), ("grace", 1)),
+    "lapse": (("grace", -1),), "term_start": (("active", 1),), "term_end": (("active", -1),),
+    "early_run_end": (("grace", 1),),
+}
+# Changes also counted in the month they happen.
+IN_MONTH = {"joined": "new", "lapse": "lapsed_in", "won_back": "won_back"}
+
+
+def chapter_figures(chapter_ids: list[int], day: date, months: int = MONTHS) -> dict[int, Figures]:
+    """Every figure of each chapter, month by month: a fixed handful of grouped queries whatever the size."""
+    w = window(day, months)
+    figures = {chapter_id: Figures(w.months) for chapter_id in chapter_ids}
+    if not chapter_ids:
+        return figures
+    counts = _counts(_member_changes(chapter_ids, w) + _earlier_run_changes(chapter_ids, w))
+    index = {month: position for position, month in enumerate(w.months)}
+    running: dict[int, dict[str, list[int]]] = {cid: defaultdict(lambda: [0] * (len(w.months) + 1))
+                                                 for cid in chapter_ids}
+    for (chapter_id, kind, month), count in counts.items():
+        if month == LATER:
+            continue
+        position = 0 if month == EARLY else index[month] + 1
+        for series, sign in RUNNING.get(kind, ()):
+            running[chapter_id][series][position] += sign * count
+        if kind in IN_MONTH and month != EARLY:
+            figures[chapter_id][IN_MONTH[kind]][index[month]] += count
+    for chapter_id, deltas in running.items():
+        values = {name: _cumulative(deltas[name]) for name in ("joined", "active", "grace")}
+        target = figures[chapter_id]
+        target.series["active"] = values["active"]
+        target.series["grace"] = values["grace"]
+        target.series["lapsed"] = [j - a - g for j, a, g in zip(values["joined"], values["active"], values["grace"])]
+    for (chapter_id, month), (due, renewed) in _renewals(chapter_ids, w).items():
+        figures[chapter_id]["due"][index[month]] += due
+        figures[chapter_id]["renewed"][index[month]] += renewed
+    _add_activity(figures, w)
+    return figures
+
+
+def _cumulative(deltas: list[int]) -> list[int]:
+    """Running totals at the end of each month (deltas[0] is everything before the window)."""
+    values, total = [], deltas[0]
+    for delta in deltas[1:]:
+        total += delta
+        values.append(total)
+    return values
+
+
+def _add_activity(figures: dict[int, Figures], w: Window) -> None:
+    """Events held (and attendance) and messages sent (and recipients), from the activity registry."""
+    index = {month: position for position, month in enumerate(w.months)}
+    end = w.today + timedelta(days=1)
+    for chapter_id, target in figures.items():
+        for kind, count_series, total_series in (("pd_event", "events", "attendance"),
+                                                 ("communication", "messages", "recipients")):
+            for item in activity.items(kind, chapter_id, w.starts_on, end):
+                position = index.get(f"{item.day:%Y-%m}")
+                if position is not None:
+                    target[count_series][position] += 1
+                    target[total_series][position] += item.count
+
+
+def total(figures: dict[int, Figures], months: tuple[str, ...]) -> Figures:
+    """The sum of many chapters' figures."""
+    result = Figures(months)
+    for one in figures.values():
+        result.add(one)
+    return result
