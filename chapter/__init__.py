@@ -159,6 +159,10 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.jobs import bp as jobs_bp
 
     app.register_blueprint(jobs_bp)
+    from chapter.events import views as _events_views  # noqa: F401
+    from chapter.events import bp as events_bp
+
+    app.register_blueprint(events_bp)
     from chapter.payments import fulfilment
 
     fulfilment.register_all()  # each feature registers what paying for its orders does

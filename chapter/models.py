@@ -124,3 +124,18 @@ __all__ += ["JobFailure", "JobLock", "OutboxMail", "PeriodicRun", "WorkerHeartbe
 from chapter.members.corporate_offers import SeatOffer, SeatOfferStatus  # noqa: E402
 
 __all__ += ["SeatOffer", "SeatOfferStatus"]
+
+from chapter.events.models import (  # noqa: E402
+    Event,
+    EventKind,
+    EventPrice,
+    EventSession,
+    EventStatus,
+    PriceCategory,
+    RefundTier,
+    Registration,
+    RegistrationStatus,
+)
+
+__all__ += ["Event", "EventKind", "EventPrice", "EventSession", "EventStatus", "PriceCategory", "RefundTier",
+            "Registration", "RegistrationStatus"]

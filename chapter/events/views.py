@@ -1,0 +1,1 @@
+"""Event pages (officers', public, members'): see the view modules imported below."""
