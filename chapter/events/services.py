@@ -204,18 +204,19 @@ def settle_cancelled_event(event_id: int, *, limit: int = 50) -> int:
         paid = sum(r.price_cents for r in party if r.status is RegistrationStatus.PAID)
         refunded = 0
         order = host.order
+        if order is not None and not paid and orders.has_payment_in_flight(host):
+            continue  # its payment settles first; the next run refunds it
+        for registration in party:  # cancelled first: the refund's own effect then finds nothing left to do
+            registration.refund_cents = registration.price_cents if registration.status is RegistrationStatus.PAID else None
+            registration.status = RegistrationStatus.CANCELLED
+            registration.cancelled_at = now
+        db.session.flush()
         if order is not None and paid:
             payment = next((p for p in order.payments if p.refundable_cents), None)
             if payment is not None:
                 refund = refund_by_rule(payment, amount_cents=payment.refundable_cents, actor=None,
                                         reason=f"{event.title} was cancelled by the chapter")
                 refunded = refund.amount_cents if refund else 0
-        elif order is not None and orders.has_payment_in_flight(host):
-            continue  # its payment settles first; the next run refunds it
-        for registration in party:
-            registration.refund_cents = registration.price_cents if registration.status is RegistrationStatus.PAID else None
-            registration.status = RegistrationStatus.CANCELLED
-            registration.cancelled_at = now
         if order is not None and order.fulfilled_at is None:
             orders.release_order(order)
         notices.event_cancelled(host, refunded)
