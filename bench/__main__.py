@@ -23,6 +23,7 @@ GROUPS = {
     "growth": "bench.growth",
     "api": "bench.api",
     "health": "bench.health",
+    "events": "bench.events",
 }
 
 

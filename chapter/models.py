@@ -131,3 +131,17 @@ __all__ += ["ApiToken", "api_token_chapters"]
 from chapter.standards.models import RecognitionLevel, RosterReview, Standard, StandardsReport  # noqa: E402
 
 __all__ += ["RecognitionLevel", "RosterReview", "Standard", "StandardsReport"]
+from chapter.events.models import (  # noqa: E402
+    Event,
+    EventKind,
+    EventPrice,
+    EventSession,
+    EventStatus,
+    PriceCategory,
+    RefundTier,
+    Registration,
+    RegistrationStatus,
+)
+
+__all__ += ["Event", "EventKind", "EventPrice", "EventSession", "EventStatus", "PriceCategory", "RefundTier",
+            "Registration", "RegistrationStatus"]
