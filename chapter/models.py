@@ -124,3 +124,7 @@ __all__ += ["JobFailure", "JobLock", "OutboxMail", "PeriodicRun", "WorkerHeartbe
 from chapter.members.corporate_offers import SeatOffer, SeatOfferStatus  # noqa: E402
 
 __all__ += ["SeatOffer", "SeatOfferStatus"]
+
+from chapter.outgoing.models import AnnouncedLapse, WebhookDelivery, WebhookEndpoint  # noqa: E402
+
+__all__ += ["AnnouncedLapse", "WebhookDelivery", "WebhookEndpoint"]
