@@ -62,4 +62,5 @@ def resolve(host: str, port: int) -> list[str]:
 def check_target(url: str) -> None:
     """What saving an endpoint checks: the URL and the addresses its host resolves to now."""
     _scheme, host, port, _path = check_url(url)
-    resolve(host, port)
+    if not current_app.config.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", False):
+        resolve(host, port)  # any address will do otherwise: a name that does not resolve yet is no risk

@@ -49,10 +49,10 @@ def _clean(url: str, events: list[str], description: str) -> tuple[str, str, str
         raise DomainError("Give the URL to send deliveries to.", field="url")
     if len(url) > 2000:
         raise DomainError("The URL is too long (2,000 characters at most).", field="url")
-    addresses.check_target(url)
     chosen = [name for name in EVENT_NAMES if name in set(events or [])]
     if not chosen:
         raise DomainError("Choose at least one event.", field="events")
+    addresses.check_target(url)
     return url, "," + ",".join(chosen) + ",", (description or "").strip()[:200]
 
 
