@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import sqlalchemy as sa
 
 from bench.common import Bench, log, median, percentile
+from bench.workers import cpu_seconds, start_worker, stop_workers, wait_for
 
 LATENCY_SAMPLES = 100
 
@@ -94,12 +94,12 @@ def run(bench: Bench) -> None:
             log(f"webhooks: committing {events:,} events ({extra['queue']} queue)")
             ids = _publish(events, start=0)
         started = time.time()
-        workers = [_start_worker(bench, jobs_url) for _ in range(worker_count)]
-        _wait(lambda: len(arrivals.at) >= 1, 120, workers, "the first delivery")
-        cpu_before = sum(_cpu_seconds(process.pid) for process in workers)
-        _wait(lambda: len(arrivals.at) >= events, max(120, events / 5), workers, f"{events:,} deliveries",
-              progress=lambda: len(arrivals.at))
-        cpu_used = sum(_cpu_seconds(process.pid) for process in workers) - cpu_before
+        workers = [start_worker(bench.app, jobs_url, SECRET_KEY=bench.app.config["SECRET_KEY"]) for _ in range(worker_count)]
+        wait_for(lambda: len(arrivals.at) >= 1, seconds=120, workers=workers, what="the first delivery", group="webhooks")
+        cpu_before = sum(cpu_seconds(process.pid) for process in workers)
+        wait_for(lambda: len(arrivals.at) >= events, seconds=max(120, events / 5), workers=workers,
+                 what=f"{events:,} deliveries", group="webhooks", progress=lambda: len(arrivals.at))
+        cpu_used = sum(cpu_seconds(process.pid) for process in workers) - cpu_before
         times = sorted(arrivals.at[i] for i in ids if i in arrivals.at)
         bench.emit("webhooks_worker_start_s", times[0] - started, "s", **extra)
         bench.emit("webhooks_delivery_rate", (len(times) - 1) / max(times[-1] - times[0], 1e-9), "deliveries/s", None,
@@ -111,20 +111,14 @@ def run(bench: Bench) -> None:
             for n in range(LATENCY_SAMPLES):
                 [webhook_id] = _publish(1, start=1_000_000 + n)
                 committed = time.time()
-                _wait(lambda: webhook_id in arrivals.at, 30, workers, "one delivery")
+                wait_for(lambda: webhook_id in arrivals.at, seconds=30, workers=workers, what="one delivery", group="webhooks")
                 latencies.append((arrivals.at[webhook_id] - committed) * 1000)
                 time.sleep(0.02)  # the queue idle again before the next
         bench.emit("webhooks_commit_to_delivery_p50_ms", median(latencies), "ms", None, samples=len(latencies), **extra)
         bench.emit("webhooks_commit_to_delivery_p99_ms", percentile(latencies, 0.99), "ms", None,
                    samples=len(latencies), **extra)
     finally:
-        for process in workers:
-            process.send_signal(2)  # SIGINT: a graceful stop
-        for process in workers:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_workers(workers)
         server.shutdown()
         with bench.app.app_context():
             _clear()
@@ -168,34 +162,3 @@ def _publish(count: int, *, start: int) -> list[str]:
                                                     "chapter_id": None, "chapter_number": None})
         db.session.commit()
     return db.session.scalars(sa.select(WebhookDelivery.webhook_id).where(WebhookDelivery.id > first)).all()
-
-
-def _start_worker(bench: Bench, jobs_url: str) -> subprocess.Popen:
-    from config import BASE_DIR
-
-    env = dict(os.environ, FLASK_CONFIG="development", DATABASE_URL=bench.app.config["SQLALCHEMY_DATABASE_URI"],
-               JOBS_URL=jobs_url, SECRET_KEY=bench.app.config["SECRET_KEY"], PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--no-periodic"],
-                            cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc)."""
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _wait(done, seconds: float, workers, what: str, progress=None) -> None:
-    deadline, reported = time.monotonic() + seconds, time.monotonic()
-    while not done():
-        if any(process.poll() is not None for process in workers):
-            raise RuntimeError(f"a worker exited while waiting for {what}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        if progress and time.monotonic() - reported > 5:
-            log(f"webhooks: {progress():,} delivered")
-            reported = time.monotonic()
-        time.sleep(0.002)

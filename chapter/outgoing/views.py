@@ -50,24 +50,33 @@ def _secret_page(endpoint: WebhookEndpoint, secret: str, *, created: bool):
     return response
 
 
+def _register(form: EndpointForm, chapter: Chapter | None):
+    """Create the endpoint the form describes and show its secret; None (errors on the form) if refused."""
+    try:
+        made = endpoints.create_endpoint(chapter=chapter, url=form.url.data, events=form.events.data,
+                                         description=form.description.data, actor=current_user)
+    except DomainError as error:
+        attach_domain_error(form, error)
+        return None
+    db.session.commit()
+    return _secret_page(made.endpoint, made.secret, created=True)
+
+
+def _list_page(form: EndpointForm, chapter: Chapter | None):
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("outgoing/list.html", chapter=chapter, form=form,
+                           endpoints=endpoints.endpoints_of(chapter)), status
+
+
 @bp.route("/chapters/<int:number>/webhooks", methods=["GET", "POST"])
 @login_required
 def chapter_endpoints(number: int):
     """A chapter's webhook endpoints, and the form to register one."""
     chapter = _chapter_with_right_or_404(number)
     form = EndpointForm()
-    if form.validate_on_submit():
-        try:
-            made = endpoints.create_endpoint(chapter=chapter, url=form.url.data, events=form.events.data,
-                                             description=form.description.data, actor=current_user)
-        except DomainError as error:
-            attach_domain_error(form, error)
-        else:
-            db.session.commit()
-            return _secret_page(made.endpoint, made.secret, created=True)
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("outgoing/list.html", chapter=chapter, form=form,
-                           endpoints=endpoints.endpoints_of(chapter)), status
+    if form.validate_on_submit() and (shown := _register(form, chapter)) is not None:
+        return shown
+    return _list_page(form, chapter)
 
 
 @bp.route("/admin/webhooks", methods=["GET", "POST"])
@@ -79,16 +88,9 @@ def all_endpoints():
     form.chapter_id.choices = [("", "Every chapter")] + [(str(c.id), f"#{c.number} {c.name}") for c in chapters]
     if form.validate_on_submit():
         chapter = db.session.get(Chapter, int(form.chapter_id.data)) if form.chapter_id.data else None
-        try:
-            made = endpoints.create_endpoint(chapter=chapter, url=form.url.data, events=form.events.data,
-                                             description=form.description.data, actor=current_user)
-        except DomainError as error:
-            attach_domain_error(form, error)
-        else:
-            db.session.commit()
-            return _secret_page(made.endpoint, made.secret, created=True)
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("outgoing/list.html", chapter=None, form=form, endpoints=endpoints.endpoints_of(None)), status
+        if (shown := _register(form, chapter)) is not None:
+            return shown
+    return _list_page(form, None)
 
 
 @bp.route("/webhooks/<int:endpoint_id>", methods=["GET", "POST"])
