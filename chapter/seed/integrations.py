@@ -11,11 +11,12 @@ from chapter.extensions import db
 INTEGRATION_POSITIONS = ("president",)
 
 
-def ensure_integration_rights() -> None:
-    """Positions being added now (not yet flushed) get the right if standard: staff's later choices stay."""
-    for position in db.session.new:
-        if isinstance(position, OfficerPosition) and position.code in INTEGRATION_POSITIONS:
-            position.can_manage_integrations = True
+def grant_integration_rights(positions: list[OfficerPosition]) -> list[OfficerPosition]:
+    """The standard positions as seeded (and shown in the reference role table) get the integrations right;
+    positions already in the database keep what staff chose (the migration gave the president the right)."""
+    for position in positions:
+        position.can_manage_integrations = position.code in INTEGRATION_POSITIONS
+    return positions
 
 
 def seed_demo_endpoint(first_chapter: Chapter, owner_email: str) -> None:
