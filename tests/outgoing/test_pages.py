@@ -153,3 +153,17 @@ def test_the_roster_shows_the_webhooks_button_only_to_those_with_the_right(app, 
     client.logout()
     client.login(secretary.email)
     assert 'href="/chapters/1/webhooks"' not in client.get("/chapters/1/roster").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["https://[::1", "https://example.org:99999/", "https://xn--/in", "https://exa mple.org/",
+                                 "x" * 3000, "https://" + "a" * 300 + ".org/", "javascript:alert(1)", "\u2028"])
+def test_a_hostile_url_or_event_is_a_400_with_a_message_never_a_500(production_targets, client, url):
+    factories.chapter(1)
+    staff = factories.staff()
+    db.session.commit()
+    client.login(staff.email)
+    response = client.submit("/admin/webhooks", {"url": url, "events": ["member.joined", "nope"], "chapter_id": "999"})
+    assert response.status_code == 400
+    response = client.submit("/admin/webhooks", {"url": url, "events": ["member.joined"], "chapter_id": ""})
+    assert response.status_code == 400 and 'id="url-error"' in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEndpoint)) == 0
