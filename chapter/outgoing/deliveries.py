@@ -118,21 +118,34 @@ def deliver(delivery_id: int) -> str:
 
     if not _claim(delivery_id, utcnow()):
         return "skipped (not due, or another worker has it)"
+    sending = db.session.execute(
+        sa.select(WebhookDelivery.webhook_id, WebhookDelivery.body, WebhookEndpoint.url, WebhookEndpoint.is_enabled,
+                  WebhookEndpoint.secret_encrypted)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.id == delivery_id)).one_or_none()
+    db.session.rollback()  # no transaction stays open while the endpoint takes its time
+    if sending is None:
+        return "skipped (the endpoint was deleted)"
+    if not sending.is_enabled:
+        answer = None
+    else:
+        try:
+            secret = signing.decrypt_secret(sending.secret_encrypted)
+        except signing.SecretUnreadable as error:
+            answer = transport.Answer(None, str(error))
+        else:
+            timestamp = int(time.time())
+            answer = transport.post(sending.url, sending.body, {
+                "Webhook-Id": sending.webhook_id, "Webhook-Timestamp": str(timestamp),
+                "Webhook-Signature": signing.signature(secret, sending.webhook_id, timestamp, sending.body)})
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        return "sent, but the endpoint was deleted meanwhile"
     endpoint = delivery.endpoint
-    if not endpoint.is_enabled:
+    if answer is None:
         _finish(delivery, DeliveryStatus.FAILED, None, "Not sent: the endpoint is disabled.")
         db.session.commit()
         return "not sent: endpoint disabled"
-    try:
-        secret = signing.decrypt_secret(endpoint.secret_encrypted)
-    except signing.SecretUnreadable as error:
-        answer = transport.Answer(None, str(error))
-    else:
-        timestamp = int(time.time())
-        answer = transport.post(endpoint.url, delivery.body, {
-            "Webhook-Id": delivery.webhook_id, "Webhook-Timestamp": str(timestamp),
-            "Webhook-Signature": signing.signature(secret, delivery.webhook_id, timestamp, delivery.body)})
     now = utcnow()
     if answer.ok:
         _finish(delivery, DeliveryStatus.DELIVERED, answer.status, None)
