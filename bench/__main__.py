@@ -17,6 +17,7 @@ GROUPS = {
     "renewals": "bench.renewals",
     "treasury": "bench.treasury",
     "jobs": "bench.jobs",
+    "webhooks": "bench.webhooks",
     "search": "bench.search",
     "pages": "bench.pages",
     "load": "bench.load",

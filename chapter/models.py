@@ -145,3 +145,6 @@ from chapter.events.models import (  # noqa: E402
 
 __all__ += ["Event", "EventKind", "EventPrice", "EventSession", "EventStatus", "PriceCategory", "RefundTier",
             "Registration", "RegistrationStatus"]
+from chapter.outgoing.models import AnnouncedLapse, WebhookDelivery, WebhookEndpoint  # noqa: E402
+
+__all__ += ["AnnouncedLapse", "WebhookDelivery", "WebhookEndpoint"]

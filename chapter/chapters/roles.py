@@ -36,6 +36,7 @@ RIGHTS: list[tuple[str, Callable[[Roles, _AnyChapter], bool]]] = [
     ("audit log", lambda roles, chapter: roles.can_read_audit_log(chapter)),
     ("treasury page, refunds", lambda roles, chapter: roles.can_view_finances(chapter)),
     ("events", lambda roles, chapter: roles.can_manage_events(chapter)),
+    ("webhooks", lambda roles, chapter: roles.can_manage_integrations(chapter)),
 ]
 
 

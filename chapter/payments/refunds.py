@@ -91,6 +91,10 @@ def record_refund(payment: Payment, *, amount_cents: int, reason: str, stripe_re
     from chapter.treasury import services as ledger
 
     ledger.record_refund(refund)
+    db.session.flush()
+    from chapter.payments.published import publish_payment_refunded
+
+    publish_payment_refunded(refund)
     return refund
 
 
