@@ -124,3 +124,13 @@ __all__ += ["JobFailure", "JobLock", "OutboxMail", "PeriodicRun", "WorkerHeartbe
 from chapter.members.corporate_offers import SeatOffer, SeatOfferStatus  # noqa: E402
 
 __all__ += ["SeatOffer", "SeatOfferStatus"]
+
+from chapter.communications.models import (  # noqa: E402
+    ChapterMessageCap,
+    MailCategory,
+    MailOptOut,
+    Message,
+    MessageRecipient,
+)
+
+__all__ += ["ChapterMessageCap", "MailCategory", "MailOptOut", "Message", "MessageRecipient"]

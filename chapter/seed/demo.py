@@ -18,6 +18,7 @@ from chapter.core.models import today
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipType
 from chapter.seed.certifications import seed_demo_certifications
+from chapter.seed.communications import seed_demo_messages
 from chapter.seed.chapters import seed_demo_chapters, seed_demo_officers
 from chapter.seed.members import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, seed_demo_members
 from chapter.seed.reference import ensure_reference_data
@@ -102,4 +103,5 @@ def seed_demo(
     seed_demo_treasury_month(rng, day)
     seed_demo_certifications(rng, day)
     db.session.flush()
+    seed_demo_messages(rng, day)
     return {"chapters": len(chapter_rows), "members": created + 2 * len(chapter_rows)}
