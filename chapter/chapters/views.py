@@ -143,6 +143,8 @@ def invite_members(number: int):
         parts.append(f"{len(batch.has_account)} already ha{'ve' if len(batch.has_account) != 1 else 's'} an account")
     if batch.no_email:
         parts.append(f"{len(batch.no_email)} without an e-mail address")
+    if batch.opted_out:
+        parts.append(f"{len(batch.opted_out)} asked for no chapter mail")
     if failed:
         parts.append(f"{len(failed)} could not be e-mailed now; try again later")
     flash("; ".join(parts) + ".", "success" if sent else "info")

@@ -21,11 +21,11 @@ from chapter.members.models import Member
 MESSAGING_POSITIONS = ("president", "secretary", "vp_membership", "vp_marketing")
 
 
-def ensure_messaging_rights() -> None:
-    """Give the standard messaging positions their right when they are created (staff may change it later)."""
-    for position in db.session.new:
-        if isinstance(position, OfficerPosition) and position.code in MESSAGING_POSITIONS:
-            position.can_message_members = True
+def with_messaging_rights(positions: list[OfficerPosition]) -> list[OfficerPosition]:
+    """The standard positions with their messaging right (the reference data; staff may change it later)."""
+    for position in positions:
+        position.can_message_members = position.code in MESSAGING_POSITIONS
+    return positions
 
 
 DEMO_SUBJECTS = [

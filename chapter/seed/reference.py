@@ -5,7 +5,6 @@ Each feature's part lives in a module of its own (`seed/chapters.py`, `seed/memb
 """
 from chapter.extensions import db
 from chapter.seed.certifications import ensure_certification_catalogue
-from chapter.seed.communications import ensure_messaging_rights
 from chapter.seed.chapters import DISTRICTS, OFFICER_POSITIONS, ensure_districts_and_positions
 from chapter.seed.members import MEMBERSHIP_TYPES, ensure_membership_types
 
@@ -15,7 +14,6 @@ __all__ = ["DISTRICTS", "MEMBERSHIP_TYPES", "OFFICER_POSITIONS", "ensure_referen
 def ensure_reference_data() -> None:
     """Add the standard districts, officer positions, membership types and exam catalogue that are missing."""
     ensure_districts_and_positions()
-    ensure_messaging_rights()
     ensure_membership_types()
     db.session.flush()
     ensure_certification_catalogue()
