@@ -41,6 +41,7 @@ def run(bench: Bench) -> None:
                 raise RuntimeError(f"send refused: HTTP {response.status_code} {response.get_data(as_text=True)[:300]}")
             if index:  # the first is the warm-up
                 timings.append(elapsed)
+        log("messages: send request ms " + ", ".join(f"{t:.0f}" for t in timings))
         audience = _last_audience(bench)
         bench.emit("message_send_request_p50_ms", median(timings), "ms", TARGET_MS, chapter=number,
                    recipients=audience, runs=len(timings), p95_ms=round(percentile(timings, 0.95), 2))

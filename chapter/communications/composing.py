@@ -95,10 +95,11 @@ def preview(chapter: Chapter, *, kind: str, params: dict, category: MailCategory
 
 def deliver(chapter: Chapter, rendered: Rendered, *, to: str, category: MailCategory, test: bool = False):
     """Put one recipient's mail in the outbox, with List-Unsubscribe headers and a visible link; returns the mail."""
+    token = preferences.unsubscribe_token(to, category)
     return send_mail(to, ("[Test] " if test else "") + rendered.subject, "member_message",
-              headers=preferences.list_unsubscribe_headers(to, category),
+              headers=preferences.list_unsubscribe_headers(to, category, token),
               chapter_name=chapter.display_name, body_html=rendered.html, body_text=rendered.text,
-              category=category, unsubscribe_link=preferences.unsubscribe_url(to, category),
+              category=category, unsubscribe_link=public_url("communications.unsubscribe", token=token),
               preferences_link=public_url("communications.preferences"), test=test)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import DateTimeLocalField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from chapter.communications.models import MailCategory
 from chapter.core.forms import strip_filter
@@ -29,7 +29,7 @@ class ComposeForm(FlaskForm):
 
     def validate_send_at(self, field):
         if self.when.data == "later" and field.data is None:
-            raise ValueError("Give the date and time to send it at.")
+            raise ValidationError("Give the date and time to send it at.")
 
     def set_choices(self, audiences: list[tuple[str, str]], *, staff: bool) -> None:
         self.audience.choices = audiences

@@ -47,9 +47,9 @@ def unsubscribe_url(email: str, category: MailCategory) -> str:
     return public_url("communications.unsubscribe", token=unsubscribe_token(email, category))
 
 
-def list_unsubscribe_headers(email: str, category: MailCategory) -> dict[str, str]:
+def list_unsubscribe_headers(email: str, category: MailCategory, token: str | None = None) -> dict[str, str]:
     """RFC 2369 List-Unsubscribe (https and mailto) and RFC 8058 one-click, for a mail of `category` to `email`."""
-    token = unsubscribe_token(email, category)
+    token = token or unsubscribe_token(email, category)
     address = current_app.config.get("MAIL_UNSUBSCRIBE_ADDRESS") or parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
     mailto = f"mailto:{address}?subject={quote('unsubscribe ' + token)}"
     return {

@@ -218,3 +218,21 @@ def test_a_markdown_body_is_sanitised(chapter_one, client, smtp_server):
     content = html.get_payload(decode=True).decode()
     assert "<strong>Bold</strong>" in content
     assert "<script" not in content.lower() and 'href="javascript' not in content  # shown as text, never run
+
+
+def test_a_message_scheduled_on_the_form_waits_and_can_be_cancelled(chapter_one, client, smtp_server):
+    client.login("president@example.org")
+    later = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = client.submit("/chapters/1/messages/new", compose_form(client, 1, when="later", send_at=later))
+    message = db.session.get(Message, message_id_from(response))
+    assert message.status is MessageStatus.SCHEDULED and message.frozen_at is None
+    assert "scheduled for" in client.get(response.headers["Location"]).get_data(as_text=True).lower()
+    in_the_past = client.submit("/chapters/1/messages/new", compose_form(client, 1, when="later",
+                                                                          send_at="2020-01-01T10:00"))
+    assert "Choose a time in the future" in in_the_past.get_data(as_text=True)
+    page = f"/chapters/1/messages/{message.id}"
+    assert client.submit(f"{page}/cancel", form_url=page).status_code == 302
+    db.session.refresh(message)
+    assert message.status is MessageStatus.CANCELLED
+    assert sending.send_due_messages(utcnow() + timedelta(days=3)) == "0 message(s) sent of 0 due"
+    assert len(smtp_server) == 0
