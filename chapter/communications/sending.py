@@ -37,7 +37,7 @@ def freeze_audience(message: Message, now: datetime) -> int:
                      "first_name": (person.first_name or "")[:100],
                      "member_until": format_date(person.paid_through, ""), "status": status})
     for start in range(0, len(rows), 1000):
-        db.session.execute(sa.insert(MessageRecipient), rows[start:start + 1000])
+        db.session.execute(MessageRecipient.__table__.insert(), rows[start:start + 1000])  # Core: no ORM bookkeeping
     message.audience_count, message.frozen_at = len(rows), now
     db.session.flush()
     return len(rows)
