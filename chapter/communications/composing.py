@@ -68,12 +68,21 @@ def merge(text: str, values: dict[str, str]) -> str:
     return _FIELD.sub(lambda match: values.get(match.group(1), match.group(0)), text or "")
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
 def render_for(subject: str, body: str, person: audience.Candidate | None,
                values: dict[str, str] | None = None) -> Rendered:
-    """Subject and body with the merge fields of `person` filled in; the body as sanitised HTML and as text."""
+    """Subject and body with the merge fields of `person` filled in; the body as sanitised HTML and as text.
+
+    For the HTML, a member's own values (a first name with * or [ ]) are escaped, so they stay text and never
+    become emphasis or a link; the renew link is ours and goes in as it is (it may be a link's target).
+    """
     values = values or merge_values(person)
-    merged = merge(body, values)
-    return Rendered(merge(subject, values), render_markdown(merged), markdown_to_text(merged), person)
+    literal = {name: value if name == "renew_link" else _MARKDOWN_PUNCTUATION.sub(r"\\\1", value)
+               for name, value in values.items()}
+    return Rendered(merge(subject, values), render_markdown(merge(body, literal)), markdown_to_text(merge(body, values)),
+                    person)
 
 
 def first_recipient(chapter: Chapter, kind: str, params: dict, category: MailCategory, day: date):

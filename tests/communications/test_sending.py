@@ -236,3 +236,40 @@ def test_a_message_scheduled_on_the_form_waits_and_can_be_cancelled(chapter_one,
     assert message.status is MessageStatus.CANCELLED
     assert sending.send_due_messages(utcnow() + timedelta(days=3)) == "0 message(s) sent of 0 due"
     assert len(smtp_server) == 0
+
+
+def test_a_members_own_name_stays_text_in_the_html(app, smtp_server):
+    home = factories.chapter(1)
+    member_until(home, "*Star* [x](https://evil.example)", "Name", 10, email="star@example.org")
+    composing.create_message(home, actor=factories.user(), kind="roster", params={}, category=MailCategory.CHAPTER_NEWS,
+                             subject="Hi", body="Dear {{first_name}}, [renew]({{renew_link}})")
+    db.session.commit()
+    html = next(p for p in smtp_server[0].walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert "Dear *Star* [x](https://evil.example)," in html and "evil.example\"" not in html and "<em>" not in html
+    assert '<a href="http://127.0.0.1:5000/membership/renew"' in html
+    assert "Dear *Star* [x](https://evil.example)," in text_of(smtp_server[0])
+
+
+def test_an_events_registrants_come_from_the_audiences_registry(app, monkeypatch, smtp_server):
+    from chapter.core import audiences
+
+    home = factories.chapter(1)
+    registrant = member_until(home, "Reg", "Istrant", 100)
+    seen = []
+
+    def resolve(chapter_id, params):
+        seen.append((chapter_id, params))
+        return [audiences.Recipient(email=registrant.email, name="Reg Istrant", member_id=registrant.id),
+                audiences.Recipient(email="guest@example.org", name="Gus Guest")]
+
+    monkeypatch.setattr(audiences, "_loaded", True)
+    monkeypatch.setitem(audiences._audiences, "event_registrants", audiences.Audience(
+        "event_registrants", "Registrants of an event", resolve, lambda params: f"Registrants of event {params['event_id']}"))
+    message = composing.create_message(home, actor=factories.user(), kind="event_registrants", params={"event_id": 7},
+                                       category=MailCategory.EVENT_ANNOUNCEMENTS, subject="Tomorrow",
+                                       body="See you, {{first_name}}")
+    db.session.commit()
+    assert message.audience_description == "Registrants of event 7" and message.audience_count == 2
+    assert seen[0] == (home.id, {"event_id": 7})
+    assert sorted((m["To"], text_of(m).split("\n")[0]) for m in smtp_server) == [
+        ("guest@example.org", "See you, Gus"), ("reg.istrant@example.org", "See you, Reg")]
