@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 BEFORE_END = {"60_days": (30, 60), "30_days": (7, 30), "7_days": (0, 7)}
 LATE_DAYS = 7
 AUTO_RENEW_WITHIN_DAYS = 14
+CHARGE_NOTICE_DAYS = 7  # the contact is told this many days before automatic renewal charges the card
 
 
 class CorporateNotice(db.Model):
@@ -47,7 +48,7 @@ class CorporateNotice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True, nullable=False)
     term_ends_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)  # 60_days, 30_days, 7_days, lapsed, auto_renew
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)  # 60_days, 30_days, 7_days, lapsed, auto_renew, charge_notice
     sent_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
     outcome: Mapped[str | None] = mapped_column(sa.String(300))
 
@@ -134,7 +135,42 @@ def send_corporate_notices(day: date) -> CorporateRunSummary:
             continue
         db.session.commit()
         summary.sent[kind] += 1
+    _send_charge_notices(day, summary)
     return summary
+
+
+def charge_day(corporate: CorporateMembership) -> date:
+    """The day automatic renewal charges the organization's card for the term `corporate`."""
+    return corporate.ends_on - timedelta(days=AUTO_RENEW_WITHIN_DAYS)
+
+
+def _send_charge_notices(day: date, summary: CorporateRunSummary) -> None:
+    """Tell the contact, 7 days before automatic renewal charges the organization's card, the amount, the day
+    and the card (once per renewal: a CorporateNotice of kind charge_notice)."""
+    from chapter.payments.renewals import link_context
+
+    for corporate in _latest_terms():
+        organization = corporate.organization
+        charge_on = charge_day(corporate)
+        to = _recipient(organization)
+        if not (organization.auto_renew and organization.saved_payment_method_id and to
+                and day < charge_on <= day + timedelta(days=CHARGE_NOTICE_DAYS)):
+            continue
+        if _claim(organization.id, corporate.ends_on, "charge_notice") is None:
+            continue
+        try:
+            with link_context():
+                send_mail(to, f"{organization.name}: we will charge your card on {charge_on.day} {charge_on:%b %Y}",
+                          "corporate_renewal", kind="charge_notice", organization=organization, corporate=corporate,
+                          day=day, days_left=(corporate.ends_on - day).days, charge_on=charge_on,
+                          amount_cents=corporate.seats * corporate.membership_type.renewal_price_cents,
+                          link=public_url("members.organization_dashboard", organization_id=organization.id))
+        except (smtplib.SMTPException, OSError) as error:
+            db.session.rollback()
+            summary.errors.append(f"{organization.name}: charge notice not sent: {error}")
+            continue
+        db.session.commit()
+        summary.sent["charge_notice"] += 1
 
 
 def _subject(kind: str, organization: Organization, corporate: CorporateMembership) -> str:

@@ -60,14 +60,23 @@ def index():
 
         chapters = db.session.scalars(sa.select(Chapter).where(Chapter.id.in_(chapter_ids)).order_by(Chapter.number)).all()
         return render_template("treasury/my_chapters.html", chapters=chapters)
-    return render_template(
+    return _staff_page()
+
+
+def _staff_page(failed_form=None, **forms):
+    """The staff treasury page; after a refused form, that form (what was typed, its messages by the
+    field) with an error summary at the top of the page, answered 400."""
+    context = dict(month_form=MonthForm(formdata=None), offline_form=OfflinePaymentForm(formdata=None),
+                   order_payment_form=OfflineOrderPaymentForm(formdata=None, received_on=today()))
+    context.update(forms)
+    page = render_template(
         "treasury/index.html", exceptions=paginate(reports.exceptions_statement(), requested_page(request.args), 25),
         missing=paginate(reports.payments_without_charge_statement(), requested_page(request.args, "missing_page"), 25),
         payouts=paginate(reports.payouts_statement(), 1, 10), closed=services.closed_months(),
         disputes=db.session.scalars(reports.open_disputes_statement().limit(50)).all(),
         decisions=db.session.scalars(reports.term_decisions_statement().limit(50)).all(),
-        form=EmptyForm(), month_form=MonthForm(), offline_form=OfflinePaymentForm(),
-        order_payment_form=OfflineOrderPaymentForm(received_on=today()), this_month=f"{today():%Y-%m}")
+        form=EmptyForm(), failed_form=failed_form, this_month=f"{today():%Y-%m}", **context)
+    return (page, 400) if failed_form is not None else page
 
 
 @bp.post("/treasury/sync")
@@ -214,42 +223,38 @@ def record_offline_payment():
                                             description=form.description.data or "", actor=current_user)
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "danger")
+            attach_domain_error(form, error)
         else:
             db.session.commit()
             flash("Offline payment recorded.", "success")
-    else:
-        flash("Give an amount, a date and a reference.", "danger")
-    return redirect(url_for("treasury.index"))
+            return redirect(url_for("treasury.index"))
+    return _staff_page(form, offline_form=form)
 
 
 @bp.post("/treasury/order-payments")
 @staff_required
 def record_order_payment():
     """Record a cheque or bank transfer against a member's open order: it is fulfilled, receipted and booked."""
-    import sqlalchemy as sa
-
     from chapter.payments import notifications
     from chapter.payments import services as payments
     from chapter.payments.models import Order
 
     form = OfflineOrderPaymentForm()
     if not form.validate_on_submit():
-        flash("Give the order number, the amount, the date and the reference.", "danger")
-        return redirect(url_for("treasury.index"))
+        return _staff_page(form, order_payment_form=form)
     text = form.order_reference.data.strip().upper().removeprefix("ORD-")
     order = db.session.get(Order, int(text)) if text.isdigit() and len(text) < 10 else None
     if order is None:
-        flash(f"No order {form.order_reference.data}.", "danger")
-        return redirect(url_for("treasury.index"))
+        form.order_reference.errors.append(f"There is no order {form.order_reference.data.strip()}.")
+        return _staff_page(form, order_payment_form=form)
     try:
         payment = payments.record_offline_payment(order, amount_cents=form.amount_cents.data,
                                                   received_on=form.received_on.data, reference=form.reference.data,
                                                   actor=current_user)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("treasury.index"))
+        attach_domain_error(form, error)
+        return _staff_page(form, order_payment_form=form)
     notifications.send_receipt(payment)  # an outbox row, committed with the payment
     db.session.commit()
     flash(f"Recorded: {order.reference} is paid.", "success")
@@ -273,18 +278,17 @@ def reopen_month():
 def _period_action(action, verb: str):
     form = MonthForm()
     if not form.validate_on_submit():
-        flash("Choose a month.", "danger")
-        return redirect(url_for("treasury.index"))
+        return _staff_page(form, month_form=form)
     if not is_confirmed():
         return _confirm_period_action(form.month.data, verb)
     try:
         action(form.month.data, actor=current_user)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(f"{form.month.data:%B %Y} {verb}.", "success")
+        attach_domain_error(form, error)
+        return _staff_page(form, month_form=form)
+    db.session.commit()
+    flash(f"{form.month.data:%B %Y} {verb}.", "success")
     return redirect(url_for("treasury.index"))
 
 

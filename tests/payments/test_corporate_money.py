@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from chapter.extensions import db
 from chapter.members import corporate, corporate_renewals
-from chapter.members.models import CorporateMembership
 from chapter.payments import attempts, renewals
 from chapter.payments.models import Order, Payment, PaymentStatus
 from chapter.treasury.models import LedgerEntry, LedgerKind
