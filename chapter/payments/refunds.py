@@ -20,6 +20,7 @@ from chapter.core import audit
 from chapter.core.audit import AuditAction
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.models import today, utcnow
+from chapter.core.money import format_money
 from chapter.extensions import db
 from chapter.members import services as member_services
 from chapter.members.models import MembershipTerm
@@ -64,7 +65,7 @@ def record_refund(payment: Payment, *, amount_cents: int, reason: str, stripe_re
                   .where(Refund.payment_id == payment.id).scalar_subquery())
         .where(Payment.id == payment.id)).one()
     if amount_cents <= 0 or refunded_before + amount_cents > payment.amount_cents:
-        raise DomainError(f"At most {(payment.amount_cents - refunded_before) / 100:.2f} {payment.currency} can be refunded.",
+        raise DomainError(f"At most {format_money(payment.amount_cents - refunded_before, payment.currency)} can be refunded.",
                           field="amount_cents")
     part = chapter_part(payment, amount_cents, refunded_before, chapter_before)
     increased = db.session.execute(
@@ -108,7 +109,7 @@ def check_refund(payment: Payment, *, amount_cents: int, reason: str, term_actio
     if amount_cents is None or amount_cents <= 0:
         raise DomainError("Enter an amount above zero.", field="amount_cents")
     if amount_cents > payment.refundable_cents:
-        raise DomainError(f"At most {payment.refundable_cents / 100:.2f} {payment.currency} can be refunded.", field="amount_cents")
+        raise DomainError(f"At most {format_money(payment.refundable_cents, payment.currency)} can be refunded.", field="amount_cents")
     if not reason.strip():
         raise DomainError("Say why the money is refunded.", field="reason")
     if term_action is TermAction.KEEP:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.forms import attach_domain_error
+from chapter.core.money import format_money
 from chapter.core.pagination import paginate, requested_page
 from chapter.core.params import db_int
 from chapter.core.permissions import current_roles, staff_required
@@ -211,7 +212,7 @@ def _payment_answer(payment: Payment, fulfilled: bool, client_secret: str | None
         notifications.send_receipt(payment)
         db.session.commit()  # the receipt is an outbox row, delivered by the worker
     if payment.status is PaymentStatus.SUCCEEDED:
-        flash(f"Thank you: your payment of {payment.amount_cents / 100:.2f} {payment.currency} is received.", "success")
+        flash(f"Thank you: your payment of {format_money(payment.amount_cents, payment.currency)} is received.", "success")
         return jsonify(status="succeeded", redirect=url_for("payments.receipt", payment_id=payment.id))
     if payment.status is PaymentStatus.REQUIRES_ACTION:
         if client_secret is None:
@@ -283,7 +284,7 @@ def refund(payment_id: int):
             form.form_errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Refunded {made.amount_cents / 100:.2f} {payment.currency}.", "success")
+            flash(f"Refunded {format_money(made.amount_cents, payment.currency)}.", "success")
             return redirect(url_for("payments.receipt", payment_id=payment.id))
     return render_template("payments/refund.html", form=form, payment=payment), (400 if form.is_submitted() else 200)
 
