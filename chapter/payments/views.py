@@ -289,32 +289,6 @@ def refund(payment_id: int):
     return render_template("payments/refund.html", form=form, payment=payment), (400 if form.is_submitted() else 200)
 
 
-@bp.post("/payments/refunds/<int:refund_id>/term-decision")
-@staff_required
-def decide_term(refund_id: int):
-    """Staff decide what a refund made in Stripe's dashboard does to the membership term it paid for."""
-    from chapter.payments.forms import TermDecisionForm
-    from chapter.payments.models import Refund
-
-    refund = db.session.get(Refund, refund_id)
-    if refund is None:
-        abort(404)
-    form = TermDecisionForm()
-    if not form.validate_on_submit():
-        flash("Choose what happens to the term.", "danger")
-        return redirect(url_for("treasury.index"))
-    try:
-        services.decide_term(refund, term_action=TermAction(form.term_action.data), new_term_end=form.new_term_end.data,
-                             actor=current_user, roles=current_roles())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("treasury.index"))
-    db.session.commit()
-    flash(f"Decided: the term paid by {refund.payment.order.reference} is {TermAction(form.term_action.data).value}.", "success")
-    return redirect(url_for("treasury.index"))
-
-
 @bp.get("/admin/payments")
 @staff_required
 def admin_payments():

@@ -18,7 +18,7 @@ from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db
 from chapter.payments.gateway import GatewayError
 from chapter.treasury import bp, reports, services, signoff, sync
-from chapter.payments.forms import OfflineOrderPaymentForm
+from chapter.payments.forms import OfflineOrderPaymentForm, TermDecisionForm
 from chapter.treasury.forms import EmptyForm, MonthForm, OfflinePaymentForm, RemittanceForm
 
 
@@ -63,20 +63,56 @@ def index():
     return _staff_page()
 
 
-def _staff_page(failed_form=None, **forms):
+def _staff_page(failed_form=None, term_forms: dict | None = None, **forms):
     """The staff treasury page; after a refused form, that form (what was typed, its messages by the
     field) with an error summary at the top of the page, answered 400."""
     context = dict(month_form=MonthForm(formdata=None), offline_form=OfflinePaymentForm(formdata=None),
                    order_payment_form=OfflineOrderPaymentForm(formdata=None, received_on=today()))
     context.update(forms)
+    decisions = db.session.scalars(reports.term_decisions_statement().limit(50)).all()
+    decision_forms = {refund.id: _with_own_ids(TermDecisionForm(formdata=None), refund.id) for refund in decisions}
+    decision_forms.update(term_forms or {})
     page = render_template(
         "treasury/index.html", exceptions=paginate(reports.exceptions_statement(), requested_page(request.args), 25),
         missing=paginate(reports.payments_without_charge_statement(), requested_page(request.args, "missing_page"), 25),
         payouts=paginate(reports.payouts_statement(), 1, 10), closed=services.closed_months(),
         disputes=db.session.scalars(reports.open_disputes_statement().limit(50)).all(),
-        decisions=db.session.scalars(reports.term_decisions_statement().limit(50)).all(),
+        decisions=decisions, decision_forms=decision_forms,
         form=EmptyForm(), failed_form=failed_form, this_month=f"{today():%Y-%m}", **context)
     return (page, 400) if failed_form is not None else page
+
+
+def _with_own_ids(form: TermDecisionForm, refund_id: int) -> TermDecisionForm:
+    """The page lists one decision form per refund: give its fields ids of their own (names stay)."""
+    for field in (form.term_action, form.new_term_end):
+        field.id = field.label.field_id = f"{field.name}_{refund_id}"
+    return form
+
+
+@bp.post("/payments/refunds/<int:refund_id>/term-decision")
+@staff_required
+def decide_term(refund_id: int):
+    """Staff decide what a refund made in Stripe's dashboard does to the membership term it paid for."""
+    from chapter.payments import services as payments
+    from chapter.payments.models import Refund, TermAction
+
+    refund = db.session.get(Refund, refund_id)
+    if refund is None:
+        abort(404)
+    form = _with_own_ids(TermDecisionForm(), refund.id)
+    if form.validate_on_submit():
+        try:
+            payments.decide_term(refund, term_action=TermAction(form.term_action.data),
+                                 new_term_end=form.new_term_end.data, actor=current_user, roles=current_roles())
+        except DomainError as error:
+            db.session.rollback()
+            attach_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Decided: the term paid by {refund.payment.order.reference} is "
+                  f"{TermAction(form.term_action.data).value}.", "success")
+            return redirect(url_for("treasury.index"))
+    return _staff_page(form, term_forms={refund.id: form})
 
 
 @bp.post("/treasury/sync")
