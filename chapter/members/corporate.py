@@ -419,7 +419,7 @@ def _seat(corporate: CorporateMembership, member: Member, *, starts_on: date, as
     db.session.flush()
     from chapter.treasury import services as ledger  # the seat's chapter share goes to the employee's home chapter
 
-    ledger.record_seat_share(corporate, member, day=assigned_on)
+    ledger.record_seat_share(corporate, member, day=assigned_on, starts_on=starts_on)
     return seat
 
 

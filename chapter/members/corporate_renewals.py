@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 BEFORE_END = {"60_days": (30, 60), "30_days": (7, 30), "7_days": (0, 7)}
 LATE_DAYS = 7
 AUTO_RENEW_WITHIN_DAYS = 14
+CHARGE_NOTICE_DAYS = 7  # the contact is told this many days before automatic renewal charges the card
 
 
 class CorporateNotice(db.Model):
@@ -47,7 +48,7 @@ class CorporateNotice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True, nullable=False)
     term_ends_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)  # 60_days, 30_days, 7_days, lapsed, auto_renew
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)  # 60_days, 30_days, 7_days, lapsed, auto_renew, charge_notice
     sent_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
     outcome: Mapped[str | None] = mapped_column(sa.String(300))
 
@@ -134,7 +135,42 @@ def send_corporate_notices(day: date) -> CorporateRunSummary:
             continue
         db.session.commit()
         summary.sent[kind] += 1
+    _send_charge_notices(day, summary)
     return summary
+
+
+def charge_day(corporate: CorporateMembership) -> date:
+    """The day automatic renewal charges the organization's card for the term `corporate`."""
+    return corporate.ends_on - timedelta(days=AUTO_RENEW_WITHIN_DAYS)
+
+
+def _send_charge_notices(day: date, summary: CorporateRunSummary) -> None:
+    """Tell the contact, 7 days before automatic renewal charges the organization's card, the amount, the day
+    and the card (once per renewal: a CorporateNotice of kind charge_notice)."""
+    from chapter.payments.renewals import link_context
+
+    for corporate in _latest_terms():
+        organization = corporate.organization
+        charge_on = charge_day(corporate)
+        to = _recipient(organization)
+        if not (organization.auto_renew and organization.saved_payment_method_id and to
+                and day < charge_on <= day + timedelta(days=CHARGE_NOTICE_DAYS)):
+            continue
+        if _claim(organization.id, corporate.ends_on, "charge_notice") is None:
+            continue
+        try:
+            with link_context():
+                send_mail(to, f"{organization.name}: we will charge your card on {charge_on.day} {charge_on:%b %Y}",
+                          "corporate_renewal", kind="charge_notice", organization=organization, corporate=corporate,
+                          day=day, days_left=(corporate.ends_on - day).days, charge_on=charge_on,
+                          amount_cents=corporate.seats * corporate.membership_type.renewal_price_cents,
+                          link=public_url("members.organization_dashboard", organization_id=organization.id))
+        except (smtplib.SMTPException, OSError) as error:
+            db.session.rollback()
+            summary.errors.append(f"{organization.name}: charge notice not sent: {error}")
+            continue
+        db.session.commit()
+        summary.sent["charge_notice"] += 1
 
 
 def _subject(kind: str, organization: Organization, corporate: CorporateMembership) -> str:
@@ -143,19 +179,23 @@ def _subject(kind: str, organization: Organization, corporate: CorporateMembersh
     return f"{organization.name}: your corporate membership ends on {corporate.ends_on.day} {corporate.ends_on:%b %Y}"
 
 
+AWAITING_ANSWER = "charged, awaiting Stripe's answer"
+
+
 def auto_renew_organizations(day: date, within_days: int = AUTO_RENEW_WITHIN_DAYS) -> CorporateRunSummary:
     """Renew, with the saved card, the organizations with automatic renewal whose term ends within `within_days`.
 
     One attempt per term (claimed first, so a second run never charges again); a decline is e-mailed to the
-    contact, automatic renewal is switched off, and the reminders carry on as for any organization.
+    contact, automatic renewal is switched off, and the reminders carry on as for any organization. A charge
+    Stripe did not answer stays in flight, and the next run settles it by Stripe's answer, re-sending it
+    with the same idempotency key when Stripe never got it (as individual auto-renewal does).
     """
     from chapter.members import corporate as corporate_services
     from chapter.payments import gateway
     from chapter.payments import services as payment_services
-    from chapter.payments.models import PaymentStatus
-    from chapter.payments.renewals import link_context
 
     summary = CorporateRunSummary()
+    _settle_charges_without_answer(day, summary)
     for corporate in _latest_terms():
         organization = corporate.organization
         days_left = (corporate.ends_on - day).days
@@ -169,40 +209,98 @@ def auto_renew_organizations(day: date, within_days: int = AUTO_RENEW_WITHIN_DAY
         db.session.commit()  # the claim: no second charge for this term, whatever happens next
         try:
             order = corporate_services.start_corporate_renewal(organization, actor=organization.contact_user, day=day)
-            payment = payment_services.open_payment(order, off_session=True)
-            db.session.commit()
-            result = payment_services.charge_payment(payment, payment_method_id=organization.saved_payment_method_id)
-            payment_services.apply_intent_result(payment, result, day=day)
-        except (DomainError, gateway.GatewayError) as error:
+            payment = payment_services.open_payment(order, off_session=True, day=day,
+                                                    payment_method_id=organization.saved_payment_method_id)
+            db.session.commit()  # the payment row (with its key and card) exists before Stripe is called
+        except DomainError as error:
             db.session.rollback()
             notice = db.session.get(CorporateNotice, notice.id)
-            notice.outcome = f"not charged: {getattr(error, 'message', str(error))}"[:300]
+            notice.outcome = f"not charged: {error.message}"[:300]
             db.session.commit()
             summary.errors.append(f"{organization.name}: {notice.outcome}")
             continue
-        if payment.status is PaymentStatus.SUCCEEDED:
-            notice.outcome = f"renewed, {order.reference}"
-            summary.renewed += 1
-            db.session.commit()
-            continue
-        notice.outcome = f"declined: {payment.failure_message or payment.status.value}"[:300]
-        organization.auto_renew = False
-        db.session.commit()
-        summary.failed += 1
-        to = _recipient(organization)
-        if to:
-            try:
-                with link_context():
-                    send_mail(to, f"{organization.name}: automatic renewal failed",
-                              "corporate_renewal", kind="auto_renew_failed", organization=organization,
-                              corporate=corporate, day=day, days_left=days_left, reason=notice.outcome,
-                              grace_ends_on=corporate.ends_on + timedelta(days=corporate.membership_type.grace_days),
-                              amount_cents=order.total_cents,
-                              link=public_url("members.organization_dashboard", organization_id=organization.id))
-                db.session.commit()  # the mail is an outbox row: delivered by the worker
-            except (smtplib.SMTPException, OSError) as error:
-                summary.errors.append(f"{organization.name}: failure notice not sent: {error}")
+        try:
+            result = payment_services.charge_payment(payment)
+        except gateway.NoAnswer as error:
+            # Stripe may or may not have charged: never "failed"; the next run asks Stripe (or re-sends).
+            db.session.rollback()
+            payment_services.record_no_answer(payment)
+            summary.errors.append(f"{organization.name}: {error}")
+        except gateway.GatewayError as error:  # Stripe answered and refused the request itself
+            db.session.rollback()
+            result = gateway.IntentResult(id=None, status="failed", failure_code="refused", failure_message=str(error))
+            payment_services.apply_intent_result(payment, result, day=day)
+        else:
+            payment_services.apply_intent_result(payment, result, day=day)
+        _record_outcome(db.session.get(CorporateNotice, notice.id), corporate, order, payment, day, summary)
     return summary
+
+
+def _record_outcome(notice: CorporateNotice, corporate: CorporateMembership, order, payment, day: date,
+                    summary: CorporateRunSummary) -> None:
+    """What Stripe said about the renewal charge: renewed, still awaited, or declined (contact told, auto-renew off)."""
+    from chapter.payments.models import IN_FLIGHT, PaymentStatus
+    from chapter.payments.renewals import link_context
+
+    organization = corporate.organization
+    if payment.status is PaymentStatus.SUCCEEDED:
+        notice.outcome = f"renewed, {order.reference}"
+        summary.renewed += 1
+        db.session.commit()
+        return
+    if payment.status in IN_FLIGHT:
+        notice.outcome = AWAITING_ANSWER
+        db.session.commit()
+        return
+    notice.outcome = f"declined: {payment.failure_message or payment.status.value}"[:300]
+    organization.auto_renew = False
+    db.session.commit()
+    summary.failed += 1
+    to = _recipient(organization)
+    if to:
+        try:
+            with link_context():
+                send_mail(to, f"{organization.name}: automatic renewal failed",
+                          "corporate_renewal", kind="auto_renew_failed", organization=organization,
+                          corporate=corporate, day=day, days_left=(corporate.ends_on - day).days, reason=notice.outcome,
+                          grace_ends_on=corporate.ends_on + timedelta(days=corporate.membership_type.grace_days),
+                          amount_cents=order.total_cents,
+                          link=public_url("members.organization_dashboard", organization_id=organization.id))
+            db.session.commit()  # the mail is an outbox row: delivered by the worker
+        except (smtplib.SMTPException, OSError) as error:
+            summary.errors.append(f"{organization.name}: failure notice not sent: {error}")
+
+
+def _settle_charges_without_answer(day: date, summary: CorporateRunSummary) -> None:
+    """Renewal charges an earlier run got no answer for: Stripe's answer settles them; one Stripe never
+    got is sent again with its own idempotency key (so it is charged at most once)."""
+    from chapter.payments import gateway
+    from chapter.payments import services as payment_services
+    from chapter.payments.models import IN_FLIGHT, Order, OrderPurpose, Payment
+
+    for notice in db.session.scalars(sa.select(CorporateNotice).where(
+            CorporateNotice.kind == "auto_renew", CorporateNotice.outcome == AWAITING_ANSWER)
+            .order_by(CorporateNotice.id)).all():
+        # The renewal order of that term: the organization's newest, made by the run that claimed the notice.
+        order = db.session.scalar(sa.select(Order).where(
+            Order.organization_id == notice.organization_id, Order.purpose == OrderPurpose.CORPORATE_RENEWAL,
+            Order.covers_from == notice.term_ends_on + timedelta(days=1)).order_by(Order.id.desc()))
+        payment = order and db.session.scalar(sa.select(Payment).where(
+            Payment.order_id == order.id, Payment.off_session.is_(True)).order_by(Payment.id.desc()))
+        corporate = db.session.scalar(sa.select(CorporateMembership).where(
+            CorporateMembership.organization_id == notice.organization_id,
+            CorporateMembership.ends_on == notice.term_ends_on).order_by(CorporateMembership.id.desc()))
+        if payment is None or corporate is None:
+            continue
+        if payment.status in IN_FLIGHT:
+            try:
+                payment_services.settle_payment(payment, resend=True)
+                db.session.commit()
+            except gateway.GatewayError as error:
+                db.session.rollback()
+                summary.errors.append(f"{corporate.organization.name}: still no answer from Stripe: {error}")
+                continue
+        _record_outcome(notice, corporate, order, payment, day, summary)
 
 
 # --- Seats are not transferable during a term ----------------------------------------------------

@@ -262,6 +262,8 @@ def settle_payment(payment: Payment, *, resend: bool = False) -> bool:
         return apply_intent_result(payment, found)
     if resend and payment.stripe_customer_id and payment.stripe_payment_method_id:
         return apply_intent_result(payment, charge_payment(payment))
+    if payment.off_session and payment.stripe_payment_method_id:
+        return False  # an automatic renewal Stripe never got: the next renewal run sends it again with its key
     if not is_stale(payment):
         return False  # a call may still be under way: ask again later
     return apply_intent_result(payment, gateway.IntentResult(id=None, status="failed", failure_code="not_reached",
@@ -408,6 +410,7 @@ def refresh_payment(payment: Payment) -> bool:
 def record_offline_payment(order: Order, *, amount_cents: int, received_on: date, reference: str, actor: User) -> Payment:
     """Staff record a cheque or bank transfer against an open order: it is fulfilled, receipted and booked."""
     from chapter.core.errors import NotAllowed
+    from chapter.core.money import format_money
     from chapter.payments.models import PaymentMethod
 
     if not actor.is_staff:
@@ -416,8 +419,8 @@ def record_offline_payment(order: Order, *, amount_cents: int, received_on: date
     if order.status is not OrderStatus.OPEN:
         raise DomainError("This order is already paid or cancelled.", field="order_reference")
     if amount_cents != order.total_cents:
-        raise DomainError(f"The order is for {order.total_cents / 100:.2f} {order.currency}: record that amount.",
-                          field="amount_cents")
+        raise DomainError(f"The order is for {format_money(order.total_cents, order.currency)}: record exactly that "
+                          "amount (a part payment cannot be recorded).", field="amount_cents")
     if not reference.strip():
         raise DomainError("Give the cheque number or bank reference.", field="reference")
     if payment_in_flight(order) is not None:

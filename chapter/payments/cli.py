@@ -52,6 +52,7 @@ def run_command(day, within_days: int, no_charge: bool, no_reminders: bool):
     if reminders is not None:
         by_kind = ", ".join(f"{REMINDER_LABELS[kind]} {reminders.sent[kind]}" for kind in renewals.REMINDER_KINDS)
         click.echo(f"Reminders: {reminders.total_sent} sent ({by_kind}), {reminders.skipped} skipped (no e-mail address)")
+        click.echo(f"Notices 7 days before an automatic charge: {reminders.sent['charge_notice']} sent")
     errors = charging.errors + (reminders.errors if reminders else [])
     for error in errors:
         click.echo(f"  Member {error.member_number}: {error.message}", err=True)

@@ -20,6 +20,7 @@ from chapter.core import audit
 from chapter.core.audit import AuditAction
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.models import today, utcnow
+from chapter.core.money import format_money
 from chapter.extensions import db
 from chapter.members import services as member_services
 from chapter.members.models import MembershipTerm
@@ -64,7 +65,7 @@ def record_refund(payment: Payment, *, amount_cents: int, reason: str, stripe_re
                   .where(Refund.payment_id == payment.id).scalar_subquery())
         .where(Payment.id == payment.id)).one()
     if amount_cents <= 0 or refunded_before + amount_cents > payment.amount_cents:
-        raise DomainError(f"At most {(payment.amount_cents - refunded_before) / 100:.2f} {payment.currency} can be refunded.",
+        raise DomainError(f"At most {format_money(payment.amount_cents - refunded_before, payment.currency)} can be refunded.",
                           field="amount_cents")
     part = chapter_part(payment, amount_cents, refunded_before, chapter_before)
     increased = db.session.execute(
@@ -112,7 +113,7 @@ def check_refund(payment: Payment, *, amount_cents: int, reason: str, term_actio
     if amount_cents is None or amount_cents <= 0:
         raise DomainError("Enter an amount above zero.", field="amount_cents")
     if amount_cents > payment.refundable_cents:
-        raise DomainError(f"At most {payment.refundable_cents / 100:.2f} {payment.currency} can be refunded.", field="amount_cents")
+        raise DomainError(f"At most {format_money(payment.refundable_cents, payment.currency)} can be refunded.", field="amount_cents")
     if not reason.strip():
         raise DomainError("Say why the money is refunded.", field="reason")
     if term_action is TermAction.KEEP:
@@ -127,11 +128,15 @@ def check_refund(payment: Payment, *, amount_cents: int, reason: str, term_actio
     if term is None:
         raise DomainError("This payment paid for no membership term to change.", field="term_action")
     if term_action is TermAction.SHORTEN:
-        end = new_term_end or day
-        if not (term.starts_on <= end < term.ends_on):
-            raise DomainError(f"Choose an end between {term.starts_on:%d %b %Y} and the day before {term.ends_on:%d %b %Y}.",
-                              field="new_term_end")
+        check_new_end(term, new_term_end or day)
     return term
+
+
+def check_new_end(term: MembershipTerm, end: date) -> None:
+    """A shortened term ends inside itself: on its first day at the earliest, the day before its end at the latest."""
+    if not (term.starts_on <= end < term.ends_on):
+        raise DomainError(f"Choose an end between {term.starts_on:%d %b %Y} and the day before {term.ends_on:%d %b %Y}.",
+                          field="new_term_end")
 
 
 def refund_payment(
@@ -256,12 +261,17 @@ def decide_term(refund: Refund, *, term_action: TermAction, new_term_end: date |
         raise DomainError("This refund needs no decision.")
     day = day or today()
     payment = refund.payment
+    if term_action is TermAction.SHORTEN and payment.order.purpose is OrderPurpose.TYPE_CHANGE:
+        raise DomainError("An upgrade's refund keeps or voids the upgrade; the term under it stays as paid.",
+                          field="term_action")
     if term_action is not TermAction.KEEP:
         term = check_refund(payment, amount_cents=1, reason="decision", term_action=term_action,
                             new_term_end=new_term_end, roles=roles, day=day) if payment.refundable_cents else None
         if term is None:
             term = _term_paid_by(payment) if payment.order.purpose is not OrderPurpose.TYPE_CHANGE else payment.order.upgraded_term
         if term is not None:
+            if term_action is TermAction.SHORTEN and payment.order.purpose is not OrderPurpose.TYPE_CHANGE:
+                check_new_end(term, new_term_end or day)  # a fully refunded payment skipped check_refund above
             _apply_term_action(payment, refund, term, term_action, new_term_end or day, actor)
     refund.term_action = term_action
     refund.term_decision_needed = False

@@ -176,6 +176,9 @@ def send_reminders(day: date, *, progress: Progress | None = None) -> ReminderSu
                 _send_one_reminder(_ReminderTarget(*row), kind, day, moment, summary)
                 if progress:
                     progress(1)
+    from chapter.payments import charge_notices  # the notice 7 days before an automatic charge
+
+    charge_notices.send_charge_notices(day, summary)
     return summary
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.forms import attach_domain_error
+from chapter.core.money import format_money
 from chapter.core.pagination import paginate, requested_page
 from chapter.core.params import db_int
 from chapter.core.permissions import current_roles, staff_required
@@ -211,7 +212,7 @@ def _payment_answer(payment: Payment, fulfilled: bool, client_secret: str | None
         notifications.send_receipt(payment)
         db.session.commit()  # the receipt is an outbox row, delivered by the worker
     if payment.status is PaymentStatus.SUCCEEDED:
-        flash(f"Thank you: your payment of {payment.amount_cents / 100:.2f} {payment.currency} is received.", "success")
+        flash(f"Thank you: your payment of {format_money(payment.amount_cents, payment.currency)} is received.", "success")
         return jsonify(status="succeeded", redirect=url_for("payments.receipt", payment_id=payment.id))
     if payment.status is PaymentStatus.REQUIRES_ACTION:
         if client_secret is None:
@@ -283,35 +284,9 @@ def refund(payment_id: int):
             form.form_errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Refunded {made.amount_cents / 100:.2f} {payment.currency}.", "success")
+            flash(f"Refunded {format_money(made.amount_cents, payment.currency)}.", "success")
             return redirect(url_for("payments.receipt", payment_id=payment.id))
     return render_template("payments/refund.html", form=form, payment=payment), (400 if form.is_submitted() else 200)
-
-
-@bp.post("/payments/refunds/<int:refund_id>/term-decision")
-@staff_required
-def decide_term(refund_id: int):
-    """Staff decide what a refund made in Stripe's dashboard does to the membership term it paid for."""
-    from chapter.payments.forms import TermDecisionForm
-    from chapter.payments.models import Refund
-
-    refund = db.session.get(Refund, refund_id)
-    if refund is None:
-        abort(404)
-    form = TermDecisionForm()
-    if not form.validate_on_submit():
-        flash("Choose what happens to the term.", "danger")
-        return redirect(url_for("treasury.index"))
-    try:
-        services.decide_term(refund, term_action=TermAction(form.term_action.data), new_term_end=form.new_term_end.data,
-                             actor=current_user, roles=current_roles())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("treasury.index"))
-    db.session.commit()
-    flash(f"Decided: the term paid by {refund.payment.order.reference} is {TermAction(form.term_action.data).value}.", "success")
-    return redirect(url_for("treasury.index"))
 
 
 @bp.get("/admin/payments")

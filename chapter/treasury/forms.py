@@ -23,7 +23,11 @@ class RemittanceForm(FlaskForm):
 
 
 class OfflinePaymentForm(FlaskForm):
-    amount_cents = MoneyField("Amount received", validators=[required_money])
-    booked_on = DateField("Date received", validators=[DataRequired(message="Give the date it was received.")])
-    reference = StringField("Check number or bank reference", filters=[strip_filter], validators=[DataRequired(), Length(max=100)])
-    description = StringField("What it pays for", filters=[strip_filter], validators=[Optional(), Length(max=300)])
+    # Own ids: the staff page also holds the order payment form, whose fields have the same names.
+    amount_cents = MoneyField("Amount received", id="offline_amount_cents", validators=[required_money])
+    booked_on = DateField("Date received", id="offline_booked_on",
+                          validators=[DataRequired(message="Give the date it was received.")])
+    reference = StringField("Check number or bank reference", id="offline_reference", filters=[strip_filter],
+                            validators=[DataRequired(message="Give the check number or bank reference."), Length(max=100)])
+    description = StringField("What it pays for", id="offline_description", filters=[strip_filter],
+                              validators=[Optional(), Length(max=300)])

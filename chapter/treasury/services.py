@@ -98,16 +98,28 @@ def record_refund(refund: Refund, *, day: date | None = None) -> None:
                        refund_id=refund.id, description=f"Chapter share refunded on {reference}")
 
 
-def record_seat_share(corporate, member, *, day: date) -> LedgerEntry | None:
+def seat_share_cents(full_share_cents: int, corporate, starts_on: date) -> tuple[int, int, int]:
+    """(share, days held, days in the term): a seat named mid-term owes the chapter share for the days it
+    is held, prorated by day like the added seats' price (rounded down: seats × share never exceeds it)."""
+    days_in_term = (corporate.ends_on - corporate.starts_on).days + 1
+    days_held = max(0, (corporate.ends_on - max(starts_on, corporate.starts_on)).days + 1)
+    return full_share_cents * days_held // days_in_term, days_held, days_in_term
+
+
+def record_seat_share(corporate, member, *, day: date, starts_on: date | None = None) -> LedgerEntry | None:
     """A corporate seat owes the employee's home chapter the seat type's chapter share for the corporate
-    term (once per corporate membership and person), shown in that chapter's remittances."""
+    term (once per corporate membership and person), prorated by day for a seat held from `starts_on`
+    (default `day`) into the term; shown in that chapter's remittances."""
     from chapter.payments.models import PAID_STATUSES, Payment
 
     chapter = member.home_chapter
     seat_type = corporate.membership_type
-    share = seat_type.chapter_share_cents if seat_type.chapter_share_cents is not None else (
+    full_share = seat_type.chapter_share_cents if seat_type.chapter_share_cents is not None else (
         chapter.dues_share_cents if chapter else 0)
-    if chapter is None or not share:
+    if chapter is None or not full_share:
+        return None
+    share, days_held, days_in_term = seat_share_cents(full_share, corporate, starts_on or day)
+    if share <= 0:
         return None
     key = f"seat:{corporate.id}:{member.id}"
     if db.session.scalar(sa.select(LedgerEntry.id).where(LedgerEntry.kind == LedgerKind.CHAPTER_SHARE,
@@ -116,9 +128,11 @@ def record_seat_share(corporate, member, *, day: date) -> LedgerEntry | None:
     payment_id = db.session.scalar(sa.select(Payment.id).where(
         Payment.order_id == corporate.order_id, Payment.status.in_(PAID_STATUSES)).order_by(Payment.id)) \
         if corporate.order_id else None
+    prorated = f" ({days_held} of {days_in_term} days)" if days_held < days_in_term else ""
     return _add_late_safe(LedgerKind.CHAPTER_SHARE, booked_on=day, amount_cents=share, currency=seat_type.currency,
                           chapter_id=chapter.id, payment_id=payment_id, reference=key,
-                          description=f"Chapter share of a corporate seat: {member.full_name}, {corporate.organization.name}")
+                          description=f"Chapter share of a corporate seat{prorated}: {member.full_name}, "
+                                      f"{corporate.organization.name}"[:300])
 
 
 def correct_entry(entry: LedgerEntry, *, amount_cents: int, reason: str, actor: User, day: date | None = None) -> LedgerEntry:
@@ -172,7 +186,7 @@ def close_month(month: date, *, actor: User) -> ClosedPeriod:
         raise NotAllowed("Only staff close a month.")
     month = month_of(month)
     if db.session.get(ClosedPeriod, month) is not None:
-        raise DomainError(f"{month:%B %Y} is already closed.")
+        raise DomainError(f"{month:%B %Y} is already closed.", field="month")
     closed = ClosedPeriod(month=month, closed_by_id=actor.id)
     db.session.add(closed)
     audit.record("treasury.month_closed", actor=actor, summary=f"Closed {month:%B %Y}", after={"month": month})
@@ -186,7 +200,7 @@ def reopen_month(month: date, *, actor: User) -> None:
         raise NotAllowed("Only staff reopen a month.")
     closed = db.session.get(ClosedPeriod, month_of(month))
     if closed is None:
-        raise DomainError(f"{month:%B %Y} is not closed.")
+        raise DomainError(f"{month:%B %Y} is not closed.", field="month")
     db.session.delete(closed)
     audit.record("treasury.month_reopened", actor=actor, summary=f"Reopened {month:%B %Y}",
                  before={"month": month_of(month)})

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from chapter.core.errors import DomainError
 from chapter.core.models import utcnow
+from chapter.core.money import format_money
 from chapter.extensions import db
 from chapter.payments import gateway
 from chapter.payments.models import PAID_STATUSES, Dispute, Order, Payment, PaymentStatus, Refund
@@ -162,10 +163,10 @@ def _match(item: dict, payments: dict, refunds: dict) -> dict:
         if payment.status not in PAID_STATUSES:
             # Stripe took the money but our attempt is not paid: "matched" only when it is.
             row.update(status=MatchStatus.UNKNOWN_CHARGE,
-                       note=f"Stripe charged {amount / 100:.2f} {currency}; our payment {payment.id} is {payment.status.value}")
+                       note=f"Stripe charged {format_money(amount, currency)}; our payment {payment.id} is {payment.status.value}")
         elif payment.amount_cents != amount or payment.currency.upper() != currency:
             row.update(status=MatchStatus.MISMATCH,
-                       note=f"Stripe charged {amount / 100:.2f} {currency}; our payment is {payment.amount_cents / 100:.2f} {payment.currency}")
+                       note=f"Stripe charged {format_money(amount, currency)}; our payment is {format_money(payment.amount_cents, payment.currency)}")
         else:
             row["status"] = MatchStatus.MATCHED
     elif kind == "refund":
@@ -175,13 +176,13 @@ def _match(item: dict, payments: dict, refunds: dict) -> dict:
         row.update(refund_id=refund.id, payment_id=refund.payment_id)
         if refund.amount_cents != -amount or refund.currency.upper() != currency:
             row.update(status=MatchStatus.MISMATCH,
-                       note=f"Stripe refunded {-amount / 100:.2f} {currency}; our refund is {refund.amount_cents / 100:.2f} {refund.currency}")
+                       note=f"Stripe refunded {format_money(-amount, currency)}; our refund is {format_money(refund.amount_cents, refund.currency)}")
         else:
             row["status"] = MatchStatus.MATCHED
     elif kind == "adjustment" and str(source or "").startswith("dp_") or kind in ("dispute", "dispute_reversal"):
         dispute = db.session.get(Dispute, source) if source else None
         row.update(status=MatchStatus.DISPUTE, payment_id=dispute.payment_id if dispute else None,
-                   note=f"Dispute {source}: {amount / 100:.2f} {currency}" + ("" if dispute else " (no dispute recorded yet)"))
+                   note=f"Dispute {source}: {format_money(amount, currency)}" + ("" if dispute else " (no dispute recorded yet)"))
         book_dispute_transaction(item, dispute)
         row["_booked"] = True
     elif kind == "payout_failure":

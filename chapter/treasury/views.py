@@ -18,7 +18,7 @@ from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db
 from chapter.payments.gateway import GatewayError
 from chapter.treasury import bp, reports, services, signoff, sync
-from chapter.payments.forms import OfflineOrderPaymentForm
+from chapter.payments.forms import OfflineOrderPaymentForm, TermDecisionForm
 from chapter.treasury.forms import EmptyForm, MonthForm, OfflinePaymentForm, RemittanceForm
 
 
@@ -60,14 +60,59 @@ def index():
 
         chapters = db.session.scalars(sa.select(Chapter).where(Chapter.id.in_(chapter_ids)).order_by(Chapter.number)).all()
         return render_template("treasury/my_chapters.html", chapters=chapters)
-    return render_template(
+    return _staff_page()
+
+
+def _staff_page(failed_form=None, term_forms: dict | None = None, **forms):
+    """The staff treasury page; after a refused form, that form (what was typed, its messages by the
+    field) with an error summary at the top of the page, answered 400."""
+    context = dict(month_form=MonthForm(formdata=None), offline_form=OfflinePaymentForm(formdata=None),
+                   order_payment_form=OfflineOrderPaymentForm(formdata=None, received_on=today()))
+    context.update(forms)
+    decisions = db.session.scalars(reports.term_decisions_statement().limit(50)).all()
+    decision_forms = {refund.id: _with_own_ids(TermDecisionForm(formdata=None), refund.id) for refund in decisions}
+    decision_forms.update(term_forms or {})
+    page = render_template(
         "treasury/index.html", exceptions=paginate(reports.exceptions_statement(), requested_page(request.args), 25),
         missing=paginate(reports.payments_without_charge_statement(), requested_page(request.args, "missing_page"), 25),
         payouts=paginate(reports.payouts_statement(), 1, 10), closed=services.closed_months(),
         disputes=db.session.scalars(reports.open_disputes_statement().limit(50)).all(),
-        decisions=db.session.scalars(reports.term_decisions_statement().limit(50)).all(),
-        form=EmptyForm(), month_form=MonthForm(), offline_form=OfflinePaymentForm(),
-        order_payment_form=OfflineOrderPaymentForm(received_on=today()), this_month=f"{today():%Y-%m}")
+        decisions=decisions, decision_forms=decision_forms,
+        form=EmptyForm(), failed_form=failed_form, this_month=f"{today():%Y-%m}", **context)
+    return (page, 400) if failed_form is not None else page
+
+
+def _with_own_ids(form: TermDecisionForm, refund_id: int) -> TermDecisionForm:
+    """The page lists one decision form per refund: give its fields ids of their own (names stay)."""
+    for field in (form.term_action, form.new_term_end):
+        field.id = field.label.field_id = f"{field.name}_{refund_id}"
+    return form
+
+
+@bp.post("/payments/refunds/<int:refund_id>/term-decision")
+@staff_required
+def decide_term(refund_id: int):
+    """Staff decide what a refund made in Stripe's dashboard does to the membership term it paid for."""
+    from chapter.payments import services as payments
+    from chapter.payments.models import Refund, TermAction
+
+    refund = db.session.get(Refund, refund_id)
+    if refund is None:
+        abort(404)
+    form = _with_own_ids(TermDecisionForm(), refund.id)
+    if form.validate_on_submit():
+        try:
+            payments.decide_term(refund, term_action=TermAction(form.term_action.data),
+                                 new_term_end=form.new_term_end.data, actor=current_user, roles=current_roles())
+        except DomainError as error:
+            db.session.rollback()
+            attach_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Decided: the term paid by {refund.payment.order.reference} is "
+                  f"{TermAction(form.term_action.data).value}.", "success")
+            return redirect(url_for("treasury.index"))
+    return _staff_page(form, term_forms={refund.id: form})
 
 
 @bp.post("/treasury/sync")
@@ -214,42 +259,38 @@ def record_offline_payment():
                                             description=form.description.data or "", actor=current_user)
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "danger")
+            attach_domain_error(form, error)
         else:
             db.session.commit()
             flash("Offline payment recorded.", "success")
-    else:
-        flash("Give an amount, a date and a reference.", "danger")
-    return redirect(url_for("treasury.index"))
+            return redirect(url_for("treasury.index"))
+    return _staff_page(form, offline_form=form)
 
 
 @bp.post("/treasury/order-payments")
 @staff_required
 def record_order_payment():
     """Record a cheque or bank transfer against a member's open order: it is fulfilled, receipted and booked."""
-    import sqlalchemy as sa
-
     from chapter.payments import notifications
     from chapter.payments import services as payments
     from chapter.payments.models import Order
 
     form = OfflineOrderPaymentForm()
     if not form.validate_on_submit():
-        flash("Give the order number, the amount, the date and the reference.", "danger")
-        return redirect(url_for("treasury.index"))
+        return _staff_page(form, order_payment_form=form)
     text = form.order_reference.data.strip().upper().removeprefix("ORD-")
     order = db.session.get(Order, int(text)) if text.isdigit() and len(text) < 10 else None
     if order is None:
-        flash(f"No order {form.order_reference.data}.", "danger")
-        return redirect(url_for("treasury.index"))
+        form.order_reference.errors.append(f"There is no order {form.order_reference.data.strip()}.")
+        return _staff_page(form, order_payment_form=form)
     try:
         payment = payments.record_offline_payment(order, amount_cents=form.amount_cents.data,
                                                   received_on=form.received_on.data, reference=form.reference.data,
                                                   actor=current_user)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("treasury.index"))
+        attach_domain_error(form, error)
+        return _staff_page(form, order_payment_form=form)
     notifications.send_receipt(payment)  # an outbox row, committed with the payment
     db.session.commit()
     flash(f"Recorded: {order.reference} is paid.", "success")
@@ -273,18 +314,17 @@ def reopen_month():
 def _period_action(action, verb: str):
     form = MonthForm()
     if not form.validate_on_submit():
-        flash("Choose a month.", "danger")
-        return redirect(url_for("treasury.index"))
+        return _staff_page(form, month_form=form)
     if not is_confirmed():
         return _confirm_period_action(form.month.data, verb)
     try:
         action(form.month.data, actor=current_user)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(f"{form.month.data:%B %Y} {verb}.", "success")
+        attach_domain_error(form, error)
+        return _staff_page(form, month_form=form)
+    db.session.commit()
+    flash(f"{form.month.data:%B %Y} {verb}.", "success")
     return redirect(url_for("treasury.index"))
 
 

@@ -154,7 +154,7 @@ def test_member_renews_with_a_good_card_and_sees_the_new_end_date(live_server, s
     page.get_by_role("button", name="Pay $210.00").click()
 
     page.wait_for_url(re.compile(r"/payments/\d+/receipt$"))
-    expect(page.get_by_role("alert")).to_contain_text("Thank you: your payment of 210.00")
+    expect(page.get_by_role("alert")).to_contain_text("Thank you: your payment of $210.00 is received.")
     expect(page.get_by_test_id("payment-status")).to_have_text("Succeeded")
     expect(page.get_by_test_id("receipt-total")).to_have_text("$210.00")
     expect(page.get_by_text("Visa •••• 4242")).to_be_visible()

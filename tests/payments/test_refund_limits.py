@@ -43,7 +43,7 @@ def test_after_a_partial_refund_only_what_remains_can_be_refunded(paid_210, clie
     too_much = _refund(client, paid_210, "160.01")
 
     assert too_much.status_code == 400
-    assert "At most 160.00 USD can be refunded." in too_much.get_data(as_text=True)
+    assert "At most $160.00 can be refunded." in too_much.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Refund)) == 1
     assert db.session.get(Payment, paid_210.id).refunded_cents == 5000
@@ -59,7 +59,7 @@ def test_the_rest_can_be_refunded_and_then_nothing_more(paid_210, client, stripe
     assert _stripe_refunds(stripe_peer) == [5000, 16000]
 
     again = _refund(client, paid_210, "0.01")
-    assert again.status_code == 400 and "At most 0.00 USD can be refunded." in again.get_data(as_text=True)
+    assert again.status_code == 400 and "At most $0.00 can be refunded." in again.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Refund)) == 2
     assert _stripe_refunds(stripe_peer) == [5000, 16000]

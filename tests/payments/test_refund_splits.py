@@ -95,7 +95,7 @@ def test_two_refunds_of_one_payment_at_once_are_serialised_and_never_exceed_it(p
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(outcomes) == ["At most 60.00 USD can be refunded.", "refunded"], outcomes
+    assert sorted(outcomes) == ["At most $60.00 can be refunded.", "refunded"], outcomes
     db.session.expire_all()
     payment = db.session.get(Payment, payment_id)
     made = db.session.scalars(sa.select(Refund).where(Refund.payment_id == payment_id)).all()
@@ -109,7 +109,7 @@ def test_a_refund_after_a_partial_refund_is_limited_to_what_remains(paid):
     db.session.commit()
     with pytest.raises(DomainError) as refused:
         _refund(payment, paid["staff"], 1001)
-    assert refused.value.message == "At most 10.00 USD can be refunded."
+    assert refused.value.message == "At most $10.00 can be refunded."
     db.session.rollback()
     _refund(payment, paid["staff"], 1000)
     db.session.commit()

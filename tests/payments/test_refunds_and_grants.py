@@ -118,7 +118,7 @@ def test_refund_can_shorten_the_term(paid, client):
 def test_refund_more_than_paid_is_refused_and_nothing_moves(paid, client):
     client.login(paid["people"]["staff"].email)
     response = _refund(client, paid["payment"], amount_cents="300", reason="Too much")
-    assert response.status_code == 400 and "At most 210.00 USD can be refunded." in response.get_data(as_text=True)
+    assert response.status_code == 400 and "At most $210.00 can be refunded." in response.get_data(as_text=True)
     response = _refund(client, paid["payment"], amount_cents="10", reason="")
     assert response.status_code == 400 and "Say why the money is refunded." in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Refund)) == 0

@@ -146,7 +146,7 @@ def test_an_amount_mismatch_is_listed(paid):
     db.session.commit()
     mismatch = db.session.scalar(sa.select(StripeBalanceTransaction).where(StripeBalanceTransaction.status == MatchStatus.MISMATCH))
     assert report.exceptions == 1 and mismatch.payment_id == paid["second"].id
-    assert "our payment is 1.00" in mismatch.note
+    assert "our payment is $1.00" in mismatch.note
 
 
 def test_a_payment_here_with_no_stripe_charge_is_listed(paid):
