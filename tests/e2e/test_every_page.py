@@ -32,7 +32,8 @@ EXTRA_PAGES = {
     "member": ["/dashboard", "/exams", "/transcript", "/my/payments", "/profile", "/home-chapter",
                "/membership/renew", "/membership/change-type", "/membership/auto-renew", "/chapters/1"],
     "president": ["/rosters", "/chapters/1/roster", "/chapters/1/officers", "/chapters/1/transfers",
-                  "/chapters/1/audit", "/chapters/1/import", "{member_record}", "/chapters/1/webhooks"],
+                  "/chapters/1/audit", "/chapters/1/import", "{member_record}", "/chapters/1/webhooks",
+                  "{webhook}"],
     "treasurer": ["/treasury/", "/treasury/chapters/1", "/treasury/chapters/1/reports/revenue",
                   "/treasury/chapters/1/reports/members", "/my/payments"],
     "district": ["/dashboard", "/rosters", "/chapters/1/roster", "{member_record}"],
@@ -84,8 +85,11 @@ def main_pages(role: str, menu: list[str]) -> list[str]:
                                .where(sa.text("chapters.number = 1")).order_by(Member.id))
     from chapter.treasury.models import StripePayout
 
+    from chapter.outgoing.models import WebhookEndpoint
+
     payout = db.session.scalar(sa.select(StripePayout.id))
-    fill = {"member_record": f"/chapters/1/members/{member.member_number}",
+    webhook = db.session.scalar(sa.select(WebhookEndpoint.id))  # the demo's endpoint of chapter #1
+    fill = {"member_record": f"/chapters/1/members/{member.member_number}", "webhook": f"/webhooks/{webhook}",
             "admin_member": f"/admin/members/{member.member_number}", "payout": f"/treasury/payouts/{payout}"}
     pages = []
     for path in menu + [p.format(**fill) for p in EXTRA_PAGES[role]]:
