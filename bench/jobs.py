@@ -27,8 +27,8 @@ from email.parser import BytesHeaderParser
 
 import sqlalchemy as sa
 
-from bench.common import Bench, log, median, percentile
-from bench.workers import cpu_seconds, start_worker, stop_workers, wait_for
+from bench.common import Bench, log
+from bench.workers import cpu_seconds, emit_latencies, start_worker, stop_workers, unbind_queue, wait_for
 
 RATE_TARGET = 200  # mails/s
 P99_TARGET_MS = 2000
@@ -95,19 +95,13 @@ def run(bench: Bench) -> None:
         bench.emit("jobs_worker_cpu_ms_per_mail", cpu_used * 1000 / max(len(arrivals) - 1, 1), "ms", None, **extra)
 
         latencies = _latencies(bench, handler, workers)
-        bench.emit("jobs_commit_to_delivery_p50_ms", median(latencies), "ms", None, samples=len(latencies), **extra)
-        bench.emit("jobs_commit_to_delivery_p99_ms", percentile(latencies, 0.99), "ms", P99_TARGET_MS,
-                   samples=len(latencies), **extra)
+        emit_latencies(bench, "jobs", latencies, P99_TARGET_MS, **extra)
     finally:
         stop_workers(workers)
         controller.stop()
         with bench.app.app_context():
             _clear_outbox()
-        queue.huey.flush()
-        bench.app.config.update(original)
-        if original["JOBS_URL"]:
-            queue.bind(bench.app)
-
+        unbind_queue(bench, original)
 
 
 def _clear_outbox() -> None:

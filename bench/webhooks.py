@@ -24,8 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import sqlalchemy as sa
 
-from bench.common import Bench, log, median, percentile
-from bench.workers import cpu_seconds, start_worker, stop_workers, wait_for
+from bench.common import Bench, log
+from bench.workers import cpu_seconds, emit_latencies, start_worker, stop_workers, unbind_queue, wait_for
 
 LATENCY_SAMPLES = 100
 
@@ -114,18 +114,13 @@ def run(bench: Bench) -> None:
                 wait_for(lambda: webhook_id in arrivals.at, seconds=30, workers=workers, what="one delivery", group="webhooks")
                 latencies.append((arrivals.at[webhook_id] - committed) * 1000)
                 time.sleep(0.02)  # the queue idle again before the next
-        bench.emit("webhooks_commit_to_delivery_p50_ms", median(latencies), "ms", None, samples=len(latencies), **extra)
-        bench.emit("webhooks_commit_to_delivery_p99_ms", percentile(latencies, 0.99), "ms", None,
-                   samples=len(latencies), **extra)
+        emit_latencies(bench, "webhooks", latencies, None, **extra)
     finally:
         stop_workers(workers)
         server.shutdown()
         with bench.app.app_context():
             _clear()
-        queue.huey.flush()
-        bench.app.config.update(original)
-        if original["JOBS_URL"]:
-            queue.bind(bench.app)
+        unbind_queue(bench, original)
 
 
 def _clear() -> None:

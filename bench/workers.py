@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Callable
 
-from bench.common import log
+from bench.common import Bench, log, median, percentile
 
 
 def start_worker(app, jobs_url: str, **env: str) -> subprocess.Popen:
@@ -54,3 +54,20 @@ def wait_for(done: Callable[[], bool], *, seconds: float, workers, what: str, gr
             log(f"{group}: {progress():,} delivered")
             last_report = time.monotonic()
         time.sleep(0.002)
+
+
+def emit_latencies(bench: Bench, prefix: str, latencies: list[float], p99_target: float | None, **extra) -> None:
+    """`<prefix>_commit_to_delivery_p50_ms` and `_p99_ms`."""
+    bench.emit(f"{prefix}_commit_to_delivery_p50_ms", median(latencies), "ms", None, samples=len(latencies), **extra)
+    bench.emit(f"{prefix}_commit_to_delivery_p99_ms", percentile(latencies, 0.99), "ms", p99_target,
+               samples=len(latencies), **extra)
+
+
+def unbind_queue(bench: Bench, original: dict) -> None:
+    """Empty the bench's queue and give the app back its settings (and its own queue)."""
+    from chapter.jobs import queue
+
+    queue.huey.flush()
+    bench.app.config.update(original)
+    if original["JOBS_URL"]:
+        queue.bind(bench.app)

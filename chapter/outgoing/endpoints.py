@@ -10,6 +10,7 @@ from chapter.core import audit
 from chapter.core.errors import DomainError
 from chapter.core.pagination import Page, paginate
 from chapter.core.permissions import Roles
+from chapter.core.text import LIKE_ESCAPE, contains_pattern
 from chapter.extensions import db
 from chapter.outgoing import addresses, signing
 from chapter.outgoing.models import WebhookDelivery, WebhookEndpoint
@@ -116,12 +117,16 @@ def delete_endpoint(endpoint: WebhookEndpoint, *, actor) -> None:
     db.session.flush()
 
 
-def endpoints_of(chapter) -> list[WebhookEndpoint]:
-    """A chapter's endpoints (chapter None: every endpoint, for staff), newest first."""
+def endpoints_of(chapter, *, search: str = "", page: int = 1, per_page: int = 50) -> Page[WebhookEndpoint]:
+    """A chapter's endpoints (chapter None: every endpoint, for staff), newest first, found by URL or description."""
     statement = sa.select(WebhookEndpoint).options(joinedload(WebhookEndpoint.chapter))
     if chapter is not None:
         statement = statement.where(WebhookEndpoint.chapter_id == chapter.id)
-    return list(db.session.scalars(statement.order_by(WebhookEndpoint.id.desc())))
+    if search.strip():
+        pattern = contains_pattern(search.strip().lower())
+        statement = statement.where(sa.or_(sa.func.lower(WebhookEndpoint.url).like(pattern, escape=LIKE_ESCAPE),
+                                           sa.func.lower(WebhookEndpoint.description).like(pattern, escape=LIKE_ESCAPE)))
+    return paginate(statement.order_by(WebhookEndpoint.id.desc()), page, per_page)
 
 
 def delivery_log(endpoint: WebhookEndpoint, page: int, per_page: int = 25) -> Page[WebhookDelivery]:

@@ -64,8 +64,9 @@ def _register(form: EndpointForm, chapter: Chapter | None):
 
 def _list_page(form: EndpointForm, chapter: Chapter | None):
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("outgoing/list.html", chapter=chapter, form=form,
-                           endpoints=endpoints.endpoints_of(chapter)), status
+    search = request.args.get("q", "")[:100]
+    return render_template("outgoing/list.html", chapter=chapter, form=form, search=search,
+                           endpoints=endpoints.endpoints_of(chapter, search=search, page=requested_page(request.args))), status
 
 
 @bp.route("/chapters/<int:number>/webhooks", methods=["GET", "POST"])

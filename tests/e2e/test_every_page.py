@@ -34,7 +34,7 @@ EXTRA_PAGES = {
     "president": ["/rosters", "/chapters/1/roster", "/chapters/1/officers", "/chapters/1/transfers",
                   "/chapters/1/audit", "/chapters/1/import", "{member_record}", "/chapters/1/webhooks",
                   "/chapters/1/messages", "/chapters/1/messages/new?view=expiring-30", "/account/mail-preferences",
-                  "/chapters/1/events", "/chapters/1/events/new", "{event}", "{event_edit}"],
+                  "/chapters/1/events", "/chapters/1/events/new", "{event}", "{event_edit}", "{webhook}"],
     "treasurer": ["/treasury/", "/treasury/chapters/1", "/treasury/chapters/1/reports/revenue",
                   "/treasury/chapters/1/reports/members", "/my/payments"],
     "district": ["/dashboard", "/rosters", "/chapters/1/roster", "{member_record}"],
@@ -88,11 +88,13 @@ def main_pages(role: str, menu: list[str]) -> list[str]:
 
     from chapter.chapters.models import Chapter
     from chapter.events.models import Event, EventKind
+    from chapter.outgoing.models import WebhookEndpoint
 
     payout = db.session.scalar(sa.select(StripePayout.id))
     course = db.session.scalar(sa.select(Event.id).join(Chapter).where(Chapter.number == 1,
                                                                       Event.kind == EventKind.REVIEW_COURSE))
-    fill = {"member_record": f"/chapters/1/members/{member.member_number}",
+    webhook = db.session.scalar(sa.select(WebhookEndpoint.id))  # the demo's endpoint of chapter #1
+    fill = {"member_record": f"/chapters/1/members/{member.member_number}", "webhook": f"/webhooks/{webhook}",
             "admin_member": f"/admin/members/{member.member_number}", "payout": f"/treasury/payouts/{payout}",
             "event": f"/events/{course}", "event_edit": f"/events/{course}/edit"}
     pages = []

@@ -167,3 +167,16 @@ def test_a_hostile_url_or_event_is_a_400_with_a_message_never_a_500(production_t
     response = client.submit("/admin/webhooks", {"url": url, "events": ["member.joined"], "chapter_id": ""})
     assert response.status_code == 400 and 'id="url-error"' in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEndpoint)) == 0
+
+
+def test_staff_find_endpoints_by_url_or_description(app, client):
+    first, second = factories.chapter(1), factories.chapter(2)
+    staff = factories.staff()
+    endpoint_for(first, "https://crm.example.org/in", ["member.joined"], owner=staff)
+    endpoint_for(second, "https://books.example.org/hooks_in", ["payment.succeeded"], owner=staff)
+    db.session.commit()
+    client.login(staff.email)
+    page = client.get("/admin/webhooks?q=BOOKS").get_data(as_text=True)
+    assert "books.example.org" in page and "crm.example.org" not in page
+    assert "crm.example.org" not in client.get("/admin/webhooks?q=_in").get_data(as_text=True)  # _ is no wildcard
+    assert "No endpoint matches." in client.get("/admin/webhooks?q=nothing").get_data(as_text=True)
