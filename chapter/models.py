@@ -125,6 +125,7 @@ from chapter.members.corporate_offers import SeatOffer, SeatOfferStatus  # noqa:
 
 __all__ += ["SeatOffer", "SeatOfferStatus"]
 
+from chapter.health import indexes as _health_indexes  # noqa: E402,F401  (covering indexes of health)
 from chapter.standards.models import RecognitionLevel, RosterReview, Standard, StandardsReport  # noqa: E402
 
 __all__ += ["RecognitionLevel", "RosterReview", "Standard", "StandardsReport"]

@@ -81,3 +81,23 @@ def test_events_and_messages_come_from_the_activity_registry(seeded):
     assert _at(seeded, "2026-03", "events", "attendance") == (2, 65)
     assert _at(seeded, "2026-04", "messages", "recipients") == (1, 300)
     assert sum(seeded["events"]) == 2
+
+
+def test_a_member_who_lapsed_and_came_back_twice_is_counted_in_each_run(app, clock):
+    clock("2026-06-15")
+    home = factories.chapter(50)
+    _member(home, (date(2024, 8, 1), date(2024, 10, 31)), (date(2025, 3, 1), date(2025, 5, 31)),
+            (date(2026, 1, 15), date(2027, 1, 14)))
+    db.session.commit()
+    figures = chapter_figures([home.id], today())[home.id]
+    status = {m: (a, g, lapsed) for m, a, g, lapsed in zip(figures.months, figures["active"], figures["grace"],
+                                                             figures["lapsed"])}
+    assert status["2024-07"] == (0, 0, 0)
+    assert status["2024-10"] == (1, 0, 0) and status["2024-11"] == (0, 1, 0) and status["2024-12"] == (0, 0, 1)
+    assert status["2025-03"] == (1, 0, 0) and status["2025-06"] == (0, 1, 0) and status["2025-07"] == (0, 0, 1)
+    assert status["2026-01"] == (1, 0, 0) and status["2026-06"] == (1, 0, 0)
+    in_month = lambda name: {m: n for m, n in zip(figures.months, figures[name]) if n}  # noqa: E731
+    assert in_month("lapsed_in") == {"2024-12": 1, "2025-07": 1}
+    assert in_month("won_back") == {"2025-03": 1, "2026-01": 1}
+    assert in_month("new") == {"2024-08": 1}
+    assert in_month("due") == {"2024-10": 1, "2025-05": 1} and sum(figures["renewed"]) == 0
