@@ -123,6 +123,8 @@ class Config:
     CLAIM_LINK_MAX_AGE_SECONDS = 7 * 24 * 3600  # an invitation to claim an account lasts a week
     CLAIM_INVITE_RATE_LIMIT = "200 per hour"  # officers sending claim invitations, per officer
     CLAIM_INVITE_COOLDOWN_HOURS = 24  # one invitation per member a day, whoever sends it
+    API_RATE_LIMIT = _env_str("API_RATE_LIMIT", "600 per minute")  # /api/v1, per token (per address without one)
+    API_VERIFY_RATE_LIMIT = _env_str("API_VERIFY_RATE_LIMIT", "20 per hour")  # the API's certificate check
 
     # Request size: the largest legitimate upload is a roster CSV (chapters.imports.MAX_IMPORT_BYTES,
     # 20 MB) plus the form around it. Larger bodies are refused with 413 before they are read.

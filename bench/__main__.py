@@ -21,6 +21,7 @@ GROUPS = {
     "pages": "bench.pages",
     "load": "bench.load",
     "growth": "bench.growth",
+    "api": "bench.api",
     "health": "bench.health",
 }
 

@@ -159,6 +159,9 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.jobs import bp as jobs_bp
 
     app.register_blueprint(jobs_bp)
+    from chapter.api import init_api
+
+    init_api(app)
     from chapter.health import views as _health_views  # noqa: F401
     from chapter.health import bp as health_bp
     from chapter.standards import admin_views as _standards_admin_views  # noqa: F401

@@ -125,6 +125,10 @@ from chapter.members.corporate_offers import SeatOffer, SeatOfferStatus  # noqa:
 
 __all__ += ["SeatOffer", "SeatOfferStatus"]
 
+from chapter.api.models import ApiToken, api_token_chapters  # noqa: E402
+
+__all__ += ["ApiToken", "api_token_chapters"]
+
 from chapter.health import indexes as _health_indexes  # noqa: E402,F401  (covering indexes of health)
 from chapter.standards.models import RecognitionLevel, RosterReview, Standard, StandardsReport  # noqa: E402
 

@@ -2,7 +2,9 @@
 import logging
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, render_template, request
+from typing import Callable
+
+from flask import Flask, Response, current_app, g, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -23,6 +25,15 @@ MESSAGES = {
                               "Nothing was lost; please try again in a minute."),
 }
 RETRY_AFTER_SECONDS = 30
+
+# Path prefixes whose HTTP errors a feature renders itself (the JSON API: application/problem+json), for the
+# errors no blueprint handler sees: an address under the prefix that matches no route (404, 405).
+_PREFIX_RENDERERS: dict[str, Callable[[HTTPException], Response]] = {}
+
+
+def register_error_renderer(prefix: str, render: Callable[[HTTPException], Response]) -> None:
+    """Let `render` answer the HTTP errors of every path that starts with `prefix`."""
+    _PREFIX_RENDERERS[prefix] = render
 
 
 def _rollback_quietly() -> None:
@@ -76,6 +87,9 @@ def register_error_handlers(app: Flask) -> None:
             # An untrusted Host header (TRUSTED_HOSTS): no URL can be built for it, so no page either.
             return "Bad request: this site is not served under that host name.\n", error.code or 400, \
                 {"Content-Type": "text/plain; charset=utf-8"}
+        for prefix, render in _PREFIX_RENDERERS.items():
+            if request.path.startswith(prefix):
+                return render(error)
         if request.path.startswith("/stripe/") or request.accept_mimetypes.best == "application/json":
             return {"error": error.name}, error.code
         return render_error(error.code or 500)

@@ -102,6 +102,9 @@ def seed_demo(
     seed_demo_officers(rng, chapter_rows, positions, types, password_hash, day)
     seed_demo_treasury_month(rng, day)
     seed_demo_certifications(rng, day)
+    from chapter.seed.api import seed_demo_api_tokens
+
+    seed_demo_api_tokens(day)
     db.session.flush()
     seed_demo_standards(chapter_rows, day)
     return {"chapters": len(chapter_rows), "members": created + 2 * len(chapter_rows)}

@@ -24,7 +24,7 @@ DEFAULT_LEVELS = [("Bronze", 1), ("Silver", 2), ("Gold", 3), ("Platinum", 4)]
 
 # revision identifiers, used by Alembic.
 revision = 'c14b0a1b2c3d4'
-down_revision = 's17a1b2c3d4e5'
+down_revision = 'a15a0a1b2c3d4'
 branch_labels = None
 depends_on = None
 
