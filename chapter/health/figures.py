@@ -202,11 +202,23 @@ IN_MONTH = {"joined": "new", "lapse": "lapsed_in", "won_back": "won_back"}
 
 
 def chapter_figures(chapter_ids: list[int], day: date, months: int = MONTHS) -> dict[int, Figures]:
-    """Every figure of each chapter, month by month: a fixed handful of grouped queries whatever the size."""
+    """Every figure of each chapter, month by month: the membership figures (kept per version of the members'
+    data, see chapter/health/cache.py) and the activity the registry reports, asked each time."""
+    from chapter.health import cache
+
     w = window(day, months)
-    figures = {chapter_id: Figures(w.months) for chapter_id in chapter_ids}
     if not chapter_ids:
-        return figures
+        return {}
+    membership = cache.membership_figures(chapter_ids, w, lambda: membership_figures(chapter_ids, w))
+    figures = {chapter_id: Figures(w.months, {name: list(values) for name, values in one.series.items()})
+               for chapter_id, one in membership.items()}
+    _add_activity(figures, w)
+    return figures
+
+
+def membership_figures(chapter_ids: list[int], w: Window) -> dict[int, Figures]:
+    """Members by status, renewals, new, lapsed and won back: a fixed handful of grouped queries whatever the size."""
+    figures = {chapter_id: Figures(w.months) for chapter_id in chapter_ids}
     counts = _member_changes(chapter_ids, w)
     for key, count in _earlier_run_changes(chapter_ids, w).items():
         counts[key] += count
@@ -228,7 +240,6 @@ def chapter_figures(chapter_ids: list[int], day: date, months: int = MONTHS) -> 
     for (chapter_id, month), (due, renewed) in _renewals(chapter_ids, w).items():
         figures[chapter_id]["due"][month] += due
         figures[chapter_id]["renewed"][month] += renewed
-    _add_activity(figures, w)
     return figures
 
 

@@ -11,3 +11,6 @@ MEMBER_DATES = sa.Index("ix_members_health_dates", Member.home_chapter_id, Membe
 # A member's terms by end: renewals due and done.
 TERM_ENDS = sa.Index("ix_membership_terms_health_ends", MembershipTerm.member_id, MembershipTerm.ends_on,
                      MembershipTerm.voided_at, MembershipTerm.membership_type_id)
+# The version of the data the kept figures come from (chapter/health/cache.py): the latest change, by index.
+MEMBERS_CHANGED = sa.Index("ix_members_updated_at", Member.updated_at)
+TERMS_CHANGED = sa.Index("ix_membership_terms_updated_at", MembershipTerm.updated_at)

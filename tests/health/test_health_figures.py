@@ -2,12 +2,14 @@
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
+from chapter.chapters.models import Chapter
 from chapter.core.models import today
 from chapter.extensions import db
 from chapter.health.figures import chapter_figures
 from chapter.members import services as member_services
-from chapter.members.models import TermSource
+from chapter.members.models import Member, TermSource
 from tests import activity_providers, factories
 
 
@@ -101,3 +103,17 @@ def test_a_member_who_lapsed_and_came_back_twice_is_counted_in_each_run(app, clo
     assert in_month("won_back") == {"2025-03": 1, "2026-01": 1}
     assert in_month("new") == {"2024-08": 1}
     assert in_month("due") == {"2024-10": 1, "2025-05": 1} and sum(figures["renewed"]) == 0
+
+
+def test_figures_kept_between_requests_follow_every_change_of_the_members(seeded):
+    home_id = db.session.scalar(sa.select(Chapter.id).where(Chapter.number == 40))
+    before = chapter_figures([home_id], today())[home_id]
+    assert before["active"][-1] == 4
+    _member(db.session.get(Chapter, home_id), (date(2026, 6, 1), date(2027, 5, 31)))
+    db.session.commit()
+    after = chapter_figures([home_id], today())[home_id]
+    assert after["active"][-1] == 5 and after["new"][-1] == 1
+    member = db.session.scalar(sa.select(Member).where(Member.joined_on == date(2026, 6, 1)))
+    member.home_chapter_id = None  # moved away: the figures follow
+    db.session.commit()
+    assert chapter_figures([home_id], today())[home_id]["active"][-1] == 4
