@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bench.common import Bench, log, measure, median
+from bench.common import Bench, analyze, log, measure, median
 from bench.roster import _time_page
 
 TARGET_MS = 200
@@ -48,13 +48,8 @@ def _one_big_district(bench: Bench) -> tuple[str, list[int], int]:
                                     .where(Member.home_chapter_id.in_(ids)))
         code = db.session.scalar(sa.select(District.code).where(District.id == district_id))
         db.session.commit()
-        if bench.database == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.exec_driver_sql("ANALYZE members; ANALYZE chapters")
-        else:
-            db.session.execute(sa.text("ANALYZE"))
-            db.session.commit()
         db.session.remove()
+    analyze(bench)  # the planner's statistics after moving chapters and members
     log(f"health: district {code} has {len(ids)} chapters and {members:,} members ({moved:,} members moved)")
     return code, ids, members
 

@@ -24,3 +24,23 @@ def _days_before_default(element, compiler, **kw):
 def _days_before_sqlite(element, compiler, **kw):
     day, days = list(element.clauses)
     return f"date({compiler.process(day, **kw)}, '-' || {compiler.process(days, **kw)} || ' days')"
+
+
+class days_after(FunctionElement):
+    """`day` plus `days` (an integer column or value), as a date."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "days_after"
+
+
+@compiles(days_after)
+def _days_after_default(element, compiler, **kw):
+    day, days = list(element.clauses)
+    return f"(CAST({compiler.process(day, **kw)} AS DATE) + {compiler.process(days, **kw)})"
+
+
+@compiles(days_after, "sqlite")
+def _days_after_sqlite(element, compiler, **kw):
+    day, days = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, '+' || ({compiler.process(days, **kw)}) || ' days')"

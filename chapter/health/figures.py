@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from chapter.core import activity
 from chapter.extensions import db
-from chapter.health.sqlmonths import days_after
+from chapter.core.sqldates import days_after
 from chapter.members.models import Member, MembershipTerm, MembershipType
 
 EARLY, LATER = -1, 99  # bucket numbers: before the window, after today (months are 0..23)
