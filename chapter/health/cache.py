@@ -2,9 +2,10 @@
 
 A district's figures read every member and term of its chapters (a few hundred milliseconds at 50,000
 members); they change only when members, terms or membership types do. The version is one small query: the
-row count and latest `updated_at` of those three tables (indexed), and the day. Any insert, update or delete
-through the app (ORM or Core statements, which set `updated_at`) gives a new version, so stale figures are never
-shown, whichever process made the change; nothing is lost on restart (derived data). The activity (events,
+highest id and latest `updated_at` of those three tables (indexed), and the day. Any insert or update through
+the app (ORM or Core statements, which set `updated_at`) gives a new version, so stale figures are never shown,
+whichever process made the change; nothing is lost on restart (derived data). The app deletes none of these
+rows; a row deleted by hand is seen the next day or at the next change. The activity (events,
 messages) is asked of the registry each time, not kept.
 """
 from __future__ import annotations
@@ -49,10 +50,11 @@ kept = _Kept()
 
 
 def data_version() -> tuple:
-    """Count and latest change of members, terms and membership types, in one query (indexes answer it)."""
+    """Latest row and latest change of members, terms and membership types, in one query answered by indexes
+    (the app never deletes any of them: a refund voids a term, a member record stays)."""
     parts = []
     for model in (Member, MembershipTerm, MembershipType):
-        parts += [sa.select(sa.func.count()).select_from(model).scalar_subquery(),
+        parts += [sa.select(sa.func.max(model.id)).scalar_subquery(),
                   sa.select(sa.func.max(model.updated_at)).scalar_subquery()]
     return tuple(str(value) for value in db.session.execute(sa.select(*parts)).one())
 
