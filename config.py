@@ -98,6 +98,18 @@ class Config:
     MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)  # then the mail is dead (staff see it on /admin/jobs)
     MAIL_RETRY_BASE_SECONDS = _env_int("MAIL_RETRY_BASE_SECONDS", 30)  # 30 s, 2 min, 8 min, ... at most 4 h
     MAIL_LEASE_SECONDS = _env_int("MAIL_LEASE_SECONDS", 120)  # a worker killed mid-send: sent again after this
+    # Outgoing webhooks (docs/webhooks.md): time-out per POST, first retry delay (then x4, at most 6 h), how long
+    # a delivery is retried, how long an endpoint may fail before it is disabled, a worker's claim on a delivery.
+    WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+    WEBHOOK_RETRY_BASE_SECONDS = _env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+    WEBHOOK_RETRY_FOR_SECONDS = _env_int("WEBHOOK_RETRY_FOR_SECONDS", 3 * 24 * 3600)
+    WEBHOOK_DISABLE_AFTER_SECONDS = _env_int("WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 24 * 3600)
+    WEBHOOK_LEASE_SECONDS = _env_int("WEBHOOK_LEASE_SECONDS", 60)
+    # No SSRF: production sends only to https:// URLs whose host resolves to public addresses only
+    # (not loopback, link-local, private, multicast or reserved), checked at every send. Not from the
+    # environment on purpose: only the development and test settings relax them.
+    WEBHOOK_REQUIRE_HTTPS = True
+    WEBHOOK_ALLOW_PRIVATE_TARGETS = False
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Chapter <no-reply@chapter.local>")
     MAIL_OUTBOX_DIR = str(INSTANCE_DIR / "outbox")
     # Every link in every mail is built on this address, never on the request's Host header.
@@ -125,6 +137,10 @@ class Config:
     CLAIM_INVITE_COOLDOWN_HOURS = 24  # one invitation per member a day, whoever sends it
     API_RATE_LIMIT = _env_str("API_RATE_LIMIT", "600 per minute")  # /api/v1, per token (per address without one)
     API_VERIFY_RATE_LIMIT = _env_str("API_VERIFY_RATE_LIMIT", "20 per hour")  # the API's certificate check
+    # Events: a freed seat is offered to the first on the waitlist for this long; an unpaid registration
+    # holds its seat for the payment window only (then the seat goes back, to the waitlist if any).
+    EVENT_WAITLIST_OFFER_HOURS = _env_int("EVENT_WAITLIST_OFFER_HOURS", 48)
+    EVENT_PAYMENT_WINDOW_MINUTES = _env_int("EVENT_PAYMENT_WINDOW_MINUTES", 30)
 
     # Request size: the largest legitimate upload is a roster CSV (chapters.imports.MAX_IMPORT_BYTES,
     # 20 MB) plus the form around it. Larger bodies are refused with 413 before they are read.
@@ -169,6 +185,8 @@ class DevelopmentConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     MAIL_REQUIRE_SERVER = False
     JOBS_URL = os.environ.get("JOBS_URL", f"sqlite:///{INSTANCE_DIR / 'jobs.sqlite'}")  # embedded, no server
+    WEBHOOK_REQUIRE_HTTPS = False  # a receiver on http://127.0.0.1 while developing
+    WEBHOOK_ALLOW_PRIVATE_TARGETS = True
 
 
 class TestConfig(DevelopmentConfig):

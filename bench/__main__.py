@@ -17,12 +17,14 @@ GROUPS = {
     "renewals": "bench.renewals",
     "treasury": "bench.treasury",
     "jobs": "bench.jobs",
+    "webhooks": "bench.webhooks",
     "search": "bench.search",
     "pages": "bench.pages",
     "load": "bench.load",
     "growth": "bench.growth",
     "api": "bench.api",
     "health": "bench.health",
+    "events": "bench.events",
 }
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,6 +28,7 @@ from email.parser import BytesHeaderParser
 import sqlalchemy as sa
 
 from bench.common import Bench, log, median, percentile
+from bench.workers import cpu_seconds, start_worker, stop_workers, wait_for
 
 RATE_TARGET = 200  # mails/s
 P99_TARGET_MS = 2000
@@ -56,18 +56,15 @@ class _Counting:
 
 
 def run(bench: Bench) -> None:
-    from aiosmtpd.controller import Controller
-
-    from tests.conftest import free_port  # the same helper the tests use
+    from tests.conftest import start_smtp_controller  # the tests' server, on a port-0 socket
 
     mails = int(os.environ.get("BENCH_JOBS_MAILS", "10000"))
     worker_count = int(os.environ.get("BENCH_JOBS_WORKERS", "2"))
     queue_dir = tempfile.mkdtemp(prefix="chapter-bench-jobs-")
     jobs_url = os.environ.get("BENCH_JOBS_URL") or f"sqlite:///{queue_dir}/queue.sqlite"
     handler = _Counting()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    controller = start_smtp_controller(handler)
+    port = controller.port
     original = {key: bench.app.config.get(key) for key in ("JOBS_URL", "MAIL_SERVER", "MAIL_PORT")}
     bench.app.config.update(JOBS_URL=jobs_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
     from chapter.jobs import queue
@@ -82,12 +79,12 @@ def run(bench: Bench) -> None:
             log(f"jobs: committing {mails:,} mails to the outbox ({extra['queue']} queue)")
             ids = _commit_mails(bench, mails)
         started = time.time()
-        workers = [_start_worker(bench, jobs_url, port) for _ in range(worker_count)]
-        _wait(lambda: len(handler.arrived) >= 1, seconds=120, workers=workers, what="the first delivery")
-        cpu_before = sum(_cpu_seconds(process.pid) for process in workers)
-        _wait(lambda: len(handler.arrived) >= mails, seconds=max(120, mails / 20), workers=workers,
+        workers = [start_worker(bench.app, jobs_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(port)) for _ in range(worker_count)]
+        wait_for(lambda: len(handler.arrived) >= 1, seconds=120, workers=workers, group="jobs", what="the first delivery")
+        cpu_before = sum(cpu_seconds(process.pid) for process in workers)
+        wait_for(lambda: len(handler.arrived) >= mails, seconds=max(120, mails / 20), workers=workers, group="jobs",
               what=f"{mails:,} deliveries", progress=lambda: len(handler.arrived))
-        cpu_used = sum(_cpu_seconds(process.pid) for process in workers) - cpu_before
+        cpu_used = sum(cpu_seconds(process.pid) for process in workers) - cpu_before
         arrivals = sorted(handler.arrived[i] for i in ids if i in handler.arrived)
         first, last = arrivals[0], arrivals[-1]
         bench.emit("jobs_worker_start_s", first - started, "s", **extra)
@@ -102,13 +99,7 @@ def run(bench: Bench) -> None:
         bench.emit("jobs_commit_to_delivery_p99_ms", percentile(latencies, 0.99), "ms", P99_TARGET_MS,
                    samples=len(latencies), **extra)
     finally:
-        for process in workers:
-            process.send_signal(2)  # SIGINT: a graceful stop
-        for process in workers:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_workers(workers)
         controller.stop()
         with bench.app.app_context():
             _clear_outbox()
@@ -117,14 +108,6 @@ def run(bench: Bench) -> None:
         if original["JOBS_URL"]:
             queue.bind(bench.app)
 
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _clear_outbox() -> None:
@@ -168,30 +151,7 @@ def _latencies(bench: Bench, handler: _Counting, workers) -> list[float]:
             message_id = next(obj for obj in db.session.new if isinstance(obj, OutboxMail)).message_id
             db.session.commit()
             committed = time.time()
-            _wait(lambda: message_id in handler.arrived, seconds=30, workers=workers, what="one delivery")
+            wait_for(lambda: message_id in handler.arrived, seconds=30, workers=workers, group="jobs", what="one delivery")
             results.append((handler.arrived[message_id] - committed) * 1000)
             time.sleep(0.02)  # the queue is idle again before the next
     return results
-
-
-def _start_worker(bench: Bench, jobs_url: str, port: int) -> subprocess.Popen:
-    from config import BASE_DIR
-
-    env = dict(os.environ, FLASK_CONFIG="development", DATABASE_URL=bench.app.config["SQLALCHEMY_DATABASE_URI"],
-               JOBS_URL=jobs_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(port), PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--no-periodic"],
-                            cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
-
-
-def _wait(done, *, seconds: float, workers, what: str, progress=None) -> None:
-    deadline = time.monotonic() + seconds
-    last_report = time.monotonic()
-    while not done():
-        if any(process.poll() is not None for process in workers):
-            raise RuntimeError(f"a worker exited while waiting for {what}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        if progress and time.monotonic() - last_report > 5:
-            log(f"jobs: {progress():,} delivered")
-            last_report = time.monotonic()
-        time.sleep(0.002)

@@ -170,6 +170,14 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health_bp)
     app.register_blueprint(standards_bp)
+    from chapter.events import views as _events_views  # noqa: F401
+    from chapter.events import bp as events_bp
+
+    app.register_blueprint(events_bp)
+    from chapter.outgoing import views as _outgoing_views  # noqa: F401  (also subscribes the webhook deliveries)
+    from chapter.outgoing import bp as outgoing_bp
+
+    app.register_blueprint(outgoing_bp)
     from chapter.payments import fulfilment
 
     fulfilment.register_all()  # each feature registers what paying for its orders does

@@ -133,3 +133,20 @@ from chapter.health import indexes as _health_indexes  # noqa: E402,F401  (cover
 from chapter.standards.models import RecognitionLevel, RosterReview, Standard, StandardsReport  # noqa: E402
 
 __all__ += ["RecognitionLevel", "RosterReview", "Standard", "StandardsReport"]
+from chapter.events.models import (  # noqa: E402
+    Event,
+    EventKind,
+    EventPrice,
+    EventSession,
+    EventStatus,
+    PriceCategory,
+    RefundTier,
+    Registration,
+    RegistrationStatus,
+)
+
+__all__ += ["Event", "EventKind", "EventPrice", "EventSession", "EventStatus", "PriceCategory", "RefundTier",
+            "Registration", "RegistrationStatus"]
+from chapter.outgoing.models import AnnouncedLapse, WebhookDelivery, WebhookEndpoint  # noqa: E402
+
+__all__ += ["AnnouncedLapse", "WebhookDelivery", "WebhookEndpoint"]

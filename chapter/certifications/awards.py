@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 from sqlalchemy.orm import joinedload, selectinload
 
-from chapter.core import audit
+from chapter.core import audit, domain_events
 from chapter.core.models import today
 from chapter.core.sequences import reserve_numbers
 from chapter.extensions import db
@@ -77,6 +77,12 @@ def grant_certification(member: Member, certification_type: CertificationType, e
     audit.record("certification.awarded", actor=actor, member_id=member.id,
                  summary=f"{certification_type.code} awarded, certificate {held.certificate_number}",
                  after={"certificate_number": held.certificate_number, "earned_on": earned_on})
+    chapter = member.home_chapter
+    domain_events.publish("certification.awarded", {
+        "member_certification_id": held.id, "member_id": member.id, "member_number": member.member_number,
+        "chapter_id": member.home_chapter_id, "chapter_number": chapter.number if chapter is not None else None,
+        "certification": certification_type.code, "certificate_number": held.certificate_number,
+        "earned_on": earned_on.isoformat(), "cycle_ends_on": held.cycle_ends_on.isoformat()})
     return held
 
 

@@ -105,6 +105,14 @@ class OfficerPosition(db.Model):
     can_submit_standards: Mapped[bool] = mapped_column(
         sa.Boolean, default=False, server_default=sa.false(), nullable=False
     )
+    # Create, publish, edit and cancel the chapter's events (President, VP Programs, VP Education by default).
+    can_manage_events: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false(), nullable=False
+    )
+    # Register the chapter's outgoing webhook endpoints (the president, chapter/seed/integrations.py).
+    can_manage_integrations: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false(), nullable=False
+    )
 
 
 class OfficerTerm(TimestampMixin, db.Model):

@@ -94,3 +94,6 @@ def stripe_sync():
     db.session.commit()
     return (f"{report.balance_transactions} balance transactions, {report.payouts} payouts, {report.events} events; "
             f"{report.exceptions} exception(s) to review")
+
+
+from chapter.outgoing import tasks as _outgoing_tasks  # noqa: E402,F401  (outgoing webhooks: deliveries, sweep, lapses)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from chapter.chapters.models import Chapter, ChapterTransfer
-from chapter.core import audit
+from chapter.core import audit, domain_events
 from chapter.core.audit import AuditAction
 from chapter.core.errors import DomainError
 from chapter.core.models import FOREVER, today
@@ -200,7 +200,24 @@ def change_home_chapter(
                      summary=f"{member.full_name} moved to {chapter.display_name}" + (f" ({reason})" if reason else ""),
                      before={"home_chapter": previous.display_name if previous else None},
                      after={"home_chapter": chapter.display_name, "effective_on": transfer.effective_on})
+    if previous is not None:
+        domain_events.publish("member.transferred", {
+            "transfer_id": transfer.id, "member_id": member.id, "member_number": member.member_number,
+            "chapter_id": chapter.id, "chapter_number": chapter.number,
+            "from_chapter_id": previous.id, "from_chapter_number": previous.number,
+            "to_chapter_id": chapter.id, "to_chapter_number": chapter.number,
+            "effective_on": transfer.effective_on.isoformat()})
     return transfer
+
+
+def publish_membership(name: str, member: Member, term: MembershipTerm, *, order_id: int | None = None) -> None:
+    """Publish member.joined or member.renewed for a term just granted (ids and dates only)."""
+    chapter = db.session.get(Chapter, member.home_chapter_id) if member.home_chapter_id else None
+    domain_events.publish(name, {
+        "member_id": member.id, "member_number": member.member_number, "chapter_id": member.home_chapter_id,
+        "chapter_number": chapter.number if chapter is not None else None, "term_id": term.id,
+        "membership_type": term.membership_type.code, "starts_on": term.starts_on.isoformat(),
+        "ends_on": term.ends_on.isoformat(), "order_id": order_id})
 
 
 def chapter_history(member: Member) -> list[ChapterTransfer]:

@@ -381,6 +381,9 @@ def fulfil_order(payment: Payment, *, day: date | None = None) -> bool:
 
     ledger.record_payment(payment)
     db.session.flush()
+    from chapter.payments.published import publish_payment_succeeded
+
+    publish_payment_succeeded(payment)
     return True
 
 

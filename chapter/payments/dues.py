@@ -289,9 +289,11 @@ def fulfil_dues(order: Order, day: date) -> None:
             and member.paid_through is not None:
         # Renewing early or in grace continues the membership: no day is lost or paid twice.
         starts = member.paid_through + timedelta(days=1)
-    member_services.grant_term(member, membership_type, starts_on=starts, source=TermSource.PAYMENT,
-                               actor=None, note=order.reference)
+    term = member_services.grant_term(member, membership_type, starts_on=starts, source=TermSource.PAYMENT,
+                                      actor=None, note=order.reference)
     _link_latest_term(member, order)
+    member_services.publish_membership(
+        "member.joined" if order.purpose is OrderPurpose.JOIN else "member.renewed", member, term, order_id=order.id)
 
 
 def _link_latest_term(member: Member, order: Order) -> None:

@@ -32,7 +32,7 @@ EXTRA_PAGES = {
     "member": ["/dashboard", "/exams", "/transcript", "/my/payments", "/profile", "/home-chapter",
                "/membership/renew", "/membership/change-type", "/membership/auto-renew", "/chapters/1"],
     "president": ["/rosters", "/chapters/1/roster", "/chapters/1/officers", "/chapters/1/transfers",
-                  "/chapters/1/audit", "/chapters/1/import", "{member_record}"],
+                  "/chapters/1/audit", "/chapters/1/import", "{member_record}", "/chapters/1/webhooks"],
     "treasurer": ["/treasury/", "/treasury/chapters/1", "/treasury/chapters/1/reports/revenue",
                   "/treasury/chapters/1/reports/members", "/my/payments"],
     "district": ["/dashboard", "/rosters", "/chapters/1/roster", "{member_record}"],
