@@ -112,6 +112,8 @@ class Config:
     WEBHOOK_ALLOW_PRIVATE_TARGETS = False
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Chapter <no-reply@chapter.local>")
     MAIL_OUTBOX_DIR = str(INSTANCE_DIR / "outbox")
+    # The mailto: of List-Unsubscribe on member messages (a mailbox someone reads); default: MAIL_DEFAULT_SENDER's.
+    MAIL_UNSUBSCRIBE_ADDRESS = os.environ.get("MAIL_UNSUBSCRIBE_ADDRESS")
     # Every link in every mail is built on this address, never on the request's Host header.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # required in production
     # Host headers the app answers in production (PUBLIC_BASE_URL's host is always one); others get 400.

@@ -25,6 +25,7 @@ GROUPS = {
     "api": "bench.api",
     "health": "bench.health",
     "events": "bench.events",
+    "messages": "bench.messages",
 }
 
 

@@ -178,6 +178,11 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.outgoing import bp as outgoing_bp
 
     app.register_blueprint(outgoing_bp)
+    from chapter.communications import preferences_views as _preferences_views  # noqa: F401
+    from chapter.communications import views as _communications_views  # noqa: F401
+    from chapter.communications import bp as communications_bp
+
+    app.register_blueprint(communications_bp)
     from chapter.payments import fulfilment
 
     fulfilment.register_all()  # each feature registers what paying for its orders does

@@ -150,3 +150,12 @@ __all__ += ["Event", "EventKind", "EventPrice", "EventSession", "EventStatus", "
 from chapter.outgoing.models import AnnouncedLapse, WebhookDelivery, WebhookEndpoint  # noqa: E402
 
 __all__ += ["AnnouncedLapse", "WebhookDelivery", "WebhookEndpoint"]
+from chapter.communications.models import (  # noqa: E402
+    ChapterMessageCap,
+    MailCategory,
+    MailOptOut,
+    Message,
+    MessageRecipient,
+)
+
+__all__ += ["ChapterMessageCap", "MailCategory", "MailOptOut", "Message", "MessageRecipient"]

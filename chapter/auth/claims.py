@@ -124,6 +124,7 @@ class InvitationBatch:
     has_account: list[Member] = field(default_factory=list)
     no_email: list[Member] = field(default_factory=list)
     recently_invited: list[Member] = field(default_factory=list)
+    opted_out: list[Member] = field(default_factory=list)  # asked for no chapter news (the invitation is one)
 
 
 def invite_roster_members(members: list[Member], *, chapter_id: int, actor: User, cooldown: timedelta,
@@ -137,11 +138,14 @@ def invite_roster_members(members: list[Member], *, chapter_id: int, actor: User
     ids = [m.id for m in members]
     recent = set(db.session.scalars(sa.select(AccountInvitation.member_id).where(
         AccountInvitation.member_id.in_(ids), AccountInvitation.sent_at > now - cooldown))) if ids else set()
+    opted_out = _opted_out_of_chapter_news([m.email for m in members if m.email])
     for member in members:
         if has_login(member):
             batch.has_account.append(member)
         elif not member.email:
             batch.no_email.append(member)
+        elif member.email.lower() in opted_out:
+            batch.opted_out.append(member)
         elif member.id in recent:
             batch.recently_invited.append(member)
         else:
@@ -152,6 +156,15 @@ def invite_roster_members(members: list[Member], *, chapter_id: int, actor: User
             batch.invited.append(member)
     db.session.flush()
     return batch
+
+
+def _opted_out_of_chapter_news(emails: list[str]) -> set[str]:
+    from chapter.communications.models import MailCategory, MailOptOut
+
+    if not emails:
+        return set()
+    return set(db.session.scalars(sa.select(MailOptOut.email).where(
+        MailOptOut.category == MailCategory.CHAPTER_NEWS, MailOptOut.email.in_([e.lower() for e in emails]))))
 
 
 def members_with_login(member_ids: list[int]) -> set[int]:

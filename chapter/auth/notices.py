@@ -36,12 +36,22 @@ def claim_link(member: Member) -> str:
 
 
 def send_claim_link(member: Member, *, reason: str, detail: str | None = None) -> None:
-    """E-mail a member without a log-in the link that sets their password."""
+    """E-mail a member without a log-in the link that sets their password.
+
+    An officer's invitation is mail the member did not ask for (chapter news): it carries the one-click
+    unsubscribe headers and link; the other reasons answer something the member or staff did.
+    """
+    from chapter.communications import preferences
+    from chapter.communications.models import MailCategory
+
+    unsolicited = reason == "officer_invitation"
     send_mail(
         member.email, "Set the password of your member account", "account_claim",
+        headers=preferences.list_unsubscribe_headers(member.email, MailCategory.CHAPTER_NEWS) if unsolicited else None,
         member=member, link=claim_link(member), reason=CLAIM_REASONS.get(reason, ""), detail=detail,
         days=current_app.config["CLAIM_LINK_MAX_AGE_SECONDS"] // 86400,
         login_url=public_url("auth.login"),
+        unsubscribe_link=preferences.unsubscribe_url(member.email, MailCategory.CHAPTER_NEWS) if unsolicited else None,
     )
 
 

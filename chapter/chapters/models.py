@@ -113,6 +113,11 @@ class OfficerPosition(db.Model):
     can_manage_integrations: Mapped[bool] = mapped_column(
         sa.Boolean, default=False, server_default=sa.false(), nullable=False
     )
+    # E-mail lists of the chapter's members (communications); set for the standard positions by
+    # chapter/seed/communications.py and the c14a migration.
+    can_message_members: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false(), nullable=False
+    )
 
 
 class OfficerTerm(TimestampMixin, db.Model):

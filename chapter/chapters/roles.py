@@ -37,6 +37,7 @@ RIGHTS: list[tuple[str, Callable[[Roles, _AnyChapter], bool]]] = [
     ("treasury page, refunds", lambda roles, chapter: roles.can_view_finances(chapter)),
     ("events", lambda roles, chapter: roles.can_manage_events(chapter)),
     ("webhooks", lambda roles, chapter: roles.can_manage_integrations(chapter)),
+    ("e-mail members", lambda roles, chapter: roles.can_message_members(chapter)),
 ]
 
 

@@ -25,10 +25,10 @@ from chapter.chapters.models import (
 from chapter.chapters.search import ChapterKeys, chapter_matches, matching_chapter_ids
 from chapter.core import audit
 from chapter.core.audit import AuditAction
-from chapter.core.params import db_int
+from chapter.core.params import db_int, plausible_date
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.models import today, utcnow
-from chapter.core.pagination import Page, paginate
+from chapter.core.pagination import Page, paginate, requested_page
 from chapter.core.permissions import Roles
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipStatus, MembershipTerm, MembershipType
@@ -224,10 +224,38 @@ class RosterQuery:
         return {key: str(value) if not isinstance(value, date) else value.isoformat()
                 for key, value in args.items() if value not in (None, "")}
 
+    @classmethod
+    def from_args(cls, args) -> RosterQuery:
+        """The query a query string (or `as_args()`) describes; nonsense values are ignored, never an error.
+
+        The roster page, its CSV export and a message to "the list on screen" read it the same way.
+        """
+        view = _enum_or_none(RosterView, args.get("view"))
+        sort = _enum_or_none(RosterSort, args.get("sort"))
+        return cls(
+            search=(args.get("q") or "")[:100],
+            status=_enum_or_none(MembershipStatus, args.get("status")),
+            membership_type=(args.get("type") or "")[:40] or None,
+            joined_from=plausible_date(args.get("joined_from")), joined_to=plausible_date(args.get("joined_to")),
+            ends_from=plausible_date(args.get("ends_from")), ends_to=plausible_date(args.get("ends_to")),
+            view=view,
+            certification=(args.get("certification") or "")[:40] or None,
+            sort=sort or (view.default_sort if view else RosterSort.NAME),
+            descending=args.get("dir") == "desc",
+            page=requested_page(args),
+        )
+
     @property
     def is_filtered(self) -> bool:
         return bool(self.search or self.status or self.membership_type or self.view or self.joined_from
                     or self.joined_to or self.ends_from or self.ends_to or self.certification)
+
+
+def _enum_or_none(enum_class, value):
+    try:
+        return enum_class(value or "")
+    except ValueError:
+        return None
 
 
 def roster_conditions(chapter: Chapter, query: RosterQuery, day: date) -> list[sa.ColumnElement[bool]]:

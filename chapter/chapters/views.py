@@ -29,7 +29,7 @@ from chapter.core.forms import attach_domain_error
 from chapter.core.models import today, utcnow
 from chapter.core.text import fold
 from chapter.core.pagination import requested_page
-from chapter.core.params import db_int, plausible_date
+from chapter.core.params import db_int
 from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db, limiter
 from chapter.members.models import Member, MembershipStatus
@@ -115,6 +115,7 @@ def roster(number: int):
         certification_codes=_certification_codes(),
         can_export=roles.can_export_roster(chapter), can_manage_members=roles.can_manage_members(chapter),
         can_read_audit_log=roles.can_read_audit_log(chapter), with_login=with_login,
+        can_message=roles.can_message_members(chapter),
         to_invite=[m.member_number for m in page.items if m.id not in with_login and m.email],
     )
 
@@ -146,6 +147,8 @@ def invite_members(number: int):
         parts.append(f"{len(batch.has_account)} already ha{'ve' if len(batch.has_account) != 1 else 's'} an account")
     if batch.no_email:
         parts.append(f"{len(batch.no_email)} without an e-mail address")
+    if batch.opted_out:
+        parts.append(f"{len(batch.opted_out)} asked for no chapter mail")
     if failed:
         parts.append(f"{len(failed)} could not be e-mailed now; try again later")
     flash("; ".join(parts) + ".", "success" if sent else "info")
@@ -161,33 +164,7 @@ def _certification_codes() -> list[str]:
 
 def _roster_query() -> services.RosterQuery:
     """The roster's search, filters, view, sort and page from the query string; nonsense is ignored."""
-    view = _enum_arg(services.RosterView, "view")
-    sort = _enum_arg(services.RosterSort, "sort")
-    return services.RosterQuery(
-        search=request.args.get("q", "")[:100],
-        status=_enum_arg(MembershipStatus, "status"),
-        membership_type=request.args.get("type", "")[:40] or None,
-        joined_from=_date_arg("joined_from"), joined_to=_date_arg("joined_to"),
-        ends_from=_date_arg("ends_from"), ends_to=_date_arg("ends_to"),
-        view=view,
-        certification=request.args.get("certification", "")[:40] or None,
-        sort=sort or (view.default_sort if view else services.RosterSort.NAME),
-        descending=request.args.get("dir") == "desc",
-        page=requested_page(request.args),
-    )
-
-
-def _enum_arg(enum_class, name: str):
-    """A query argument as an enum member; unknown values are ignored rather than failing."""
-    try:
-        return enum_class(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
-def _date_arg(name: str) -> date | None:
-    """A query argument as a date (YYYY-MM-DD, what date inputs send); anything else is ignored."""
-    return plausible_date(request.args.get(name))
+    return services.RosterQuery.from_args(request.args)
 
 
 @bp.post("/chapters/<int:number>/roster.csv")

@@ -30,16 +30,20 @@ from chapter.core.models import utcnow
 log = logging.getLogger(__name__)
 
 
-def send_mail(to: str, subject: str, template: str, **context) -> Message:
-    """Render templates/email/<template>.txt (+ HTML) and put it in the outbox of the current transaction."""
+def send_mail(to: str, subject: str, template: str, *, headers: dict[str, str] | None = None, **context) -> Message:
+    """Render templates/email/<template>.txt (+ HTML) and put it in the outbox of the current transaction.
+
+    `headers`: extra headers kept with the mail (List-Unsubscribe on mail a member can opt out of).
+    """
     from chapter.jobs import outbox
 
     text = render_template(f"email/{template}.txt", **context)
     html = render_html(template, text, subject, context)
     mail = outbox.queue_mail(to=to, subject=subject, template=template, body_text=text, body_html=html,
-                             sender=current_app.config["MAIL_DEFAULT_SENDER"], message_id=new_message_id())
+                             sender=current_app.config["MAIL_DEFAULT_SENDER"], message_id=new_message_id(),
+                             headers=headers)
     return build_message(mail.sender, mail.to_address, mail.subject, mail.message_id, mail.created_at,
-                         mail.body_text, mail.body_html)
+                         mail.body_text, mail.body_html, headers)
 
 
 def new_message_id() -> str:
@@ -82,7 +86,7 @@ def _header(value: str) -> str | Header:
 
 
 def build_message(sender: str, to: str, subject: str, message_id: str, created_at: datetime,
-                  text: str, html: str | None) -> Message:
+                  text: str, html: str | None, headers: dict[str, str] | None = None) -> Message:
     """The MIME message: the same Message-ID and Date on every delivery attempt.
 
     Built with the compat32 classes (MIMEText): the worker builds one per delivery, and these are
@@ -100,6 +104,8 @@ def build_message(sender: str, to: str, subject: str, message_id: str, created_a
     message["Subject"] = _header(subject)
     message["Message-ID"] = message_id
     message["Date"] = format_datetime(created_at.replace(tzinfo=timezone.utc))
+    for name, value in (headers or {}).items():
+        message[name] = value
     return message
 
 

@@ -71,6 +71,10 @@ class Roles:
         """Read who changed what in the chapter: positions with that right (the president) and staff."""
         return self.is_staff or any(p.can_read_audit_log for p in self.positions_in(chapter))
 
+    def can_message_members(self, chapter: "Chapter") -> bool:
+        """E-mail lists of the chapter's members: positions with that right (data) and staff."""
+        return self.is_staff or any(p.can_message_members for p in self.positions_in(chapter))
+
     def can_manage_officers(self, chapter: "Chapter") -> bool:
         return self.is_staff or any(p.can_manage_officers for p in self.positions_in(chapter))
 

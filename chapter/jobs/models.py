@@ -53,6 +53,8 @@ class OutboxMail(db.Model):
     lease_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     last_error: Mapped[str | None] = mapped_column(sa.String(1000))
+    # Extra headers as a JSON object (List-Unsubscribe and List-Unsubscribe-Post on member messages).
+    headers: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = (sa.Index("ix_outbox_mails_status_next_attempt_at", "status", "next_attempt_at"),)
 

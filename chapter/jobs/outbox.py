@@ -9,6 +9,7 @@ carries the same Message-ID and is dropped as a duplicate downstream.
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
@@ -29,14 +30,14 @@ SWEEP_GRACE = timedelta(minutes=2)
 
 
 def queue_mail(*, to: str, subject: str, template: str, body_text: str, body_html: str | None, sender: str,
-               message_id: str) -> OutboxMail:
+               message_id: str, headers: dict[str, str] | None = None) -> OutboxMail:
     """Add a mail to the current transaction; its delivery is queued when that transaction commits."""
     from chapter.jobs import queue, tasks
 
     now = utcnow()
     mail = OutboxMail(message_id=message_id, sender=sender, to_address=to, subject=subject[:300], template=template,
                       body_text=body_text, body_html=body_html, status=MailStatus.PENDING, attempts=0,
-                      created_at=now, next_attempt_at=now)
+                      created_at=now, next_attempt_at=now, headers=json.dumps(headers) if headers else None)
     db.session.add(mail)
     queue.enqueue_batched_after_commit(tasks.deliver_mails, message_id, batch_size=BATCH_SIZE)
     return mail
@@ -51,7 +52,7 @@ def retry_delay(attempts: int) -> int:
 # Mails committed together are delivered by one job over one SMTP connection, this many at a time.
 BATCH_SIZE = 100
 _COLUMNS = (OutboxMail.message_id, OutboxMail.sender, OutboxMail.to_address, OutboxMail.subject,
-            OutboxMail.created_at, OutboxMail.body_text, OutboxMail.body_html)
+            OutboxMail.created_at, OutboxMail.body_text, OutboxMail.body_html, OutboxMail.headers)
 
 
 def _relaxed_durability() -> None:
@@ -93,7 +94,8 @@ def deliver_batch(message_ids: list[str]) -> dict[str, int]:
     retries: dict[int, list[str]] = defaultdict(list)
     for position, row in enumerate(rows):
         message = mail_transport.build_message(row.sender, row.to_address, row.subject, row.message_id,
-                                               row.created_at, row.body_text, row.body_html)
+                                               row.created_at, row.body_text, row.body_html,
+                                               json.loads(row.headers) if row.headers else None)
         try:
             mail_transport.transmit(message)
         except Exception as error:  # smtplib errors, OSError, a bad TLS certificate: all mean "not sent"

@@ -44,6 +44,23 @@ def sweep_outbox() -> str:
     return f"{outbox.sweep()} mail(s) queued again"
 
 
+@job(retries=3, retry_delay=30)
+def send_member_message(message_id: int) -> str:
+    """Write the mail of an officer's message to its frozen audience, in batches (communications)."""
+    from chapter.communications import sending
+
+    return sending.send_message(message_id)
+
+
+@periodic(crontab(), name="member_messages", label="Member messages (scheduled ones due, and ones a dead worker left)",
+          every=timedelta(minutes=1), lock_seconds=900, records_runs=False)
+def member_messages_due() -> str:
+    """Send the officers' messages whose time has come; each message is claimed, so it goes out once."""
+    from chapter.communications import sending
+
+    return sending.send_due_messages()
+
+
 @periodic(crontab(minute="0", hour="6"), name="renewals", label="Automatic renewal and renewal reminders",
           every=timedelta(days=1), lock_seconds=6 * 3600)
 def renewals_daily():

@@ -39,16 +39,17 @@ OFFICER_POSITIONS = [
 def reference_positions() -> list[OfficerPosition]:
     """The standard officer positions as unsaved objects, in display order (for the role table); rights
     added by later features are set by those features' seed (events: chapter/seed/events.py, outgoing
-    webhooks: chapter/seed/integrations.py)."""
+    webhooks: chapter/seed/integrations.py, messages: chapter/seed/communications.py)."""
+    from chapter.seed.communications import with_messaging_rights  # each feature's rights in its own seed module
     from chapter.seed.events import with_event_rights
     from chapter.seed.integrations import grant_integration_rights
 
-    return grant_integration_rights(with_event_rights([
+    return with_messaging_rights(grant_integration_rights(with_event_rights([
         OfficerPosition(code=code, title=title, sort_order=sort, can_view_roster=roster, can_export_roster=export,
                         can_manage_officers=manage, can_view_finances=finances, can_manage_members=members,
                         can_read_audit_log=audit)
         for code, title, sort, roster, export, manage, finances, members, audit in sorted(OFFICER_POSITIONS, key=lambda p: p[2])
-    ]))
+    ])))
 
 
 def ensure_districts_and_positions() -> None:

@@ -18,6 +18,7 @@ from chapter.core.models import today
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipType
 from chapter.seed.certifications import seed_demo_certifications
+from chapter.seed.communications import seed_demo_messages
 from chapter.seed.chapters import seed_demo_chapters, seed_demo_officers
 from chapter.seed.events import seed_demo_events
 from chapter.seed.integrations import seed_demo_endpoint
@@ -112,4 +113,5 @@ def seed_demo(
     seed_demo_standards(chapter_rows, day)
     seed_demo_endpoint(first_chapter, f"president@{DEMO_DOMAIN}")
     db.session.flush()
+    seed_demo_messages(rng, day)
     return {"chapters": len(chapter_rows), "members": created + 2 * len(chapter_rows)}

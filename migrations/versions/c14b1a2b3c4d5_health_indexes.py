@@ -1,7 +1,7 @@
 """Indexes for chapter health: members' dates by chapter, terms by member and end (covering), latest changes
 
 Revision ID: c14b1a2b3c4d5
-Revises: w15b0a1b2c3d4
+Revises: c14a0a1b2c3d4
 Create Date: 2026-12-01 15:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c14b1a2b3c4d5'
-down_revision = 'w15b0a1b2c3d4'
+down_revision = 'c14a0a1b2c3d4'
 branch_labels = None
 depends_on = None
 
