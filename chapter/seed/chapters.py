@@ -40,7 +40,7 @@ def reference_positions() -> list[OfficerPosition]:
     """The standard officer positions as unsaved objects, in display order (for the role table); rights
     added by later features are set by those features' seed (events: chapter/seed/events.py, outgoing
     webhooks: chapter/seed/integrations.py, messages: chapter/seed/communications.py)."""
-    from chapter.seed.communications import with_messaging_rights  # each feature's rights in its own seed module
+    from chapter.seed.communications import with_messaging_rights
     from chapter.seed.events import with_event_rights
     from chapter.seed.integrations import grant_integration_rights
 
