@@ -2,7 +2,7 @@
 extra headers on outbox mail (List-Unsubscribe)
 
 Revision ID: c14a0a1b2c3d4
-Revises: w15b0a1b2c3d4
+Revises: s17a1b2c3d4e5
 Create Date: 2026-12-01 15:30:00
 
 """
