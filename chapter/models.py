@@ -128,6 +128,8 @@ __all__ += ["SeatOffer", "SeatOfferStatus"]
 from chapter.api.models import ApiToken, api_token_chapters  # noqa: E402
 
 __all__ += ["ApiToken", "api_token_chapters"]
+
+from chapter.health import indexes as _health_indexes  # noqa: E402,F401  (covering indexes of health)
 from chapter.standards.models import RecognitionLevel, RosterReview, Standard, StandardsReport  # noqa: E402
 
 __all__ += ["RecognitionLevel", "RosterReview", "Standard", "StandardsReport"]

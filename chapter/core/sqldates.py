@@ -12,15 +12,26 @@ class days_before(FunctionElement):
     type = sa.Date()
     inherit_cache = True
     name = "days_before"
+    sign = "-"
+
+
+class days_after(days_before):
+    """`day` plus `days` (an integer column or value), as a date."""
+
+    inherit_cache = True
+    name = "days_after"
+    sign = "+"
 
 
 @compiles(days_before)
-def _days_before_default(element, compiler, **kw):
+@compiles(days_after)
+def _days_shift_default(element, compiler, **kw):
     day, days = list(element.clauses)
-    return f"(CAST({compiler.process(day, **kw)} AS DATE) - {compiler.process(days, **kw)})"
+    return f"(CAST({compiler.process(day, **kw)} AS DATE) {element.sign} {compiler.process(days, **kw)})"
 
 
 @compiles(days_before, "sqlite")
-def _days_before_sqlite(element, compiler, **kw):
+@compiles(days_after, "sqlite")
+def _days_shift_sqlite(element, compiler, **kw):
     day, days = list(element.clauses)
-    return f"date({compiler.process(day, **kw)}, '-' || {compiler.process(days, **kw)} || ' days')"
+    return f"date({compiler.process(day, **kw)}, '{element.sign}' || ({compiler.process(days, **kw)}) || ' days')"

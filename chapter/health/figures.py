@@ -19,10 +19,10 @@ from sqlalchemy.orm import aliased
 
 from chapter.core import activity
 from chapter.extensions import db
-from chapter.health.sqlmonths import days_after, month_key
+from chapter.core.sqldates import days_after
 from chapter.members.models import Member, MembershipTerm, MembershipType
 
-EARLY, LATER = "0000-00", "9999-99"  # before the window, after today
+EARLY, LATER = -1, 99  # bucket numbers: before the window, after today (months are 0..23)
 MONTHS = 24
 SERIES = ("active", "grace", "lapsed", "due", "renewed", "new", "lapsed_in", "won_back",
           "events", "attendance", "messages", "recipients")
@@ -41,6 +41,13 @@ class Window:
         """The last day of the current month."""
         following = date(self.today.year + (self.today.month == 12), self.today.month % 12 + 1, 1)
         return following - timedelta(days=1)
+
+    def month_ends(self) -> list[date]:
+        """The day each month is counted at: its last day, today for the current month."""
+        ends = []
+        for key in self.months[1:]:
+            ends.append(date(int(key[:4]), int(key[5:]), 1) - timedelta(days=1))
+        return ends + [self.today]
 
 
 def window(day: date, months: int = MONTHS) -> Window:
@@ -83,52 +90,73 @@ class Figures:
         return self.last("renewed", months) / due if due else None
 
 
+def _first_at_or_after(column, bounds: list[date]):
+    """The first i with column <= bounds[i] as an SQL CASE (a binary search: a few comparisons per row, no date
+    function); LATER past the last bound. bounds[0] is the day before the window, so it gives EARLY (-1)."""
+
+    def search(low: int, high: int):
+        if low == high:
+            return sa.case((column <= bounds[low], sa.literal(low - 1)), else_=sa.literal(LATER))
+        middle = (low + high) // 2
+        return sa.case((column <= bounds[middle], search(low, middle)), else_=search(middle + 1, high))
+
+    return search(0, len(bounds) - 1)
+
+
+def _months_of(day):
+    """year * 12 + month of a date on PostgreSQL (date_part: a float, far cheaper per row than EXTRACT's numeric)."""
+    return sa.cast(sa.func.date_part("year", day) * 12 + sa.func.date_part("month", day), sa.Integer)
+
+
+def _month_number(column, shift: int, w: Window):
+    """PostgreSQL: the month's position in the window by arithmetic on the date (cheap to plan and to run there;
+    SQLite has no cheap date arithmetic, so it gets the CASE search instead)."""
+    day = column + shift if shift else column
+    months_since = _months_of(day) - (w.starts_on.year * 12 + w.starts_on.month)
+    return sa.case((day > w.today, sa.literal(LATER)), (day < w.starts_on, sa.literal(EARLY)), else_=months_since)
+
+
 def _bucket(column, w: Window):
-    """The month of a date in the window; EARLY before it, LATER after today."""
-    return sa.case((column > w.today, LATER), (column < w.starts_on, EARLY), else_=month_key(column))
+    """The month a day falls in (counted at its end): EARLY before the window, LATER after today."""
+    if db.engine.dialect.name == "postgresql":
+        return _month_number(column, 0, w)
+    return _first_at_or_after(column, [w.starts_on - timedelta(days=1), *w.month_ends()])
 
 
-def _bucket_after(column, days, w: Window):
-    """The month of the day `days` (at least 1) after a date: a date from today on is LATER (FOREVER too)."""
-    return sa.case((column >= w.today, LATER), else_=_bucket(days_after(column, days), w))
+def _bucket_after(column, w: Window):
+    """The month of the day after a date (a run ending on the 31st lapses into grace on the 1st)."""
+    if db.engine.dialect.name == "postgresql":
+        return _month_number(column, 1, w)
+    return _first_at_or_after(column, [w.starts_on - timedelta(days=2),
+                                       *(end - timedelta(days=1) for end in w.month_ends())])
 
 
-def _counts(statements) -> dict[tuple[int, str, str], int]:
-    """(chapter id, kind, month) -> count, from (chapter id, kind, month, count) selects run as one UNION ALL."""
-    union = sa.union_all(*statements).subquery()
-    rows = db.session.execute(sa.select(union)).all()
-    counts: dict[tuple[int, str, str], int] = defaultdict(int)
-    for chapter_id, kind, month, count in rows:
-        counts[(chapter_id, kind, month)] += int(count)
+def _member_changes(chapter_ids: list[int], w: Window) -> dict[tuple[int, str, int], int]:
+    """The current run of terms, in one pass over the members (a covering index): joined, run started, run
+    ended (grace begins), grace ended, came back after a lapse."""
+    came_back = Member.continuous_since > Member.joined_on
+    buckets = (_bucket(Member.joined_on, w).label("joined"),
+               sa.case((came_back, _bucket(Member.continuous_since, w))).label("back"),
+               _bucket_after(Member.paid_through, w).label("run_end"),
+               _bucket_after(sa.func.coalesce(Member.grace_ends_on, Member.paid_through), w).label("lapse"))
+    rows = db.session.execute(
+        sa.select(Member.home_chapter_id, *buckets, sa.func.count())
+        .where(Member.home_chapter_id.in_(chapter_ids), Member.joined_on.is_not(None), Member.paid_through.is_not(None))
+        .group_by(Member.home_chapter_id, *buckets)).all()
+    counts: dict[tuple[int, str, int], int] = defaultdict(int)
+    for chapter_id, joined, back, run_end, lapse, count in rows:
+        counts[(chapter_id, "joined", joined)] += count
+        counts[(chapter_id, "run_start", joined if back is None else back)] += count
+        if back is not None:
+            counts[(chapter_id, "won_back", back)] += count
+        counts[(chapter_id, "run_end", run_end)] += count
+        counts[(chapter_id, "lapse", lapse)] += count
     return counts
 
 
-def _member_changes(chapter_ids: list[int], w: Window):
-    """The current run of terms: joined, run started, run ended (grace begins), grace ended, came back."""
-    chapter = Member.home_chapter_id
-    base = [chapter.in_(chapter_ids), Member.joined_on.is_not(None), Member.paid_through.is_not(None)]
-    run_start = sa.func.coalesce(Member.continuous_since, Member.joined_on)
-
-    def grouped(kind: str, bucket, *where):
-        return (sa.select(chapter.label("chapter_id"), sa.literal(kind).label("kind"), bucket.label("month"),
-                          sa.func.count().label("n"))
-                .where(*base, *where).group_by(chapter, bucket))
-
-    return [
-        grouped("joined", _bucket(Member.joined_on, w)),
-        grouped("run_start", _bucket(run_start, w)),
-        grouped("run_end", _bucket_after(Member.paid_through, 1, w)),
-        grouped("lapse", _bucket_after(sa.func.coalesce(Member.grace_ends_on, Member.paid_through), 1, w)),
-        grouped("won_back", _bucket(Member.continuous_since, w), Member.continuous_since > Member.joined_on),
-    ]
-
-
-def _earlier_run_changes(chapter_ids: list[int], w: Window):
-    """Members who lapsed and came back: the terms before their current run, and where those runs ended."""
+def _earlier_run_changes(chapter_ids: list[int], w: Window) -> dict[tuple[int, str, int], int]:
+    """Members who lapsed and came back: the terms before their current run, in one grouped pass over them."""
     term, later, earlier = MembershipTerm, aliased(MembershipTerm), aliased(MembershipTerm)
-    chapter = Member.home_chapter_id
-    base = [chapter.in_(chapter_ids), Member.continuous_since > Member.joined_on, term.member_id == Member.id,
-            term.voided_at.is_(None), term.ends_on < Member.continuous_since]
     followed = sa.exists().where(later.member_id == term.member_id, later.voided_at.is_(None), later.id != term.id,
                                  later.starts_on <= days_after(term.ends_on, 1), later.ends_on > term.ends_on)
     preceded = sa.exists().where(earlier.member_id == term.member_id, earlier.voided_at.is_(None),
@@ -136,20 +164,26 @@ def _earlier_run_changes(chapter_ids: list[int], w: Window):
                                  days_after(earlier.ends_on, 1) >= term.starts_on)
     grace_days = sa.select(MembershipType.grace_days).where(MembershipType.id == term.membership_type_id) \
         .scalar_subquery()
-
-    def grouped(kind: str, bucket, *where):
-        return (sa.select(chapter.label("chapter_id"), sa.literal(kind).label("kind"), bucket.label("month"),
-                          sa.func.count().label("n"))
-                .select_from(Member).join(term, term.member_id == Member.id)
-                .where(*base, *where).group_by(chapter, bucket))
-
-    return [
-        grouped("term_start", _bucket(term.starts_on, w)),
-        grouped("term_end", _bucket_after(term.ends_on, 1, w)),
-        grouped("early_run_end", _bucket_after(term.ends_on, 1, w), ~followed),
-        grouped("lapse", _bucket_after(term.ends_on, grace_days + 1, w), ~followed),
-        grouped("won_back", _bucket(term.starts_on, w), term.starts_on > Member.joined_on, ~preceded),
-    ]
+    run_ends = ~followed
+    columns = (_bucket(term.starts_on, w).label("start"), _bucket_after(term.ends_on, w).label("end"),
+               sa.case((run_ends, _bucket(days_after(term.ends_on, grace_days + 1), w))).label("lapse"),
+               sa.and_(term.starts_on > Member.joined_on, ~preceded).label("back"))
+    rows = db.session.execute(
+        sa.select(Member.home_chapter_id, *columns, sa.func.count())
+        .select_from(Member).join(term, term.member_id == Member.id)
+        .where(Member.home_chapter_id.in_(chapter_ids), Member.continuous_since > Member.joined_on,
+               term.voided_at.is_(None), term.ends_on < Member.continuous_since)
+        .group_by(Member.home_chapter_id, *columns)).all()
+    counts: dict[tuple[int, str, int], int] = defaultdict(int)
+    for chapter_id, start, end, lapse, back, count in rows:
+        counts[(chapter_id, "term_start", start)] += count
+        counts[(chapter_id, "term_end", end)] += count
+        if lapse is not None:  # the term ended a run: grace begins the next day, lapsed after it
+            counts[(chapter_id, "early_run_end", end)] += count
+            counts[(chapter_id, "lapse", lapse)] += count
+        if back:
+            counts[(chapter_id, "won_back", start)] += count
+    return counts
 
 
 def _renewals(chapter_ids: list[int], w: Window) -> dict[tuple[int, str], tuple[int, int]]:
@@ -161,15 +195,19 @@ def _renewals(chapter_ids: list[int], w: Window) -> dict[tuple[int, str], tuple[
     run_start = sa.func.coalesce(Member.continuous_since, Member.joined_on)
     followed = sa.exists().where(later.member_id == term.member_id, later.voided_at.is_(None), later.id != term.id,
                                  later.starts_on <= days_after(term.ends_on, 1), later.ends_on > term.ends_on)
+    # Nested CASE: PostgreSQL would run the EXISTS for every row of an AND; a CASE runs it only when reached.
     renewed = sa.case((sa.and_(term.ends_on < Member.paid_through, term.ends_on >= run_start), 1),
-                      (sa.and_(Member.continuous_since > Member.joined_on, followed), 1), else_=0)
-    month = month_key(term.ends_on)
+                      (Member.continuous_since > Member.joined_on, sa.case((followed, 1), else_=0)), else_=0)
+    if db.engine.dialect.name == "postgresql":  # the WHERE keeps the window: the month number is plain arithmetic
+        month = _months_of(term.ends_on) - (w.starts_on.year * 12 + w.starts_on.month)
+    else:
+        month = _first_at_or_after(term.ends_on, [w.starts_on - timedelta(days=1), *w.month_ends()[:-1], w.last_day])
+    not_invoiced = list(db.session.scalars(sa.select(MembershipType.id).where(~MembershipType.is_invoiced)))
     rows = db.session.execute(
         sa.select(Member.home_chapter_id, month, sa.func.count(), sa.func.sum(renewed))
-        .select_from(term).join(Member, Member.id == term.member_id)
-        .join(MembershipType, MembershipType.id == term.membership_type_id)
-        .where(Member.home_chapter_id.in_(chapter_ids), term.voided_at.is_(None), MembershipType.is_invoiced,
-               term.ends_on >= w.starts_on, term.ends_on <= w.last_day)
+        .select_from(Member).join(term, term.member_id == Member.id)
+        .where(Member.home_chapter_id.in_(chapter_ids), term.voided_at.is_(None),
+               term.membership_type_id.not_in(not_invoiced), term.ends_on >= w.starts_on, term.ends_on <= w.last_day)
         .group_by(Member.home_chapter_id, month)).all()
     return {(chapter_id, key): (int(due), int(done or 0)) for chapter_id, key, due, done in rows}
 
@@ -185,23 +223,35 @@ IN_MONTH = {"joined": "new", "lapse": "lapsed_in", "won_back": "won_back"}
 
 
 def chapter_figures(chapter_ids: list[int], day: date, months: int = MONTHS) -> dict[int, Figures]:
-    """Every figure of each chapter, month by month: a fixed handful of grouped queries whatever the size."""
+    """Every figure of each chapter, month by month: the membership figures (kept per version of the members'
+    data, see chapter/health/cache.py) and the activity the registry reports, asked each time."""
+    from chapter.health import cache
+
     w = window(day, months)
-    figures = {chapter_id: Figures(w.months) for chapter_id in chapter_ids}
     if not chapter_ids:
-        return figures
-    counts = _counts(_member_changes(chapter_ids, w) + _earlier_run_changes(chapter_ids, w))
-    index = {month: position for position, month in enumerate(w.months)}
+        return {}
+    membership = cache.membership_figures(chapter_ids, w, lambda: membership_figures(chapter_ids, w))
+    figures = {chapter_id: Figures(w.months, {name: list(values) for name, values in one.series.items()})
+               for chapter_id, one in membership.items()}
+    _add_activity(figures, w)
+    return figures
+
+
+def membership_figures(chapter_ids: list[int], w: Window) -> dict[int, Figures]:
+    """Members by status, renewals, new, lapsed and won back: a fixed handful of grouped queries whatever the size."""
+    figures = {chapter_id: Figures(w.months) for chapter_id in chapter_ids}
+    counts = _member_changes(chapter_ids, w)
+    for key, count in _earlier_run_changes(chapter_ids, w).items():
+        counts[key] += count
     running: dict[int, dict[str, list[int]]] = {cid: defaultdict(lambda: [0] * (len(w.months) + 1))
                                                  for cid in chapter_ids}
     for (chapter_id, kind, month), count in counts.items():
         if month == LATER:
             continue
-        position = 0 if month == EARLY else index[month] + 1
         for series, sign in RUNNING.get(kind, ()):
-            running[chapter_id][series][position] += sign * count
+            running[chapter_id][series][month + 1] += sign * count
         if kind in IN_MONTH and month != EARLY:
-            figures[chapter_id][IN_MONTH[kind]][index[month]] += count
+            figures[chapter_id][IN_MONTH[kind]][month] += count
     for chapter_id, deltas in running.items():
         values = {name: _cumulative(deltas[name]) for name in ("joined", "active", "grace")}
         target = figures[chapter_id]
@@ -209,9 +259,8 @@ def chapter_figures(chapter_ids: list[int], day: date, months: int = MONTHS) -> 
         target.series["grace"] = values["grace"]
         target.series["lapsed"] = [j - a - g for j, a, g in zip(values["joined"], values["active"], values["grace"])]
     for (chapter_id, month), (due, renewed) in _renewals(chapter_ids, w).items():
-        figures[chapter_id]["due"][index[month]] += due
-        figures[chapter_id]["renewed"][index[month]] += renewed
-    _add_activity(figures, w)
+        figures[chapter_id]["due"][month] += due
+        figures[chapter_id]["renewed"][month] += renewed
     return figures
 
 

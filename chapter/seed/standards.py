@@ -38,12 +38,14 @@ def ensure_standards_reference() -> None:
     db.session.flush()
 
 
-def _holder(chapter: Chapter, code: str, day: date) -> User | None:
-    return db.session.scalar(
-        sa.select(User).join(OfficerTerm, OfficerTerm.user_id == User.id)
+def _holder(chapter: Chapter, code: str, day: date) -> tuple[User, date] | None:
+    """The first holder of a position in the chapter by `day`, and when their term began."""
+    row = db.session.execute(
+        sa.select(User, OfficerTerm.starts_on).join(OfficerTerm, OfficerTerm.user_id == User.id)
         .join(OfficerPosition, OfficerPosition.id == OfficerTerm.position_id)
         .where(OfficerTerm.chapter_id == chapter.id, OfficerPosition.code == code, OfficerTerm.starts_on <= day)
-        .order_by(OfficerTerm.starts_on).limit(1))
+        .order_by(OfficerTerm.starts_on).limit(1)).first()
+    return (row[0], row[1]) if row else None
 
 
 def seed_demo_standards(chapters: list[Chapter], day: date) -> None:
@@ -53,18 +55,21 @@ def seed_demo_standards(chapters: list[Chapter], day: date) -> None:
 
     ensure_standards_reference()
     for chapter in chapters[:5]:
-        reviewer = _holder(chapter, "secretary", day) or _holder(chapter, "president", day)
-        if reviewer is None:
+        found = _holder(chapter, "secretary", day) or _holder(chapter, "president", day)
+        if found is None:
             continue
+        reviewer, since = found
         year = fiscal_year_of(chapter.fiscal_year_start_month, day)
-        for back in (year.previous().starts_on + timedelta(days=45), year.starts_on + timedelta(days=20)):
-            if back <= day:
-                db.session.add(RosterReview(chapter_id=chapter.id, reviewed_on=back, reviewed_by_id=reviewer.id))
+        days = {max(back, since)  # not before the officer took office
+                for back in (year.previous().starts_on + timedelta(days=45), year.starts_on + timedelta(days=20))}
+        for reviewed_on in sorted(d for d in days if d <= day):
+            db.session.add(RosterReview(chapter_id=chapter.id, reviewed_on=reviewed_on, reviewed_by_id=reviewer.id))
     db.session.flush()
     for index, chapter in enumerate(chapters[:2]):
-        president = _holder(chapter, "president", day)
-        if president is None:
+        found = _holder(chapter, "president", day)
+        if found is None:
             continue
+        president = found[0]
         last_year = fiscal_year_of(chapter.fiscal_year_start_month, day).previous()
         report = services.submit_report(chapter, last_year, actor=president)
         manager = db.session.scalar(sa.select(User).join(DistrictManagerTerm, DistrictManagerTerm.user_id == User.id)

@@ -1,6 +1,8 @@
 """Staff edit the minimum standards and the recognition levels (data, not code)."""
 from __future__ import annotations
 
+from typing import Callable
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -34,6 +36,21 @@ def _page(status: int = 200, *, failed: tuple[str, int, object] | None = None, n
                            level_forms=level_forms, new_form=_new_form(new_form)), status
 
 
+def _save(form, action: Callable[[], object], message: Callable[[], str]):
+    """Validate, run the service, commit and go back to the list; None (with the errors on the form) if refused."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        attach_domain_error(form, error)
+        return None
+    db.session.commit()
+    flash(message(), "success")
+    return redirect(url_for("standards.admin"))
+
+
 @bp.get("/admin/standards")
 @staff_required
 def admin():
@@ -47,19 +64,11 @@ def admin_update(standard_id: int):
     """Save one standard."""
     standard = db.session.get(Standard, standard_id) or abort(404)
     form = StandardForm(prefix=f"s{standard.id}")
-    if form.validate_on_submit():
-        try:
-            services.update_standard(standard, actor=current_user, title=form.title.data, minimum=form.minimum.data,
-                                     position_codes=form.position_codes.data or None, is_active=form.is_active.data,
-                                     sort_order=form.sort_order.data or 0)
-        except DomainError as error:
-            db.session.rollback()
-            attach_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Saved “{standard.title}”.", "success")
-            return redirect(url_for("standards.admin"))
-    return _page(400, failed=("standard", standard.id, form))
+    saved = _save(form, lambda: services.update_standard(
+        standard, actor=current_user, title=form.title.data, minimum=form.minimum.data,
+        position_codes=form.position_codes.data or None, is_active=form.is_active.data,
+        sort_order=form.sort_order.data or 0), lambda: f"Saved “{standard.title}”.")
+    return saved or _page(400, failed=("standard", standard.id, form))
 
 
 @bp.post("/admin/standards/new")
@@ -67,20 +76,11 @@ def admin_update(standard_id: int):
 def admin_add():
     """Add a standard."""
     form = _new_form(NewStandardForm())
-    if form.validate_on_submit():
-        try:
-            standard = services.add_standard(
-                actor=current_user, code=form.code.data, title=form.title.data, kind=StandardKind(form.kind.data),
-                activity_kind=form.activity_kind.data or None, minimum=form.minimum.data,
-                position_codes=form.position_codes.data or None)
-        except DomainError as error:
-            db.session.rollback()
-            attach_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Added “{standard.title}”.", "success")
-            return redirect(url_for("standards.admin"))
-    return _page(400, new_form=form)
+    saved = _save(form, lambda: services.add_standard(
+        actor=current_user, code=form.code.data, title=form.title.data, kind=StandardKind(form.kind.data),
+        activity_kind=form.activity_kind.data or None, minimum=form.minimum.data,
+        position_codes=form.position_codes.data or None), lambda: f"Added “{form.title.data}”.")
+    return saved or _page(400, new_form=form)
 
 
 @bp.post("/admin/standards/levels/<int:level_id>")
@@ -89,14 +89,7 @@ def admin_level(level_id: int):
     """Save one recognition level's name and threshold."""
     level = db.session.get(RecognitionLevel, level_id) or abort(404)
     form = LevelForm(prefix=f"l{level.id}")
-    if form.validate_on_submit():
-        try:
-            services.update_level(level, actor=current_user, name=form.name.data, standards_met=form.standards_met.data)
-        except DomainError as error:
-            db.session.rollback()
-            attach_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Saved the {level.name} level.", "success")
-            return redirect(url_for("standards.admin"))
-    return _page(400, failed=("level", level.id, form))
+    saved = _save(form, lambda: services.update_level(level, actor=current_user, name=form.name.data,
+                                                      standards_met=form.standards_met.data),
+                  lambda: f"Saved the {level.name} level.")
+    return saved or _page(400, failed=("level", level.id, form))

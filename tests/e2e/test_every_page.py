@@ -34,15 +34,17 @@ EXTRA_PAGES = {
     "president": ["/rosters", "/chapters/1/roster", "/chapters/1/officers", "/chapters/1/transfers",
                   "/chapters/1/audit", "/chapters/1/import", "{member_record}", "/chapters/1/webhooks",
                   "/chapters/1/messages", "/chapters/1/messages/new?view=expiring-30", "/account/mail-preferences",
-                  "/chapters/1/events", "/chapters/1/events/new", "{event}", "{event_edit}", "{webhook}"],
+                  "/chapters/1/events", "/chapters/1/events/new", "{event}", "{event_edit}", "{webhook}",
+                  "/chapters/1/standards", "{standards_report}"],
     "treasurer": ["/treasury/", "/treasury/chapters/1", "/treasury/chapters/1/reports/revenue",
                   "/treasury/chapters/1/reports/members", "/my/payments"],
-    "district": ["/dashboard", "/rosters", "/chapters/1/roster", "{member_record}"],
+    "district": ["/dashboard", "/rosters", "/chapters/1/roster", "{member_record}", "/standards/reports",
+                 "{standards_report}"],
     "staff": ["/dashboard", "/treasury/", "/treasury/payouts", "/treasury/reports/revenue", "/treasury/reports/chapters",
               "/treasury/reports/refunds", "/treasury/reports/members", "/staff/exams", "/staff/results",
               "/admin/districts", "/admin/chapters", "/admin/transfers", "/admin/membership-types", "/admin/members",
               "/admin/payments", "/chapters/1/roster", "/chapters/1/officers", "{member_record}", "{admin_member}",
-              "{payout}", "/admin/chapters/1/edit", "/chapters/1/audit"],
+              "{payout}", "/admin/chapters/1/edit", "/chapters/1/audit", "/health/chapters/1"],
 }
 LOGINS = {"member": "member@example.org", "president": "president@example.org", "treasurer": "treasurer@example.org",
           "district": "district@example.org", "staff": "staff@example.org"}
@@ -90,13 +92,17 @@ def main_pages(role: str, menu: list[str]) -> list[str]:
     from chapter.events.models import Event, EventKind
     from chapter.outgoing.models import WebhookEndpoint
 
+    from chapter.standards.models import StandardsReport
+
     payout = db.session.scalar(sa.select(StripePayout.id))
+    report = db.session.scalar(sa.select(StandardsReport.id).order_by(StandardsReport.id))
     course = db.session.scalar(sa.select(Event.id).join(Chapter).where(Chapter.number == 1,
                                                                       Event.kind == EventKind.REVIEW_COURSE))
     webhook = db.session.scalar(sa.select(WebhookEndpoint.id))  # the demo's endpoint of chapter #1
     fill = {"member_record": f"/chapters/1/members/{member.member_number}", "webhook": f"/webhooks/{webhook}",
             "admin_member": f"/admin/members/{member.member_number}", "payout": f"/treasury/payouts/{payout}",
-            "event": f"/events/{course}", "event_edit": f"/events/{course}/edit"}
+            "event": f"/events/{course}", "event_edit": f"/events/{course}/edit",
+            "standards_report": f"/standards/reports/{report}"}
     pages = []
     for path in menu + [p.format(**fill) for p in EXTRA_PAGES[role]]:
         if path not in pages and path != "/logout":

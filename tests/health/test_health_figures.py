@@ -2,12 +2,14 @@
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
+from chapter.chapters.models import Chapter
 from chapter.core.models import today
 from chapter.extensions import db
 from chapter.health.figures import chapter_figures
 from chapter.members import services as member_services
-from chapter.members.models import TermSource
+from chapter.members.models import Member, TermSource
 from tests import activity_providers, factories
 
 
@@ -81,3 +83,37 @@ def test_events_and_messages_come_from_the_activity_registry(seeded):
     assert _at(seeded, "2026-03", "events", "attendance") == (2, 65)
     assert _at(seeded, "2026-04", "messages", "recipients") == (1, 300)
     assert sum(seeded["events"]) == 2
+
+
+def test_a_member_who_lapsed_and_came_back_twice_is_counted_in_each_run(app, clock):
+    clock("2026-06-15")
+    home = factories.chapter(50)
+    _member(home, (date(2024, 8, 1), date(2024, 10, 31)), (date(2025, 3, 1), date(2025, 5, 31)),
+            (date(2026, 1, 15), date(2027, 1, 14)))
+    db.session.commit()
+    figures = chapter_figures([home.id], today())[home.id]
+    status = {m: (a, g, lapsed) for m, a, g, lapsed in zip(figures.months, figures["active"], figures["grace"],
+                                                             figures["lapsed"])}
+    assert status["2024-07"] == (0, 0, 0)
+    assert status["2024-10"] == (1, 0, 0) and status["2024-11"] == (0, 1, 0) and status["2024-12"] == (0, 0, 1)
+    assert status["2025-03"] == (1, 0, 0) and status["2025-06"] == (0, 1, 0) and status["2025-07"] == (0, 0, 1)
+    assert status["2026-01"] == (1, 0, 0) and status["2026-06"] == (1, 0, 0)
+    in_month = lambda name: {m: n for m, n in zip(figures.months, figures[name]) if n}  # noqa: E731
+    assert in_month("lapsed_in") == {"2024-12": 1, "2025-07": 1}
+    assert in_month("won_back") == {"2025-03": 1, "2026-01": 1}
+    assert in_month("new") == {"2024-08": 1}
+    assert in_month("due") == {"2024-10": 1, "2025-05": 1} and sum(figures["renewed"]) == 0
+
+
+def test_figures_kept_between_requests_follow_every_change_of_the_members(seeded):
+    home_id = db.session.scalar(sa.select(Chapter.id).where(Chapter.number == 40))
+    before = chapter_figures([home_id], today())[home_id]
+    assert before["active"][-1] == 4
+    _member(db.session.get(Chapter, home_id), (date(2026, 6, 1), date(2027, 5, 31)))
+    db.session.commit()
+    after = chapter_figures([home_id], today())[home_id]
+    assert after["active"][-1] == 5 and after["new"][-1] == 1
+    member = db.session.scalar(sa.select(Member).where(Member.joined_on == date(2026, 6, 1)))
+    member.home_chapter_id = None  # moved away: the figures follow
+    db.session.commit()
+    assert chapter_figures([home_id], today())[home_id]["active"][-1] == 4
