@@ -139,3 +139,7 @@ from chapter.events.models import (  # noqa: E402
 
 __all__ += ["Event", "EventKind", "EventPrice", "EventSession", "EventStatus", "PriceCategory", "RefundTier",
             "Registration", "RegistrationStatus"]
+
+from chapter.events.door_models import EventReminder, ReminderKind  # noqa: E402  (events part B: reminders sent)
+
+__all__ += ["EventReminder", "ReminderKind"]
