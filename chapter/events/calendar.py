@@ -44,8 +44,13 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+EVENT_PAGE = "events.event_page"  # ev-core's public page of an event
+
+
 def event_page_url(event: Event) -> str:
-    return public_url(current_app.config.get("EVENT_PAGE_ENDPOINT", "events.show"), event_id=event.id)
+    """The event's public page (its .ics when the page is not installed, e.g. in part B's own tests)."""
+    endpoint = EVENT_PAGE if EVENT_PAGE in current_app.view_functions else "events.event_ics"
+    return public_url(endpoint, event_id=event.id)
 
 
 def _periods(event: Event) -> list[tuple[int | None, str, datetime, datetime]]:
