@@ -21,6 +21,7 @@ GROUPS = {
     "pages": "bench.pages",
     "load": "bench.load",
     "growth": "bench.growth",
+    "event_door": "bench.event_door",
 }
 
 
