@@ -164,6 +164,35 @@ def refund_payment(
     return refund
 
 
+def refund_by_rule(payment: Payment, *, amount_cents: int, reason: str, actor: User | None) -> Refund | None:
+    """Give back money a feature's own rule owes (an event's cancellation policy, an event cancelled): the
+    feature has checked who asks, so no finance right is required. Same locks, Stripe call, split, ledger
+    and notice as refund_payment; at most what is still refundable; nothing when that is zero."""
+    lock_order(payment.order_id)
+    payment = lock_payment(payment.id)
+    amount_cents = min(amount_cents, payment.amount_cents - payment.refunded_cents)
+    if amount_cents <= 0 or payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
+        return None
+    key = payment.idempotency_key or f"chapter-payment-{payment.id}"
+    result = gateway.refund(
+        payment_intent_id=payment.stripe_payment_intent_id, amount_cents=amount_cents,
+        metadata={"payment_id": str(payment.id), "reason": reason[:450]},
+        idempotency_key=f"{key}-refund-{len(payment.refunds) + 1}-{amount_cents}",
+    )
+    before = payment.refunded_cents
+    refund = record_refund(payment, amount_cents=amount_cents, reason=reason, stripe_refund_id=result.id,
+                           refunded_at=_stripe_time(result.created), actor=actor, raw=result.raw)
+    audit.record(AuditAction.PAYMENT_REFUNDED, actor=actor, chapter_id=payment.chapter_id,
+                 member_id=payment.order.member_id,
+                 summary=f"Refunded {amount_cents / 100:.2f} {payment.currency} of {payment.order.reference}: {reason.strip()}",
+                 before={"refunded_cents": before}, after={"refunded_cents": payment.refunded_cents})
+    db.session.flush()
+    from chapter.payments import notifications
+
+    notifications.send_refund_notice(refund)
+    return refund
+
+
 def _apply_term_action(payment: Payment, refund: Refund, term: MembershipTerm, term_action: TermAction,
                        new_term_end: date, actor: User) -> None:
     before = {"ends_on": term.ends_on, "voided": term.voided_at is not None}

@@ -10,6 +10,13 @@ from chapter.extensions import db
 EVENT_MANAGERS = ("president", "vp_programs", "vp_education")
 
 
+def with_event_rights(positions: list[OfficerPosition]) -> list[OfficerPosition]:
+    """The standard positions (unsaved) with the event right of the standard managers."""
+    for position in positions:
+        position.can_manage_events = position.code in EVENT_MANAGERS
+    return positions
+
+
 def ensure_event_rights() -> None:
     """Give the standard event managers the right, once: when no position has it yet (staff may change it
     afterwards on the positions' data, and seeding again does not undo that)."""
