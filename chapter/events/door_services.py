@@ -8,11 +8,12 @@ import sqlalchemy as sa
 
 from chapter.core import audit
 from chapter.core.errors import DomainError
-from chapter.core.models import utcnow
+from chapter.core.formatting import format_money
+from chapter.core.models import today, utcnow
 from chapter.core.pagination import Page, paginate
 from chapter.core.text import LIKE_ESCAPE, contains_pattern
 from chapter.events import attendance
-from chapter.events.models import Event, EventStatus, PriceCategory, Registration, RegistrationStatus
+from chapter.events.models import LIVE_STATUSES, Event, EventStatus, PriceCategory, Registration, RegistrationStatus
 from chapter.extensions import db
 
 if TYPE_CHECKING:
@@ -59,29 +60,76 @@ def register_walk_in(event: Event, *, name: str, email: str | None, category: st
     price = event.price_for(price_category)
     if price is None:
         raise DomainError(f"{price_category.label} places are not offered for this event.", field="category")
+    member = _member_with_email(email)
     if paid_by == "card" and price > 0:
-        return _walk_in_by_card(event, name=name, email=email, category=price_category, actor=actor)
-    registration = Registration(event_id=event.id, name=name.strip()[:200], email=(email or None),
-                                category=price_category, price_cents=price, currency=event.currency,
-                                status=RegistrationStatus.PAID, paid_at=utcnow(),
-                                paid_at_door="cash" if price > 0 else None)
-    db.session.add(registration)
+        return _walk_in_by_card(event, member, name=name, email=email, actor=actor)
+    registration = _refuse_a_second_registration(event, member)  # one awaiting payment is settled in cash
+    if registration is None:
+        registration = Registration(event_id=event.id, name=name.strip()[:200], email=(email or None),
+                                    member_id=member.id if member else None,
+                                    user_id=member.user_id if member else None, currency=event.currency)
+        db.session.add(registration)
+    elif registration.order is not None:
+        from chapter.events.orders import release_order
+
+        release_order(registration.order)
+    registration.category, registration.price_cents = price_category, price
+    registration.status, registration.paid_at = RegistrationStatus.PAID, utcnow()
+    registration.hold_expires_at = registration.offer_expires_at = None
+    registration.paid_at_door = "cash" if price > 0 else None
     db.session.flush()
-    audit.record("event.walk_in", actor=actor, chapter_id=event.chapter_id,
+    audit.record("event.walk_in", actor=actor, chapter_id=event.chapter_id, member_id=registration.member_id,
                  summary=f"Walk-in {registration.name} at {event.title}"
-                         + (f", {price / 100:.2f} {event.currency} in cash" if price else ", free"))
+                         + (f", {format_money(price, event.currency)} in cash" if price else ", free"))
     attendance.check_in(registration, actor=actor)
     return WalkIn(registration, None)
 
 
-def _walk_in_by_card(event: Event, *, name: str, email: str | None, category: PriceCategory, actor: User) -> WalkIn:
-    """A walk-in paying by card on the officer's phone: ev-core's registration order, the officer paying."""
-    from chapter.events import services as event_services
+def _member_with_email(email: str | None):
+    """The member record a walk-in's e-mail names (their points and price depend on it), if any."""
+    if not email:
+        return None
+    from chapter.auth.claims import member_by_email
 
-    start = getattr(event_services, "start_walk_in_order", None)
-    if start is None:
-        raise DomainError("Card payment at the door is not available yet: record it as cash.", field="paid_by")
-    registration, order = start(event, name=name, email=email, category=category, actor=actor)
+    return member_by_email(email)
+
+
+def _refuse_a_second_registration(event: Event, member) -> Registration | None:
+    """A member already registered is checked in from the list, not registered again; returns one awaiting payment."""
+    if member is None:
+        return None
+    live = db.session.scalar(sa.select(Registration).where(
+        Registration.event_id == event.id, Registration.member_id == member.id, Registration.guest_of_id.is_(None),
+        Registration.status.in_(LIVE_STATUSES)))
+    if live is not None and live.status is RegistrationStatus.PAID:
+        raise DomainError(f"{live.name} is already registered: check them in from the list.", field="email")
+    if live is not None and live.status is RegistrationStatus.WAITLISTED:
+        raise DomainError(f"{live.name} is on the waitlist: cancel that registration first, or record cash.",
+                          field="email")
+    return live
+
+
+def _walk_in_by_card(event: Event, member, *, name: str, email: str | None, actor: User) -> WalkIn:
+    """A member paying by card on the officer's phone: the same order and card flow as online, the officer
+    placing it (payments lets its purchaser pay). The price category is decided on payment, as online."""
+    from chapter.events import orders, registration as registrations
+
+    if member is None:
+        raise DomainError("Card payment at the door needs the e-mail of a member record (the card flow charges a "
+                          "member's order); record a visitor's payment as cash.", field="email")
+    registration = _refuse_a_second_registration(event, member)
+    if registration is None:
+        registration = Registration(event_id=event.id, member_id=member.id, user_id=member.user_id,
+                                    name=name.strip()[:200], email=email, category=PriceCategory.MEMBER,
+                                    price_cents=0, currency=event.currency, status=RegistrationStatus.PENDING)
+        db.session.add(registration)
+        db.session.flush()
+    registrations.hold(registration, utcnow())  # the walk-in is in the room: no capacity check at the door
+    order = orders.start_order(registration, actor=actor, day=today())
+    registration.paid_at_door = "card"
+    audit.record("event.walk_in", actor=actor, chapter_id=event.chapter_id, member_id=member.id,
+                 summary=f"Walk-in {registration.name} at {event.title}, paying by card")
+    db.session.flush()
     return WalkIn(registration, order.id)
 
 

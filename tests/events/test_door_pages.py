@@ -129,3 +129,23 @@ def test_an_attendee_gets_a_printable_certificate_and_a_pdf_once_attendance_is_f
     assert 'data-testid="certificate-name">Bob Okafor<' in page and "2 maintenance points" in page
     assert pdf.mimetype == "application/pdf" and pdf.get_data().startswith(b"%PDF")
     assert client.get(f"/tickets/{people['Ada'].id}/certificate").status_code == 404  # did not attend
+
+
+def test_a_member_walking_in_pays_by_card_through_the_same_order_the_officer_places(app, client):
+    meeting, officer, _people = _meeting_with_registrants()
+    walker = factories.member(home=meeting.chapter, first_name="Walt", last_name="Card", email="walt@example.org")
+    db.session.commit()
+    client.login(officer.email)
+    url = f"/events/{meeting.id}/walk-in"
+
+    visitor = client.submit(url, {"name": "No Record", "email": "nobody@example.org", "category": "non_member",
+                                  "paid_by": "card"})
+    response = client.submit(url, {"name": "Walt Card", "email": "walt@example.org", "category": "member",
+                                   "paid_by": "card"})
+
+    assert visitor.status_code == 400 and "record a visitor" in visitor.get_data(as_text=True)
+    registration = db.session.scalar(sa.select(Registration).where(Registration.member_id == walker.id))
+    assert response.headers["Location"].endswith(f"/pay/{registration.order_id}")
+    assert (registration.status, registration.paid_at_door) == (RegistrationStatus.PENDING, "card")
+    assert registration.order.purchaser_id == officer.id and registration.order.total_cents == 2500
+    assert client.get(response.headers["Location"]).status_code == 200  # the officer's phone shows the card page
