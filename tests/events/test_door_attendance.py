@@ -88,3 +88,25 @@ def test_attendance_cannot_be_final_before_the_event_starts(app):
     with pytest.raises(DomainError, match="once the event has started"):
         attendance.make_attendance_final(meeting, actor=factories.officer(chapter, "president"))
     assert meeting.attendance_final_at is None
+
+
+def test_the_demo_attendance_credits_the_attendees_of_past_events_only(app):
+    import random
+
+    from chapter.seed.event_attendance import seed_demo_attendance
+
+    chapter, past = _past_meeting(hours=2.0)
+    factories.officer(chapter, "vp_programs")
+    upcoming = events.event(chapter)
+    members = [factories.member(home=chapter) for _ in range(10)]
+    for member in members:
+        events.registration(past, member=member)
+        events.registration(upcoming, member=member)
+    past.ends_at = utcnow() - timedelta(minutes=30)
+
+    counts = seed_demo_attendance(random.Random(7))
+
+    credited = db.session.scalar(sa.select(sa.func.count()).select_from(PointEntry))
+    assert counts["events"] == 1 and 0 < counts["checked_in"] == counts["credited"] == credited <= 10
+    assert past.status is EventStatus.COMPLETED and upcoming.status is EventStatus.PUBLISHED
+    assert seed_demo_attendance(random.Random(7))["credited"] == 0  # nothing credited twice
