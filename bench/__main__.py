@@ -21,6 +21,7 @@ GROUPS = {
     "pages": "bench.pages",
     "load": "bench.load",
     "growth": "bench.growth",
+    "events": "bench.events",
     "event_door": "bench.event_door",
 }
 

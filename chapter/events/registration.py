@@ -63,11 +63,11 @@ def register(event: Event, *, user: User, guest_names: list[str] = (), now: date
     if not registration_open(event, now):
         raise RegistrationRefused("Registration for this event is not open.")
     member = member_for(user)
+    price = policy.price_for(event, member, now.date())  # before the lock: it holds others up
+    guest_cents = policy.guest_price(event) if guest_names else 0
     seats.lock_event(event.id)
     if live_registration(event, user) is not None:
         raise RegistrationRefused("You are already registered for this event: see My events.")
-    price = policy.price_for(event, member, now.date())
-    guest_cents = policy.guest_price(event) if guest_names else 0
     free = seats.seats_left(event, now)
     party_size = 1 + len(guest_names)
     if free is not None and free < party_size:

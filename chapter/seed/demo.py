@@ -19,6 +19,8 @@ from chapter.extensions import db
 from chapter.members.models import Member, MembershipType
 from chapter.seed.certifications import seed_demo_certifications
 from chapter.seed.chapters import seed_demo_chapters, seed_demo_officers
+from chapter.seed.event_attendance import seed_demo_attendance
+from chapter.seed.events import seed_demo_events
 from chapter.seed.members import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, seed_demo_members
 from chapter.seed.reference import ensure_reference_data
 from chapter.seed.treasury import seed_demo_treasury_month
@@ -101,5 +103,7 @@ def seed_demo(
     seed_demo_officers(rng, chapter_rows, positions, types, password_hash, day)
     seed_demo_treasury_month(rng, day)
     seed_demo_certifications(rng, day)
+    seed_demo_events(rng, day)
+    seed_demo_attendance(rng)  # events part B: the past events' check-ins and points
     db.session.flush()
     return {"chapters": len(chapter_rows), "members": created + 2 * len(chapter_rows)}

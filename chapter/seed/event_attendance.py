@@ -35,6 +35,7 @@ def seed_demo_attendance(rng: random.Random) -> dict[str, int]:
     """Check in and credit the attendees of every published demo event that has ended; returns the counts."""
     now = utcnow()
     counts = {"events": 0, "checked_in": 0, "credited": 0}
+    always_there = _demo_member_attended(now)
     past = db.session.scalars(sa.select(Event).where(Event.status == EventStatus.PUBLISHED, Event.ends_at < now)
                               .order_by(Event.starts_at)).all()
     for event in past:
@@ -45,7 +46,7 @@ def seed_demo_attendance(rng: random.Random) -> dict[str, int]:
             Registration.event_id == event.id, Registration.status == RegistrationStatus.PAID)
             .order_by(Registration.id)).all()
         for registration in registrants:
-            if rng.random() < SHOW_UP_RATE:
+            if registration.id == always_there or rng.random() < SHOW_UP_RATE:
                 counts["checked_in"] += attendance.check_in(registration, actor=officer,
                                                             now=event.starts_at - DOORS_OPEN)
         outcome = attendance.make_attendance_final(event, actor=officer, now=event.ends_at + DOORS_OPEN)
@@ -53,3 +54,29 @@ def seed_demo_attendance(rng: random.Random) -> dict[str, int]:
         counts["credited"] += outcome.credited
     db.session.flush()
     return counts
+
+
+def _demo_member_attended(now) -> int | None:
+    """The demo member attended their chapter's last meeting (their transcript shows its points): their registration."""
+    from chapter.events.models import EventKind, PriceCategory
+    from chapter.members.models import Member
+    from chapter.seed.members import DEMO_DOMAIN
+
+    member = db.session.scalar(sa.select(Member).where(Member.email == f"member@{DEMO_DOMAIN}"))
+    if member is None or member.home_chapter_id is None:
+        return None
+    event = db.session.scalar(sa.select(Event).where(
+        Event.chapter_id == member.home_chapter_id, Event.kind == EventKind.MEETING, Event.ends_at < now,
+        Event.status == EventStatus.PUBLISHED).order_by(Event.starts_at.desc()).limit(1))
+    if event is None:
+        return None
+    registration = db.session.scalar(sa.select(Registration).where(Registration.event_id == event.id,
+                                                                   Registration.member_id == member.id))
+    if registration is None:
+        registration = Registration(event_id=event.id, user_id=member.user_id, member_id=member.id,
+                                    name=member.full_name, email=member.email, category=PriceCategory.MEMBER,
+                                    price_cents=event.price_for(PriceCategory.MEMBER) or 0, currency=event.currency,
+                                    status=RegistrationStatus.PAID, paid_at=event.starts_at - timedelta(days=10))
+        db.session.add(registration)
+        db.session.flush()
+    return registration.id if registration.status is RegistrationStatus.PAID else None

@@ -29,7 +29,8 @@ def event(of: Chapter, *, title: str = "Monthly PD meeting", kind: EventKind = E
     length = timedelta(hours=max(hours, 1))
     made = Event(chapter_id=of.id, title=title, kind=kind, starts_at=starts,
                  ends_at=starts + length + timedelta(days=7 * (sessions - 1)),
-                 timezone=of.timezone or "America/New_York", currency=of.currency, capacity=capacity,
+                 timezone=fields.pop("timezone", None) or of.timezone or "America/New_York", currency=of.currency,
+                 capacity=capacity,
                  venue="Hilton Garden Inn, Ballroom B", status=status, created_by=created_by,
                  published_at=utcnow() if status != EventStatus.DRAFT else None, **fields)
     for n in range(sessions):

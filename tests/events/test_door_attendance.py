@@ -110,3 +110,19 @@ def test_the_demo_attendance_credits_the_attendees_of_past_events_only(app):
     assert counts["events"] == 1 and 0 < counts["checked_in"] == counts["credited"] == credited <= 10
     assert past.status is EventStatus.COMPLETED and upcoming.status is EventStatus.PUBLISHED
     assert seed_demo_attendance(random.Random(7))["credited"] == 0  # nothing credited twice
+
+
+def test_the_demo_has_held_events_with_attendance_and_the_demo_members_points(app):
+    from chapter.seed import demo
+    from chapter.seed.members import DEMO_DOMAIN
+    from chapter.events.models import Event, Registration
+    from chapter.members.models import Member
+
+    demo.seed_demo(members=200, chapters=9)
+
+    member = db.session.scalar(sa.select(Member).where(Member.email == f"member@{DEMO_DOMAIN}"))
+    held = db.session.scalars(sa.select(Event).where(Event.status == EventStatus.COMPLETED)).all()
+    attended = db.session.scalar(sa.select(sa.func.count()).select_from(Registration).where(
+        Registration.points_credited_at.is_not(None)))
+    assert len(held) >= 4 and attended > 10
+    assert any(e.description.startswith("Attended ") for e in _points_of(member))
