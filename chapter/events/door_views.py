@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 from chapter.core.errors import DomainError
 from chapter.core.forms import attach_domain_error
 from chapter.core.permissions import current_roles
-from chapter.events import attendance, bp, door_services, registrations_list, tickets
-from chapter.events.door_access import can_manage_event, can_run_door, get_event_or_404, get_registration_or_404
+from chapter.events import attendance, bp, door_services, registrations_list
+from chapter.events.door_access import can_manage_event, can_run_door, get_event_or_404
 from chapter.events.door_forms import WalkInForm
 from chapter.events.models import EventStatus, Registration
 from chapter.extensions import db

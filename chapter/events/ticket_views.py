@@ -68,14 +68,20 @@ def chapter_feed(number: int):
                 f"chapter-{chapter.number}-events.ics", private=False)
 
 
-@bp.get("/tickets/<int:registration_id>/certificate")
-@login_required
-def certificate(registration_id: int):
-    """A printable certificate of attendance, once attendance is final and the registrant attended."""
+def _certificate_or_404(registration_id: int):
+    """The registration (its registrant's or a manager's to see) and its certificate: 404 until there is one."""
     registration = get_registration_or_404(registration_id)
     text = certificate_text(registration)
     if text is None:
         abort(404)
+    return registration, text
+
+
+@bp.get("/tickets/<int:registration_id>/certificate")
+@login_required
+def certificate(registration_id: int):
+    """A printable certificate of attendance, once attendance is final and the registrant attended."""
+    registration, text = _certificate_or_404(registration_id)
     return render_template("events/door_certificate.html", registration=registration, text=text)
 
 
@@ -83,10 +89,7 @@ def certificate(registration_id: int):
 @login_required
 def certificate_pdf_download(registration_id: int):
     """The same certificate as a PDF."""
-    registration = get_registration_or_404(registration_id)
-    text = certificate_text(registration)
-    if text is None:
-        abort(404)
+    _registration, text = _certificate_or_404(registration_id)
     response = Response(certificate_pdf(text), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="certificate-{text.certificate_number}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from markupsafe import escape
 
 from chapter.events import tickets
 from chapter.events.models import Registration
