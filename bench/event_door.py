@@ -69,16 +69,23 @@ def _seed_event(bench: Bench) -> tuple[int, list[tuple[int, str]]]:
 
 
 def _time_posts(bench: Bench, client, name: str, urls: list[str], target: float | None) -> None:
-    """POST each url once (a different attendee each time): the first `warmup` untimed."""
+    """POST each url once (a different attendee each time): the first `warmup` untimed; wall and CPU time."""
     queue = iter(urls)
+    cpu_ms: list[float] = []
+    sql_ms: list[float] = []
 
     def post() -> None:
-        response = client.post(next(queue))
+        cpu = time.process_time()
+        with bench.recorder.capture() as queries:
+            response = client.post(next(queue))
+        cpu_ms.append((time.process_time() - cpu) * 1000)
+        sql_ms.append(sum(q.ms for q in queries))
         if response.status_code != 302:
             raise RuntimeError(f"check-in answered HTTP {response.status_code}")
 
     timings = measure(post, bench.repeat, bench.warmup)
-    bench.emit(f"{name}_p50_ms", median(timings), "ms", target, registrations=REGISTRATIONS)
+    bench.emit(f"{name}_p50_ms", median(timings), "ms", target, registrations=REGISTRATIONS,
+               cpu_ms=round(median(cpu_ms[bench.warmup:]), 2), sql_execute_ms=round(median(sql_ms[bench.warmup:]), 2))
     bench.emit(f"{name}_p95_ms", percentile(timings, 0.95), "ms", None, registrations=REGISTRATIONS)
 
 
