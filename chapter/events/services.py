@@ -188,7 +188,8 @@ def cancel_event(event: Event, *, actor: User, roles: Roles, now: datetime | Non
 
 def settle_cancelled_event(event_id: int, *, limit: int = 50) -> int:
     """Refund in full and tell the next `limit` live registrants of a cancelled event (each registrant's
-    party is one unit); the caller commits after each call. Returns how many were settled (0: done)."""
+    party is one unit); the caller commits after each call. Returns how many were settled (0: done, or only
+    registrations with a card payment in flight are left: a later run settles them)."""
     from chapter.events import orders
     from chapter.payments.services import refund_by_rule
 
@@ -199,6 +200,7 @@ def settle_cancelled_event(event_id: int, *, limit: int = 50) -> int:
         Registration.event_id == event.id, Registration.status.in_(LIVE), Registration.guest_of_id.is_(None))
         .order_by(Registration.id).limit(limit)).all()
     now = utcnow()
+    settled = 0
     for host in hosts:
         party = orders.party_of(host)
         paid = sum(r.price_cents for r in party if r.status is RegistrationStatus.PAID)
@@ -221,4 +223,5 @@ def settle_cancelled_event(event_id: int, *, limit: int = 50) -> int:
             orders.release_order(order)
         notices.event_cancelled(host, refunded)
         db.session.flush()
-    return len(hosts)
+        settled += 1
+    return settled

@@ -76,3 +76,25 @@ def test_a_student_member_pays_the_student_price_and_a_visitor_the_non_member_pr
     assert policy.price_for(meeting, student, today) == policy.Price(PriceCategory.STUDENT, 1000)
     assert policy.price_for(meeting, visitor, today) == policy.Price(PriceCategory.NON_MEMBER, 4000)
     assert policy.price_for(meeting, None, today) == policy.Price(PriceCategory.NON_MEMBER, 4000)
+
+
+def test_a_corporate_seat_holder_pays_the_corporate_price_while_the_seat_is_current(app):
+    from chapter.members.models import CorporateMembership, CorporateSeat, Organization
+
+    chapter = factories.chapter()
+    meeting = events.event(chapter, prices={PriceCategory.MEMBER: 2500, PriceCategory.NON_MEMBER: 4000,
+                                            PriceCategory.CORPORATE: 1800})
+    employee = factories.member(home=chapter, with_user=True, type_code="corporate_seat")
+    today = utcnow().date()
+    company = Organization(name="Acme Logistics")
+    db.session.add(company)
+    db.session.flush()
+    corporate = CorporateMembership(organization_id=company.id, membership_type_id=factories.membership_type(
+        "corporate_seat").id, seats=5, starts_on=today - timedelta(days=30), ends_on=today + timedelta(days=30))
+    db.session.add(corporate)
+    db.session.flush()
+    db.session.add(CorporateSeat(corporate_membership_id=corporate.id, member_id=employee.id,
+                                 assigned_on=today - timedelta(days=30)))
+    db.session.flush()
+    assert policy.price_for(meeting, employee, today) == policy.Price(PriceCategory.CORPORATE, 1800)
+    assert policy.price_for(meeting, employee, today + timedelta(days=31)).category is not PriceCategory.CORPORATE
