@@ -60,6 +60,9 @@ def register_walk_in(event: Event, *, name: str, email: str | None, category: st
     price = event.price_for(price_category)
     if price is None:
         raise DomainError(f"{price_category.label} places are not offered for this event.", field="category")
+    from chapter.events.seats import lock_event
+
+    lock_event(event.id)  # serialised with online registrations; no capacity check: the walk-in is in the room
     member = _member_with_email(email)
     if paid_by == "card" and price > 0:
         return _walk_in_by_card(event, member, name=name, email=email, actor=actor)

@@ -21,6 +21,15 @@ pytestmark = pytest.mark.e2e
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
+def assert_fits_a_phone_and_passes_axe(page) -> None:
+    """No sideways scrolling at 390 px, and axe-core finds no serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
+    serious = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], f"{page.url}: {serious}"
+
+
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
 
 
@@ -78,11 +87,16 @@ def test_a_meeting_from_creation_to_points_on_the_transcript(app, live_server, s
         button.tap()
         expect(door.get_by_role("alert")).to_contain_text("Ada Lovelace checked in.")
         expect(door.get_by_role("button", name="Check in")).to_have_count(0)
+        assert_fits_a_phone_and_passes_axe(door)
+        door.goto(f"{event_url}/door")
+        expect(door.get_by_test_id("door-count")).to_have_text("1")
+        assert_fits_a_phone_and_passes_axe(door)
 
         clock((starts + timedelta(hours=3)).astimezone(ZoneInfo("UTC")))  # the evening of the meeting, after it
         door.goto(f"{event_url}/registrations")
         door.get_by_role("button", name="Make attendance final and credit points").tap()
         expect(door.get_by_role("alert")).to_contain_text("1 credited with points")
+        assert_fits_a_phone_and_passes_axe(door)
     finally:
         phone.close()
 
