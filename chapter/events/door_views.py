@@ -23,8 +23,7 @@ def _compose_url(event) -> str | None:
     """The communications page's compose form for this event's registrants, when that feature is installed."""
     if "communications.compose" not in current_app.view_functions:
         return None
-    return url_for("communications.compose", audience="event_registrants", event_id=event.id,
-                   chapter=event.chapter.number)
+    return url_for("communications.compose", number=event.chapter.number, audience="event", event_id=event.id)
 
 
 @bp.get("/events/<int:event_id>/registrations")
