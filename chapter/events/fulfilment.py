@@ -8,7 +8,7 @@ from datetime import date
 from chapter.core.formatting import format_money
 from chapter.core.models import utcnow
 from chapter.events import orders, registration as registrations
-from chapter.events.models import RegistrationStatus
+from chapter.events.models import EventStatus, RegistrationStatus
 from chapter.events.times import format_local
 from chapter.payments import fulfilment
 from chapter.payments.models import Order, OrderPurpose, Refund
@@ -31,7 +31,7 @@ def event_price_on(order: Order, day: date) -> int | None:
         return fulfilment.STALE
     host = party[0]
     if host.status not in (RegistrationStatus.PENDING, RegistrationStatus.OFFERED) \
-            or not orders.hold_is_valid(host, utcnow()):
+            or host.event.status is not EventStatus.PUBLISHED or not orders.hold_is_valid(host, utcnow()):
         return fulfilment.STALE
     from chapter.events import policy
 

@@ -135,6 +135,8 @@ def retake_seat(host: Registration, now: datetime) -> None:
     """Hold a seat again for a registration whose hold or offer ran out (paying late): if one is free."""
     seats.lock_event(host.event_id)
     db.session.refresh(host)
+    if host.event.status is not EventStatus.PUBLISHED or now >= host.event.starts_at:
+        raise RegistrationRefused("This event is no longer taking payments (it was cancelled or has begun).")
     if orders.hold_is_valid(host, now, margin=timedelta(0)):
         if host.status is RegistrationStatus.PENDING:
             hold(host, now)  # still held: extend the window to pay

@@ -88,3 +88,24 @@ def test_the_periodic_task_expires_holds_and_records_its_run(app, clock):
     event_offers.call_local()
     db.session.expire_all()
     assert db.session.get(type(queued), queued.id).status is RegistrationStatus.OFFERED
+
+
+def test_a_held_seat_of_a_cancelled_event_can_no_longer_be_paid(app):
+    import pytest
+
+    from chapter.core.errors import DomainError
+    from chapter.events.models import EventStatus
+    from chapter.payments import fulfilment
+
+    chapter = factories.chapter()
+    meeting = events.event(chapter)
+    holder = _people(chapter, 1)[0]
+    held = registrations.register(meeting, user=holder.user)
+    from chapter.payments.models import Order
+
+    order = db.session.get(Order, held.order_id)
+    assert fulfilment.price_on(order, utcnow().date()) == 2500
+    meeting.status = EventStatus.CANCELLED
+    assert fulfilment.price_on(order, utcnow().date()) == fulfilment.STALE
+    with pytest.raises(DomainError, match="no longer taking payments"):
+        fulfilment.reprice(order, utcnow().date())
