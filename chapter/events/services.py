@@ -196,9 +196,12 @@ def settle_cancelled_event(event_id: int, *, limit: int = 50) -> int:
     event = db.session.get(Event, event_id)
     if event is None or event.status is not EventStatus.CANCELLED:
         return 0
+    from chapter.payments.models import IN_FLIGHT, Payment
+
+    paying = sa.exists().where(Payment.order_id == Registration.order_id, Payment.status.in_(IN_FLIGHT))
     hosts = db.session.scalars(sa.select(Registration).where(
-        Registration.event_id == event.id, Registration.status.in_(LIVE), Registration.guest_of_id.is_(None))
-        .order_by(Registration.id).limit(limit)).all()
+        Registration.event_id == event.id, Registration.status.in_(LIVE), Registration.guest_of_id.is_(None),
+        ~paying).order_by(Registration.id).limit(limit)).all()  # a payment in flight settles first
     now = utcnow()
     settled = 0
     for host in hosts:
@@ -206,8 +209,6 @@ def settle_cancelled_event(event_id: int, *, limit: int = 50) -> int:
         paid = sum(r.price_cents for r in party if r.status is RegistrationStatus.PAID)
         refunded = 0
         order = host.order
-        if order is not None and not paid and orders.has_payment_in_flight(host):
-            continue  # its payment settles first; the next run refunds it
         for registration in party:  # cancelled first: the refund's own effect then finds nothing left to do
             registration.refund_cents = registration.price_cents if registration.status is RegistrationStatus.PAID else None
             registration.status = RegistrationStatus.CANCELLED

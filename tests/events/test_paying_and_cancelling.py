@@ -113,3 +113,20 @@ def test_a_member_pays_the_guest_price_for_each_guest_in_one_order(app, client):
     order = db.session.scalar(sa.select(Order))
     assert order.total_cents == 2500 + 2 * 3000 and order.status is OrderStatus.OPEN
     assert [line.amount_cents for line in order.lines] == [2500, 3000, 3000]
+
+
+def test_a_confirmed_registration_publishes_event_registration_created_once_per_person(app, monkeypatch):
+    from chapter.core import domain_events
+    from chapter.events import registration as registrations
+
+    published = []
+    monkeypatch.setattr(domain_events, "publish", lambda name, payload: published.append((name, payload)))
+    chapter = factories.chapter()
+    free = events.event(chapter, prices={PriceCategory.MEMBER: 0, PriceCategory.GUEST: 0})
+    paid = events.event(chapter)
+    member = factories.member(home=chapter, with_user=True)
+    registrations.register(paid, user=member.user)  # held for payment: nothing confirmed yet
+    assert published == []
+    host = registrations.register(free, user=member.user, guest_names=["Robin"])
+    assert [(name, p["event_id"], p["guest_of_id"]) for name, p in published] == [
+        ("event.registration.created", free.id, None), ("event.registration.created", free.id, host.id)]
