@@ -26,6 +26,7 @@ GROUPS = {
     "health": "bench.health",
     "events": "bench.events",
     "messages": "bench.messages",
+    "event_door": "bench.event_door",
 }
 
 

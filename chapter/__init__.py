@@ -171,6 +171,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(standards_bp)
     from chapter.events import views as _events_views  # noqa: F401
+    from chapter.events import door_views as _events_door_views  # noqa: F401  (part B: the door, attendance)
+    from chapter.events import ticket_views as _events_ticket_views  # noqa: F401  (tickets, calendars, certificates)
     from chapter.events import bp as events_bp
 
     app.register_blueprint(events_bp)

@@ -159,3 +159,7 @@ from chapter.communications.models import (  # noqa: E402
 )
 
 __all__ += ["ChapterMessageCap", "MailCategory", "MailOptOut", "Message", "MessageRecipient"]
+
+from chapter.events.door_models import EventReminder, ReminderKind  # noqa: E402  (events part B: reminders sent)
+
+__all__ += ["EventReminder", "ReminderKind"]

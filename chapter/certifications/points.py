@@ -270,3 +270,21 @@ def claims_to_review(user: User, day: date) -> list[PointEntry]:
 def point_entries_of(member: Member) -> list[PointEntry]:
     return list(db.session.scalars(sa.select(PointEntry).where(PointEntry.member_id == member.id)
                                    .options(joinedload(PointEntry.category)).order_by(PointEntry.earned_on.desc())))
+
+
+def record_earned_points(member_id: int, category: PointCategory, units: int, earned_on: date, description: str, *,
+                         chapter_id: int | None = None, evidence_url: str | None = None) -> PointEntry:
+    """Points the association's own records prove (a chapter event's attendance): approved at once, automatic."""
+    if units <= 0:
+        raise DomainError("Points are recorded for a positive number of units.")
+    entry = PointEntry(member_id=member_id, category_id=category.id, earned_on=earned_on, units=units,
+                       points=units * category.points_per_unit, description=description.strip()[:300],
+                       status=PointStatus.APPROVED, automatic=True, evidence_url=evidence_url, chapter_id=chapter_id)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def default_attendance_category() -> PointCategory | None:
+    """What an hour of a chapter's education is worth when an event names no category ("education")."""
+    return db.session.scalar(sa.select(PointCategory).where(PointCategory.code == "education"))

@@ -21,7 +21,10 @@ def _send(registration: Registration, subject: str, template: str, **context) ->
 
 
 def confirmed(registration: Registration, guests: list[Registration] = ()) -> None:
-    _send(registration, f"You are registered: {registration.event.title}", "event_confirmed", guests=guests)
+    from chapter.events.tickets import ticket_url  # part B (ev-door): the ticket with its QR code
+
+    _send(registration, f"You are registered: {registration.event.title}", "event_confirmed", guests=guests,
+          ticket_link=ticket_url(registration), ticket_link_for=ticket_url)
 
 
 def awaiting_payment(registration: Registration, minutes: int) -> None:

@@ -61,6 +61,19 @@ def member_messages_due() -> str:
     return sending.send_due_messages()
 
 
+@periodic(crontab(minute="5"), name="event_reminders", label="Event reminders (a week and a day before)",
+          every=timedelta(hours=1), lock_seconds=1800)
+def event_reminders():
+    """Mail each confirmed registrant a week and a day before their event, each reminder once (hourly at :05)."""
+    from chapter.core.models import utcnow
+    from chapter.events import reminders
+    from chapter.extensions import db
+
+    run = reminders.send_due_reminders(utcnow())
+    db.session.commit()
+    return f"{run.sent['week']} week and {run.sent['day']} day reminder(s) sent"
+
+
 @periodic(crontab(minute="0", hour="6"), name="renewals", label="Automatic renewal and renewal reminders",
           every=timedelta(days=1), lock_seconds=6 * 3600)
 def renewals_daily():

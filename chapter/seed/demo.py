@@ -20,6 +20,7 @@ from chapter.members.models import Member, MembershipType
 from chapter.seed.certifications import seed_demo_certifications
 from chapter.seed.communications import seed_demo_messages
 from chapter.seed.chapters import seed_demo_chapters, seed_demo_officers
+from chapter.seed.event_attendance import seed_demo_attendance
 from chapter.seed.events import seed_demo_events
 from chapter.seed.integrations import seed_demo_endpoint
 from chapter.seed.members import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, seed_demo_members
@@ -109,6 +110,7 @@ def seed_demo(
 
     seed_demo_api_tokens(day)
     seed_demo_events(rng, day)
+    seed_demo_attendance(rng)  # events part B: the past events' check-ins and points
     db.session.flush()
     seed_demo_endpoint(first_chapter, f"president@{DEMO_DOMAIN}")
     db.session.flush()
