@@ -17,8 +17,9 @@ EXAMPLES_PER_OPERATION = 12  # bounded: the whole run adds a few seconds per dat
 @pytest.fixture
 def officer_token(app):
     app.config.update(API_RATE_LIMIT="100000 per minute", API_VERIFY_RATE_LIMIT="100000 per minute")
-    home = factories.chapter(40)
-    factories.chapter(31)
+    # Chapter 1: Hypothesis tries small numbers early, so the run reaches a chapter the token reads.
+    home = factories.chapter(1)
+    factories.chapter(2)
     for last in ("Lovelace", "Hopper", "Turing"):
         factories.member(home=home, last_name=last)
     president = factories.officer(home, "president")
