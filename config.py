@@ -125,6 +125,10 @@ class Config:
     CLAIM_INVITE_COOLDOWN_HOURS = 24  # one invitation per member a day, whoever sends it
     API_RATE_LIMIT = _env_str("API_RATE_LIMIT", "600 per minute")  # /api/v1, per token (per address without one)
     API_VERIFY_RATE_LIMIT = _env_str("API_VERIFY_RATE_LIMIT", "20 per hour")  # the API's certificate check
+    # Events: a freed seat is offered to the first on the waitlist for this long; an unpaid registration
+    # holds its seat for the payment window only (then the seat goes back, to the waitlist if any).
+    EVENT_WAITLIST_OFFER_HOURS = _env_int("EVENT_WAITLIST_OFFER_HOURS", 48)
+    EVENT_PAYMENT_WINDOW_MINUTES = _env_int("EVENT_PAYMENT_WINDOW_MINUTES", 30)
 
     # Request size: the largest legitimate upload is a roster CSV (chapters.imports.MAX_IMPORT_BYTES,
     # 20 MB) plus the form around it. Larger bodies are refused with 413 before they are read.

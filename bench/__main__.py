@@ -22,6 +22,7 @@ GROUPS = {
     "load": "bench.load",
     "growth": "bench.growth",
     "api": "bench.api",
+    "events": "bench.events",
 }
 
 

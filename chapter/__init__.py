@@ -162,6 +162,10 @@ def _register_blueprints(app: Flask) -> None:
     from chapter.api import init_api
 
     init_api(app)
+    from chapter.events import views as _events_views  # noqa: F401
+    from chapter.events import bp as events_bp
+
+    app.register_blueprint(events_bp)
     from chapter.payments import fulfilment
 
     fulfilment.register_all()  # each feature registers what paying for its orders does

@@ -128,3 +128,17 @@ __all__ += ["SeatOffer", "SeatOfferStatus"]
 from chapter.api.models import ApiToken, api_token_chapters  # noqa: E402
 
 __all__ += ["ApiToken", "api_token_chapters"]
+from chapter.events.models import (  # noqa: E402
+    Event,
+    EventKind,
+    EventPrice,
+    EventSession,
+    EventStatus,
+    PriceCategory,
+    RefundTier,
+    Registration,
+    RegistrationStatus,
+)
+
+__all__ += ["Event", "EventKind", "EventPrice", "EventSession", "EventStatus", "PriceCategory", "RefundTier",
+            "Registration", "RegistrationStatus"]

@@ -100,6 +100,10 @@ class OfficerPosition(db.Model):
     can_read_audit_log: Mapped[bool] = mapped_column(
         sa.Boolean, default=False, server_default=sa.false(), nullable=False
     )
+    # Create, publish, edit and cancel the chapter's events (President, VP Programs, VP Education by default).
+    can_manage_events: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false(), nullable=False
+    )
 
 
 class OfficerTerm(TimestampMixin, db.Model):

@@ -35,6 +35,7 @@ RIGHTS: list[tuple[str, Callable[[Roles, _AnyChapter], bool]]] = [
     ("appoint officers", lambda roles, chapter: roles.can_manage_officers(chapter)),
     ("audit log", lambda roles, chapter: roles.can_read_audit_log(chapter)),
     ("treasury page, refunds", lambda roles, chapter: roles.can_view_finances(chapter)),
+    ("events", lambda roles, chapter: roles.can_manage_events(chapter)),
 ]
 
 

@@ -26,7 +26,7 @@ from chapter.core.confirm import confirmation_page, dry_run, is_confirmed
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.core.formatting import format_date
 from chapter.core.forms import attach_domain_error
-from chapter.core.models import today
+from chapter.core.models import today, utcnow
 from chapter.core.text import fold
 from chapter.core.pagination import requested_page
 from chapter.core.params import db_int, plausible_date
@@ -73,13 +73,17 @@ def chapter_page(number: int):
     """A chapter's public page: district, city, officers."""
     chapter = get_chapter_or_404(number)
     day = today()
-    etag = caching.version_tag("chapter", chapter.id, services.directory_version(day, chapter_id=chapter.id))
+    from chapter.events import listing as event_listing  # the chapter's upcoming events (issue 12)
+
+    now = utcnow()
+    etag = caching.version_tag("chapter", chapter.id, services.directory_version(day, chapter_id=chapter.id),
+                               event_listing.chapter_events_version(chapter.id), now.strftime("%Y-%m-%d %H"))
     if (unchanged := caching.not_modified(etag)) is not None:
         return unchanged
     officers = [t for t in services.chapter_officer_terms(chapter) if t.is_current(day)]
     contact = next((t for t in officers if t.position.code in ("secretary", "vp_membership", "president")), None)
     return caching.cacheable(render_template("chapters/chapter.html", chapter=chapter, officers=officers,
-                                             contact=contact,
+                                             contact=contact, events=event_listing.upcoming_for_chapter(chapter.id, now),
                                              can_view_roster=current_roles().can_view_roster(chapter)), etag)
 
 

@@ -77,6 +77,10 @@ class Roles:
     def can_view_finances(self, chapter: "Chapter") -> bool:
         return self.is_staff or any(p.can_view_finances for p in self.positions_in(chapter))
 
+    def can_manage_events(self, chapter: "Chapter") -> bool:
+        """Create, publish, edit and cancel the chapter's events: positions with that right, and staff."""
+        return self.is_staff or any(p.can_manage_events for p in self.positions_in(chapter))
+
 
 ANONYMOUS_ROLES = Roles()
 

@@ -32,6 +32,7 @@ FEATURE_MODULES = (
     "chapter.payments.dues",
     "chapter.certifications.fulfilment",
     "chapter.members.corporate_fulfilment",
+    "chapter.events.fulfilment",
 )
 
 

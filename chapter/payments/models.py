@@ -32,6 +32,7 @@ class OrderPurpose(str, enum.Enum):
     CORPORATE_ADD_SEATS = "corporate_add_seats"
     CORPORATE_RENEWAL = "corporate_renewal"
     EXAM = "exam"
+    EVENT = "event"  # a chapter event's registration (chapter/events/fulfilment.py)
 
     @property
     def label(self) -> str:
@@ -39,6 +40,7 @@ class OrderPurpose(str, enum.Enum):
             "join": "Membership (join)", "renewal": "Membership renewal", "type_change": "Membership type change",
             "corporate_seats": "Corporate membership", "corporate_add_seats": "Additional corporate seats",
             "corporate_renewal": "Corporate membership renewal", "exam": "Exam",
+            "event": "Event registration",
         }[self.value]
 
 

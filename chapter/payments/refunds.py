@@ -140,12 +140,41 @@ def refund_payment(
     payment = lock_payment(payment.id)  # a second refund of this payment waits here, then sees this one
     term = check_refund(payment, amount_cents=amount_cents, reason=reason, term_action=term_action,
                         new_term_end=new_term_end, roles=roles, day=day)
-    sequence = len(payment.refunds) + 1
+    refund = _refund_at_stripe(payment, amount_cents=amount_cents, reason=reason, actor=actor, term_action=term_action)
+    if term is not None:
+        _apply_term_action(payment, refund, term, term_action, new_term_end or day, actor)
+    db.session.flush()
+    from chapter.payments import notifications
+
+    notifications.send_refund_notice(refund)
+    return refund
+
+
+def refund_by_rule(payment: Payment, *, amount_cents: int, reason: str, actor: User | None) -> Refund | None:
+    """Give back money a feature's own rule owes (an event's cancellation policy, an event cancelled): the
+    feature has checked who asks, so no finance right is required. Same locks, Stripe call, split, ledger
+    and notice as refund_payment; at most what is still refundable; nothing when that is zero."""
+    lock_order(payment.order_id)
+    payment = lock_payment(payment.id)
+    amount_cents = min(amount_cents, payment.amount_cents - payment.refunded_cents)
+    if amount_cents <= 0 or payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
+        return None
+    refund = _refund_at_stripe(payment, amount_cents=amount_cents, reason=reason, actor=actor)
+    db.session.flush()
+    from chapter.payments import notifications
+
+    notifications.send_refund_notice(refund)
+    return refund
+
+
+def _refund_at_stripe(payment: Payment, *, amount_cents: int, reason: str, actor: User | None,
+                      term_action: TermAction = TermAction.KEEP) -> Refund:
+    """The refund at Stripe (its own idempotency key), recorded and audited; the caller holds the locks."""
     key = payment.idempotency_key or f"chapter-payment-{payment.id}"
     result = gateway.refund(
         payment_intent_id=payment.stripe_payment_intent_id, amount_cents=amount_cents,
         metadata={"payment_id": str(payment.id), "reason": reason[:450]},
-        idempotency_key=f"{key}-refund-{sequence}-{amount_cents}",
+        idempotency_key=f"{key}-refund-{len(payment.refunds) + 1}-{amount_cents}",
     )
     before = payment.refunded_cents
     refund = record_refund(payment, amount_cents=amount_cents, reason=reason, stripe_refund_id=result.id,
@@ -155,12 +184,6 @@ def refund_payment(
                  member_id=member.id if member else None,
                  summary=f"Refunded {amount_cents / 100:.2f} {payment.currency} of {payment.order.reference}: {reason.strip()}",
                  before={"refunded_cents": before}, after={"refunded_cents": payment.refunded_cents})
-    if term is not None:
-        _apply_term_action(payment, refund, term, term_action, new_term_end or day, actor)
-    db.session.flush()
-    from chapter.payments import notifications
-
-    notifications.send_refund_notice(refund)
     return refund
 
 

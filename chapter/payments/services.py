@@ -31,7 +31,7 @@ from chapter.payments.dues import (  # noqa: F401
     type_change_quote, type_share,
 )
 from chapter.payments.models import IN_FLIGHT, Order, Payment  # noqa: F401
-from chapter.payments.refunds import can_refund, check_refund, decide_term, record_stripe_refund, refund_payment  # noqa: F401
+from chapter.payments.refunds import can_refund, check_refund, decide_term, record_stripe_refund, refund_by_rule, refund_payment  # noqa: F401
 from chapter.payments.webhooks import HANDLED_EVENTS, WebhookOutcome, receive_webhook  # noqa: F401
 
 if TYPE_CHECKING:

@@ -37,13 +37,16 @@ OFFICER_POSITIONS = [
 
 
 def reference_positions() -> list[OfficerPosition]:
-    """The standard officer positions as unsaved objects, in display order (for the role table)."""
-    return [
+    """The standard officer positions as unsaved objects, in display order (for the role table); rights
+    added by later features (events: chapter/seed/events.py) are set by those features' seed."""
+    from chapter.seed.events import with_event_rights
+
+    return with_event_rights([
         OfficerPosition(code=code, title=title, sort_order=sort, can_view_roster=roster, can_export_roster=export,
                         can_manage_officers=manage, can_view_finances=finances, can_manage_members=members,
                         can_read_audit_log=audit)
         for code, title, sort, roster, export, manage, finances, members, audit in sorted(OFFICER_POSITIONS, key=lambda p: p[2])
-    ]
+    ])
 
 
 def ensure_districts_and_positions() -> None:

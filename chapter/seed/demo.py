@@ -19,6 +19,7 @@ from chapter.extensions import db
 from chapter.members.models import Member, MembershipType
 from chapter.seed.certifications import seed_demo_certifications
 from chapter.seed.chapters import seed_demo_chapters, seed_demo_officers
+from chapter.seed.events import seed_demo_events
 from chapter.seed.members import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, seed_demo_members
 from chapter.seed.reference import ensure_reference_data
 from chapter.seed.treasury import seed_demo_treasury_month
@@ -104,5 +105,6 @@ def seed_demo(
     from chapter.seed.api import seed_demo_api_tokens
 
     seed_demo_api_tokens(day)
+    seed_demo_events(rng, day)
     db.session.flush()
     return {"chapters": len(chapter_rows), "members": created + 2 * len(chapter_rows)}

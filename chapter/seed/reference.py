@@ -5,6 +5,7 @@ Each feature's part lives in a module of its own (`seed/chapters.py`, `seed/memb
 """
 from chapter.extensions import db
 from chapter.seed.certifications import ensure_certification_catalogue
+from chapter.seed.events import ensure_event_rights
 from chapter.seed.chapters import DISTRICTS, OFFICER_POSITIONS, ensure_districts_and_positions
 from chapter.seed.members import MEMBERSHIP_TYPES, ensure_membership_types
 
@@ -16,4 +17,5 @@ def ensure_reference_data() -> None:
     ensure_districts_and_positions()
     ensure_membership_types()
     db.session.flush()
+    ensure_event_rights()
     ensure_certification_catalogue()

@@ -256,9 +256,10 @@ DUES = [OrderPurpose.JOIN, OrderPurpose.RENEWAL, OrderPurpose.TYPE_CHANGE]
 
 
 def _revenue_kind():
-    """dues, corporate, or exams (any other purpose: the exam catalogue sells through orders too)."""
+    """dues, corporate, events, or exams (any other purpose: the exam catalogue sells through orders too)."""
     corporate = [p for p in OrderPurpose if p.value.startswith("corporate")]
-    return sa.case((Order.purpose.in_(DUES), "dues"), (Order.purpose.in_(corporate), "corporate"), else_="exams")
+    return sa.case((Order.purpose.in_(DUES), "dues"), (Order.purpose.in_(corporate), "corporate"),
+                   (Order.purpose == OrderPurpose.EVENT, "events"), else_="exams")
 
 
 @dataclass(frozen=True)
@@ -344,15 +345,16 @@ def revenue_by_month(start: date, end: date, chapter_id: int | None = None) -> R
         .where(LedgerEntry.kind.in_([LedgerKind.CHARGE, LedgerKind.REFUND]), LedgerEntry.booked_on.between(start, end),
                *([LedgerEntry.chapter_id == chapter_id] if chapter_id else []))
         .group_by(month, kind, LedgerEntry.currency)).all()
-    kinds = ["dues", "corporate", "exams"]
+    kinds = ["dues", "corporate", "exams", "events"]
     values: dict[tuple[str, str], list[int]] = {}
     for m, k, currency, charged, refunded in rows:
-        line = values.setdefault((m, currency), [0] * 5)  # dues, corporate, exams (charged), refunded, net
+        line = values.setdefault((m, currency), [0] * 6)  # dues, corporate, exams, events (charged), refunded, net
         line[kinds.index(k)] += int(charged)
-        line[3] += int(refunded)
-        line[4] += int(charged) - int(refunded)
-    return Report("Revenue by month", ["Month", "Dues", "Corporate", "Exams", "Refunded", "Net", "Currency"],
-                  _monthly_rows(start, end, values, 5), money_columns=(1, 2, 3, 4, 5), chart_value_columns=(1, 2, 3))
+        line[4] += int(refunded)
+        line[5] += int(charged) - int(refunded)
+    return Report("Revenue by month", ["Month", "Dues", "Corporate", "Exams", "Events", "Refunded", "Net", "Currency"],
+                  _monthly_rows(start, end, values, 6), money_columns=(1, 2, 3, 4, 5, 6),
+                  chart_value_columns=(1, 2, 3, 4))
 
 
 def revenue_by_chapter(start: date, end: date) -> Report:

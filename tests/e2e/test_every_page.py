@@ -32,7 +32,8 @@ EXTRA_PAGES = {
     "member": ["/dashboard", "/exams", "/transcript", "/my/payments", "/profile", "/home-chapter",
                "/membership/renew", "/membership/change-type", "/membership/auto-renew", "/chapters/1"],
     "president": ["/rosters", "/chapters/1/roster", "/chapters/1/officers", "/chapters/1/transfers",
-                  "/chapters/1/audit", "/chapters/1/import", "{member_record}"],
+                  "/chapters/1/audit", "/chapters/1/import", "{member_record}", "/chapters/1/events",
+                  "/chapters/1/events/new", "{event}", "{event_edit}"],
     "treasurer": ["/treasury/", "/treasury/chapters/1", "/treasury/chapters/1/reports/revenue",
                   "/treasury/chapters/1/reports/members", "/my/payments"],
     "district": ["/dashboard", "/rosters", "/chapters/1/roster", "{member_record}"],
@@ -84,9 +85,15 @@ def main_pages(role: str, menu: list[str]) -> list[str]:
                                .where(sa.text("chapters.number = 1")).order_by(Member.id))
     from chapter.treasury.models import StripePayout
 
+    from chapter.chapters.models import Chapter
+    from chapter.events.models import Event, EventKind
+
     payout = db.session.scalar(sa.select(StripePayout.id))
+    course = db.session.scalar(sa.select(Event.id).join(Chapter).where(Chapter.number == 1,
+                                                                      Event.kind == EventKind.REVIEW_COURSE))
     fill = {"member_record": f"/chapters/1/members/{member.member_number}",
-            "admin_member": f"/admin/members/{member.member_number}", "payout": f"/treasury/payouts/{payout}"}
+            "admin_member": f"/admin/members/{member.member_number}", "payout": f"/treasury/payouts/{payout}",
+            "event": f"/events/{course}", "event_edit": f"/events/{course}/edit"}
     pages = []
     for path in menu + [p.format(**fill) for p in EXTRA_PAGES[role]]:
         if path not in pages and path != "/logout":
