@@ -27,8 +27,8 @@ SCOPE_RIGHTS: dict[str, Callable[[Roles, Chapter], bool]] = {
     "roster:read": Roles.can_view_roster,
     "members:read": Roles.can_view_roster,
     "payments:read": Roles.can_view_finances,
-    "events:read": Roles.can_view_roster,
-    "events:write": Roles.can_view_roster,  # events add their own right check (see views_events)
+    "events:read": lambda roles, chapter: roles.can_view_roster(chapter) or roles.can_manage_events(chapter),
+    "events:write": Roles.can_manage_events,
 }
 
 
