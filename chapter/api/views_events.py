@@ -13,7 +13,7 @@ from chapter.api import access, bp
 from chapter.api.cursor import keyset_page
 from chapter.api.schemas import CursorPageArgs
 from chapter.api.schemas_events import EventPageSchema, EventSchema, RegistrationPageSchema
-from chapter.api.views import problems
+from chapter.api.views import needs_token
 from chapter.chapters.models import Chapter
 from chapter.core.errors import DomainError, NotAllowed
 from chapter.events import services as events
@@ -57,8 +57,7 @@ def _refused(error: DomainError):
 @bp.get("/chapters/<int:number>/events")
 @bp.arguments(CursorPageArgs, location="query")
 @bp.response(200, EventPageSchema)
-@bp.doc(security=[{"bearer": []}])
-@problems(401, 403, 404, 422, 429)
+@needs_token(403, 404, 422)
 def chapter_events(args, number: int):
     """The chapter's events, drafts included, latest start first (scope events:read)."""
     chapter = access.chapter_for(number, "events:read")
@@ -70,8 +69,7 @@ def chapter_events(args, number: int):
 
 @bp.get("/chapters/<int:number>/events/<int:event_id>")
 @bp.response(200, EventSchema)
-@bp.doc(security=[{"bearer": []}])
-@problems(401, 403, 404, 429)
+@needs_token(403, 404)
 def chapter_event(number: int, event_id: int):
     """One event of the chapter (scope events:read)."""
     return _event_of(access.chapter_for(number, "events:read"), event_id)
@@ -80,8 +78,7 @@ def chapter_event(number: int, event_id: int):
 @bp.get("/chapters/<int:number>/events/<int:event_id>/registrations")
 @bp.arguments(CursorPageArgs, location="query")
 @bp.response(200, RegistrationPageSchema)
-@bp.doc(security=[{"bearer": []}])
-@problems(401, 403, 404, 422, 429)
+@needs_token(403, 404, 422)
 def event_registrations(args, number: int, event_id: int):
     """Who registered for the event, in the order they did (scope events:read)."""
     event = _event_of(access.chapter_for(number, "events:read"), event_id)
@@ -94,8 +91,7 @@ def event_registrations(args, number: int, event_id: int):
 @bp.post("/chapters/<int:number>/events")
 @bp.arguments(EventSchema)
 @bp.response(201, EventSchema)
-@bp.doc(security=[{"bearer": []}])
-@problems(401, 403, 404, 422, 429)
+@needs_token(403, 404, 422)
 def create_event(body, number: int):
     """A draft event of the chapter (scope events:write; the token's owner needs the events right there)."""
     chapter = access.chapter_for(number, "events:write")
@@ -112,8 +108,7 @@ def create_event(body, number: int):
 @bp.put("/chapters/<int:number>/events/<int:event_id>")
 @bp.arguments(EventSchema)
 @bp.response(200, EventSchema)
-@bp.doc(security=[{"bearer": []}])
-@problems(401, 403, 404, 422, 429)
+@needs_token(403, 404, 422)
 def update_event(body, number: int, event_id: int):
     """Replace an event's details (scope events:write); registrants are told of a new date or place."""
     chapter = access.chapter_for(number, "events:write")
