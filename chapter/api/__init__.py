@@ -52,7 +52,7 @@ api = ChapterApi(spec_kwargs={
 
 def init_api(app: Flask) -> None:
     """Register the API blueprint (CSRF-exempt: no cookie authenticates it), its docs and the token pages."""
-    from chapter.api import views, views_docs, views_money, views_people, pages_tokens  # noqa: F401
+    from chapter.api import views, views_docs, views_events, views_money, views_people, pages_tokens  # noqa: F401
     from chapter.extensions import csrf
 
     api.init_app(app)

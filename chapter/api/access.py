@@ -18,6 +18,7 @@ from chapter.chapters.models import Chapter
 from chapter.chapters.services import get_chapter_by_number
 from chapter.core.models import utcnow
 from chapter.core.permissions import Roles, roles_of
+from chapter.extensions import db
 
 ENVIRON_KEY = "chapter.api.access"
 
@@ -26,8 +27,8 @@ SCOPE_RIGHTS: dict[str, Callable[[Roles, Chapter], bool]] = {
     "roster:read": Roles.can_view_roster,
     "members:read": Roles.can_view_roster,
     "payments:read": Roles.can_view_finances,
-    "events:read": Roles.can_view_roster,
-    "events:write": Roles.can_view_roster,  # events add their own right check (see views_events)
+    "events:read": lambda roles, chapter: roles.can_view_roster(chapter) or roles.can_manage_events(chapter),
+    "events:write": Roles.can_manage_events,
 }
 
 
@@ -67,7 +68,10 @@ def authenticate(now: datetime | None = None) -> TokenAccess | None:
     token = tokens.find_token(value.strip(), now)
     if token is None:
         abort(401, "The token is unknown, revoked or expired.")
-    tokens.record_use(token, now)
+    if tokens.record_use(token, now):
+        # Its own unit of work, before the view (as a log-in's stamp): a GET commits nothing, and a
+        # refused write must not take the last use with it.
+        db.session.commit()
     access = TokenAccess(token=token, roles=roles_of(token.user, now.date()))
     request.environ[ENVIRON_KEY] = access
     return access

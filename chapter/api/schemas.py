@@ -110,7 +110,7 @@ class MeSchema(ma.Schema):
 class CursorPageArgs(ma.Schema):
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(1, 100),
                               metadata={"description": "How many items (1-100)"})
-    cursor = ma.fields.String(validate=_text(500),
+    cursor = ma.fields.String(validate=[ma.validate.Length(max=500), ma.validate.Regexp(r"^[A-Za-z0-9_-]*$")],
                               metadata={"description": "`next_cursor` of the previous page"})
 
 

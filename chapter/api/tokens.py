@@ -103,11 +103,13 @@ def token_chapter_ids(token: ApiToken) -> frozenset[int]:
         sa.select(api_token_chapters.c.chapter_id).where(api_token_chapters.c.token_id == token.id)))
 
 
-def record_use(token: ApiToken, now: datetime) -> None:
-    """Note the token's last use, at most once a minute (no write on every request)."""
+def record_use(token: ApiToken, now: datetime) -> bool:
+    """Note the token's last use, at most once a minute (no write on every request); True when written."""
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_PRECISION:
         token.last_used_at = now
         db.session.flush()
+        return True
+    return False
 
 
 def revoke_token(token: ApiToken, *, actor: "User", now: datetime | None = None) -> None:

@@ -49,6 +49,13 @@ def problems(*codes: int):
     return decorate
 
 
+def needs_token(*codes: int):
+    """Document an operation that needs a Bearer token, with the problems it can answer (401 and 429 always)."""
+    def decorate(view):
+        return bp.doc(security=[{"bearer": []}])(problems(401, 429, *codes)(view))
+    return decorate
+
+
 _RESPONSE_NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 422: "UNPROCESSABLE_ENTITY",
                    429: "TOO_MANY_REQUESTS"}
 

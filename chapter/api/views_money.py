@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 from chapter.api import access, bp
 from chapter.api.cursor import keyset_page
 from chapter.api.schemas import CursorPageArgs, PaymentPageSchema, RefundPageSchema
-from chapter.api.views import problems
+from chapter.api.views import needs_token
 from chapter.members.models import Member
 from chapter.payments.models import Order, Payment, Refund
 
@@ -15,8 +15,7 @@ from chapter.payments.models import Order, Payment, Refund
 @bp.get("/chapters/<int:number>/payments")
 @bp.arguments(CursorPageArgs, location="query")
 @bp.response(200, PaymentPageSchema)
-@bp.doc(security=[{"bearer": []}])
-@problems(401, 403, 404, 422, 429)
+@needs_token(403, 404, 422)
 def payments(args, number: int):
     """The chapter's payments, newest first (scope payments:read)."""
     chapter = access.chapter_for(number, "payments:read")
@@ -30,8 +29,7 @@ def payments(args, number: int):
 @bp.get("/chapters/<int:number>/refunds")
 @bp.arguments(CursorPageArgs, location="query")
 @bp.response(200, RefundPageSchema)
-@bp.doc(security=[{"bearer": []}])
-@problems(401, 403, 404, 422, 429)
+@needs_token(403, 404, 422)
 def refunds(args, number: int):
     """Refunds of the chapter's payments, newest first (scope payments:read)."""
     chapter = access.chapter_for(number, "payments:read")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from chapter.api import access, bp
 from chapter.api.cursor import keyset_page
 from chapter.api.schemas import MemberSchema, MeSchema, RosterArgs, RosterPageSchema
-from chapter.api.views import problems
+from chapter.api.views import needs_token
 from chapter.chapters.services import RosterQuery, RosterView, roster_conditions
 from chapter.core.models import today
 from chapter.extensions import db
@@ -31,8 +31,7 @@ def roster_query(args: dict) -> RosterQuery:
 @bp.get("/chapters/<int:number>/roster")
 @bp.arguments(RosterArgs, location="query")
 @bp.response(200, RosterPageSchema)
-@bp.doc(security=[{"bearer": []}])
-@problems(401, 403, 404, 422, 429)
+@needs_token(403, 404, 422)
 def roster(args, number: int):
     """A chapter's roster with the roster page's filters, by name, in pages of `limit` (scope roster:read)."""
     chapter = access.chapter_for(number, "roster:read")
@@ -45,8 +44,7 @@ def roster(args, number: int):
 
 @bp.get("/chapters/<int:number>/members/<string(maxlength=20):member_number>")
 @bp.response(200, MemberSchema)
-@bp.doc(security=[{"bearer": []}])
-@problems(401, 403, 404, 429)
+@needs_token(403, 404)
 def member(number: int, member_number: str):
     """One member of the chapter, as its officers see them (scope members:read)."""
     chapter = access.chapter_for(number, "members:read")
@@ -59,8 +57,7 @@ def member(number: int, member_number: str):
 
 @bp.get("/me")
 @bp.response(200, MeSchema)
-@bp.doc(security=[{"bearer": []}])
-@problems(401, 403, 429)
+@needs_token(403)
 def me():
     """The token owner's account and member record (scope me:read)."""
     user = access.require_scope("me:read").token.user

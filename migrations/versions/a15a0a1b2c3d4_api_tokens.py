@@ -1,7 +1,7 @@
 """API tokens (issue 15): hashed, scoped to chapters, revocable
 
 Revision ID: a15a0a1b2c3d4
-Revises: s17a1b2c3d4e5
+Revises: e12a0a1b2c3d4
 Create Date: 2026-12-01 15:20:00
 
 """

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from chapter.api import tokens
 from chapter.extensions import db
@@ -12,13 +13,19 @@ from tests import factories
 from tests.api.conftest import make_token
 
 EXAMPLES_PER_OPERATION = 12  # bounded: the whole run adds a few seconds per database
+# An event the document allows can still break a rule the document cannot state (a session ending before it
+# starts, a time zone that does not exist, years past 2200): that is a 422 naming the field, by design. For
+# writes, and for a `cursor` (valid only when the API made it), "schema-valid data is accepted" is therefore
+# not asserted; every other check is, on every call.
+RULES_BEYOND_THE_SCHEMA = {"POST", "PUT"}
 
 
 @pytest.fixture
 def officer_token(app):
     app.config.update(API_RATE_LIMIT="100000 per minute", API_VERIFY_RATE_LIMIT="100000 per minute")
-    home = factories.chapter(40)
-    factories.chapter(31)
+    # Chapter 1: Hypothesis tries small numbers early, so the run reaches a chapter the token reads.
+    home = factories.chapter(1)
+    factories.chapter(2)
     for last in ("Lovelace", "Hopper", "Turing"):
         factories.member(home=home, last_name=last)
     president = factories.officer(home, "president")
@@ -42,6 +49,8 @@ def test_every_operation_answers_within_its_document_and_never_a_5xx(app, office
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def run(case):
-            case.call_and_validate(headers=headers)
+            beyond = case.method.upper() in RULES_BEYOND_THE_SCHEMA or bool((case.query or {}).get("cursor"))
+            excluded = [positive_data_acceptance] if beyond else []
+            case.call_and_validate(headers=headers, excluded_checks=excluded)
 
         run()

@@ -34,6 +34,8 @@ def test_an_officer_makes_a_token_shown_once_stored_hashed_and_usable(app, clien
     again = client.get("/account/api-tokens").get_data(as_text=True)
     assert plain not in again and f"chp_{row.prefix}_" in again  # listed by its prefix, never shown again
     assert "never" not in again.split("Web site")[1].split("</tr>")[0]  # its last use is listed
+    with db.engine.connect() as other_connection:  # committed, not only flushed in the request's session
+        assert other_connection.scalar(sa.select(ApiToken.last_used_at)) is not None
 
 
 def test_a_token_longer_than_a_year_or_without_scopes_is_refused_by_field(app, client):

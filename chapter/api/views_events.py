@@ -1,0 +1,123 @@
+"""A chapter's events and their registrations (events:read), and officers' programs creating and updating
+events (events:write, positions with the events right): the same services as the events pages."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import abort
+from flask_smorest import abort as abort_with_fields
+from sqlalchemy.orm import joinedload, selectinload
+
+from chapter.api import access, bp
+from chapter.api.cursor import keyset_page
+from chapter.api.schemas import CursorPageArgs
+from chapter.api.schemas_events import EventPageSchema, EventSchema, RegistrationPageSchema
+from chapter.api.views import needs_token
+from chapter.chapters.models import Chapter
+from chapter.core.errors import DomainError, NotAllowed
+from chapter.events import services as events
+from chapter.events.models import Event, EventKind, PriceCategory, Registration
+from chapter.extensions import db
+
+EVENT_OPTIONS = (joinedload(Event.chapter), selectinload(Event.sessions), selectinload(Event.prices),
+                 selectinload(Event.refund_tiers))
+
+
+def _event_of(chapter: Chapter, event_id: int) -> Event:
+    event = db.session.scalar(sa.select(Event).options(*EVENT_OPTIONS)
+                              .where(Event.id == event_id, Event.chapter_id == chapter.id))
+    if event is None:
+        abort(404, f"Chapter {chapter.number} has no event {event_id}.")
+    return event
+
+
+def _event_input(body: dict) -> events.EventInput:
+    return events.EventInput(
+        title=body["title"], kind=EventKind(body["kind"]), description_md=body.get("description_md", ""),
+        timezone=body["timezone"], venue=body.get("venue"), online_url=body.get("online_url"),
+        capacity=body.get("capacity"), registration_opens_at=body.get("registration_opens_at"),
+        registration_closes_at=body.get("registration_closes_at"),
+        sessions=[events.SessionInput(starts_at=s["starts_at"], ends_at=s["ends_at"], title=s.get("title"),
+                                      instructional_hours=Decimal(str(round(s.get("instructional_hours", 0), 1))))
+                  for s in body["sessions"]],
+        prices={PriceCategory(p["category"]): p["amount_cents"] for p in body["prices"]},
+        refund_tiers=[(t["days_before"], t["percent"]) for t in body.get("refund_tiers", [])],
+        materials_fee_cents=body.get("materials_fee_cents", 0), chapter_share_percent=body.get("chapter_share_percent", 100),
+    )
+
+
+def _refused(error: DomainError):
+    """A business rule's refusal: 403 for a right, else 422 naming the field."""
+    if isinstance(error, NotAllowed):
+        abort(403, error.message)
+    abort_with_fields(422, messages={"json": {error.field or "body": [error.message]}})
+
+
+@bp.get("/chapters/<int:number>/events")
+@bp.arguments(CursorPageArgs, location="query")
+@bp.response(200, EventPageSchema)
+@needs_token(403, 404, 422)
+def chapter_events(args, number: int):
+    """The chapter's events, drafts included, latest start first (scope events:read)."""
+    chapter = access.chapter_for(number, "events:read")
+    statement = sa.select(Event).options(*EVENT_OPTIONS).where(Event.chapter_id == chapter.id)
+    items, next_cursor = keyset_page(statement, (Event.id,), args.get("cursor"), (int,), args["limit"],
+                                     descending=True, key_of=lambda e: (e.id,))
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@bp.get("/chapters/<int:number>/events/<int:event_id>")
+@bp.response(200, EventSchema)
+@needs_token(403, 404)
+def chapter_event(number: int, event_id: int):
+    """One event of the chapter (scope events:read)."""
+    return _event_of(access.chapter_for(number, "events:read"), event_id)
+
+
+@bp.get("/chapters/<int:number>/events/<int:event_id>/registrations")
+@bp.arguments(CursorPageArgs, location="query")
+@bp.response(200, RegistrationPageSchema)
+@needs_token(403, 404, 422)
+def event_registrations(args, number: int, event_id: int):
+    """Who registered for the event, in the order they did (scope events:read)."""
+    event = _event_of(access.chapter_for(number, "events:read"), event_id)
+    statement = sa.select(Registration).options(joinedload(Registration.member)).where(Registration.event_id == event.id)
+    items, next_cursor = keyset_page(statement, (Registration.id,), args.get("cursor"), (int,), args["limit"],
+                                     key_of=lambda r: (r.id,))
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@bp.post("/chapters/<int:number>/events")
+@bp.arguments(EventSchema)
+@bp.response(201, EventSchema)
+@needs_token(403, 404, 422)
+def create_event(body, number: int):
+    """A draft event of the chapter (scope events:write; the token's owner needs the events right there)."""
+    chapter = access.chapter_for(number, "events:write")
+    grant = access.current_access()
+    try:
+        event = events.create_event(chapter, _event_input(body), actor=grant.token.user, roles=grant.roles)
+    except DomainError as error:
+        db.session.rollback()
+        _refused(error)
+    db.session.commit()
+    return _event_of(chapter, event.id)
+
+
+@bp.put("/chapters/<int:number>/events/<int:event_id>")
+@bp.arguments(EventSchema)
+@bp.response(200, EventSchema)
+@needs_token(403, 404, 422)
+def update_event(body, number: int, event_id: int):
+    """Replace an event's details (scope events:write); registrants are told of a new date or place."""
+    chapter = access.chapter_for(number, "events:write")
+    grant = access.current_access()
+    event = _event_of(chapter, event_id)
+    try:
+        events.update_event(event, _event_input(body), actor=grant.token.user, roles=grant.roles)
+    except DomainError as error:
+        db.session.rollback()
+        _refused(error)
+    db.session.commit()
+    return _event_of(chapter, event_id)
