@@ -1,5 +1,5 @@
 """Browser journey: a president filters the roster to expiring-in-30-days, writes a reminder, previews it,
-sends it, watches the counts come in, and finds it in the sent log."""
+sends it, watches the counts come in, and finds it in the sent log and counted in the chapter's minimum standards."""
 from __future__ import annotations
 
 import re
@@ -56,3 +56,10 @@ def test_president_reminds_the_members_expiring_in_30_days(live_server, app, smt
     row = page.get_by_role("row").filter(has_text="{{first_name}}, your membership ends soon")
     expect(row).to_contain_text("Roster: Expiring in 30 days")
     expect(row.get_by_role("cell").nth(5)).to_have_text("1")   # sent (after: on the list, queued)
+
+    # The message counts towards the chapter's minimum standards (8 member communications a year).
+    page.goto(f"{live_server}/chapters/1/standards")
+    standard = page.get_by_role("region", name="At least 8 member communications")
+    expect(standard).to_contain_text("Not met yet: 1 of 8")
+    expect(standard.get_by_role("link", name="{{first_name}}, your membership ends soon")).to_be_visible()
+    expect(standard).to_contain_text("(1)")  # one recipient mailed
