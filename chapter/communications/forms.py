@@ -22,7 +22,8 @@ class ComposeForm(FlaskForm):
                          description="Markdown: **bold**, *italic*, [a link](https://…), lists. Merge fields: "
                                      "{{first_name}}, {{member_until}}, {{renew_link}}.")
     when = RadioField("When", choices=[("now", "Send now"), ("later", "Send at a set time")], default="now")
-    send_at = DateTimeLocalField("Send at (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    # labelled with the chapter's zone by the view ("Send at (America/Chicago)"): typed there, stored as UTC
+    send_at = DateTimeLocalField("Send at", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     preview = SubmitField("Preview")
     test = SubmitField("Send me a test")
     send = SubmitField("Send")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from chapter.chapters.models import Chapter
 from chapter.communications.models import Message
+from chapter.communications.schedule import chapter_zone, shown
 from chapter.communications.sending import Counts, counts
 from chapter.core.pagination import Page, paginate
 from chapter.core.text import LIKE_ESCAPE, contains_pattern, fold
@@ -33,6 +34,8 @@ _SORT_COLUMNS = {
 class LogEntry:
     message: Message
     counts: Counts
+    zone: str = ""  # the message's chapter's IANA zone
+    sent_at: str = ""  # its send time in that zone
 
 
 def sent_log(*, chapter: Chapter | None, search: str, sort: LogSort, descending: bool, page: int,
@@ -50,4 +53,8 @@ def sent_log(*, chapter: Chapter | None, search: str, sort: LogSort, descending:
     statement = statement.order_by(*[c.desc() if descending else c.asc() for c in columns])
     found = paginate(statement, page, per_page)
     tallies = counts([m.id for m in found.items])
-    return Page([LogEntry(m, tallies[m.id]) for m in found.items], found.total, found.page, found.per_page)
+    entries = []
+    for m in found.items:
+        tz = chapter_zone(m.chapter)
+        entries.append(LogEntry(m, tallies[m.id], tz, shown(m.send_at, tz)))
+    return Page(entries, found.total, found.page, found.per_page)

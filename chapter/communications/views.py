@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from chapter.chapters.models import Chapter
 from chapter.chapters.services import RosterQuery, get_chapter_by_number
-from chapter.communications import audience, bp, composing, sending
+from chapter.communications import audience, bp, composing, schedule, sending
 from chapter.communications.forms import CancelForm, ComposeForm, DailyCapForm
 from chapter.communications.models import MailCategory, Message
 from chapter.communications.sent_log import LogSort, sent_log
@@ -55,6 +55,7 @@ def _compose_form(chapter: Chapter) -> ComposeForm:
         described = audience.describe(audience.ROSTER, audience.roster_params(dict(parse_qsl(form.roster_filter.data))))
         options.insert(0, ("list", f"The list you filtered — {described}"))
     form.set_choices(options, staff=current_roles().is_staff)
+    form.send_at.label.text = f"Send at ({schedule.chapter_zone(chapter)})"
     return form
 
 
@@ -106,8 +107,9 @@ def send(number: int):
             else:
                 rendered = composing.preview(chapter, day=today(), **details)
             return _render_compose(chapter, form, rendered)
-        message = composing.create_message(chapter, actor=current_user,
-                                           send_at=form.send_at.data if form.when.data == "later" else None, **details)
+        tz = schedule.chapter_zone(chapter)
+        send_at = schedule.send_at_utc(form.send_at.data, tz) if form.when.data == "later" else None
+        message = composing.create_message(chapter, actor=current_user, send_at=send_at, **details)
     except DomainError as error:
         if error.field is None and isinstance(error, audience.UnknownAudience):
             error.field = "audience"
@@ -115,7 +117,7 @@ def send(number: int):
         return _render_compose(chapter, form, status=400)
     db.session.commit()
     flash(f"Your message to {message.audience_description} is "
-          + ("on its way." if message.frozen_at else f"scheduled for {message.send_at:%d %b %Y %H:%M} UTC."), "success")
+          + ("on its way." if message.frozen_at else f"scheduled for {schedule.shown(message.send_at, schedule.chapter_zone(chapter))}."), "success")
     return redirect(url_for("communications.message", number=number, message_id=message.id))
 
 
@@ -127,6 +129,7 @@ def message(number: int, message_id: int):
     sent = get_message_or_404(chapter, message_id)
     return render_template("communications/message.html", chapter=chapter, message=sent,
                            counts=sending.counts([sent.id])[sent.id], body_html=render_markdown(sent.body),
+                           sent_at=schedule.shown(sent.send_at, schedule.chapter_zone(chapter)),
                            can_cancel=current_roles().can_message_members(chapter), cancel_form=CancelForm())
 
 
