@@ -105,7 +105,8 @@ def corporate_renewals_daily():
     charged = corporate_renewals.auto_renew_organizations(day)
     notices = corporate_renewals.send_corporate_notices(day)
     errors = charged.errors + notices.errors
-    summary = (f"{day:%Y-%m-%d}: {charged.renewed} renewed, {charged.failed} declined; "
+    summary = (f"{day:%Y-%m-%d}: {charged.renewed} renewed, {charged.failed} declined, "
+               f"{charged.waiting_for_notice} waiting for the 7-day notice; "
                f"{sum(notices.sent.values())} notice(s) sent")
     return summary, ("; ".join(errors) if errors else None)
 

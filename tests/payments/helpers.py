@@ -106,3 +106,16 @@ def told_of_charge(member, on, term_ends_on=None):
     db.session.add(RenewalReminder(member_id=member.id, term_ends_on=term_ends_on,
                                    kind="charge_notice", sent_at=datetime.combine(on, time_of_day(6))))
     db.session.commit()
+
+
+def told_of_corporate_charge(organization, term_ends_on, on):
+    """The charge notice sent to the organization's contact on `on` for the term ending `term_ends_on`:
+    automatic renewal charges the organization's card only 7 days after it."""
+    from datetime import datetime, time as time_of_day
+
+    from chapter.extensions import db
+    from chapter.members.corporate_renewals import CorporateNotice
+
+    db.session.add(CorporateNotice(organization_id=organization.id, term_ends_on=term_ends_on, kind="charge_notice",
+                                   sent_at=datetime.combine(on, time_of_day(6))))
+    db.session.commit()
