@@ -130,3 +130,20 @@ def test_the_run_counts_members_waiting_for_the_7_day_notice(app, smtp_server, c
     summary = renewals.auto_renew(date(2026, 7, 20), dry_run=True)
 
     assert (summary.due, summary.waiting_for_notice) == (0, 1)
+
+
+def test_a_member_in_grace_is_told_only_if_the_charge_day_falls_within_grace(app, smtp_server, clock):
+    day = clock("2026-07-20")
+    soon = _member(ends_on=date(2026, 7, 10), email="soon@example.org")
+    _saved_card(soon)
+    grace = soon.grace_ends_on - soon.paid_through
+    ending = _member(ends_on=day + timedelta(days=3) - grace, email="late@example.org")  # grace ends in 3 days
+    _saved_card(ending)
+
+    summary = renewals.send_reminders(day)
+    run_jobs()
+
+    assert summary.sent["charge_notice"] == 1
+    [notice] = [m for m in smtp_server if "we will charge" in m["Subject"].lower()]
+    assert notice["To"] == "soon@example.org" and notice["Subject"] == "We will charge your card on 27 Jul 2026"
+    assert renewals.auto_renew(day + timedelta(days=7), dry_run=True).due == 1  # soon; the other has lapsed
