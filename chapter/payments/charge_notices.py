@@ -72,6 +72,13 @@ def told_on(terms: set[tuple[int, date]]) -> dict[tuple[int, date], date]:
     return {(m, t): sent.date() for m, t, sent in rows if (m, t) in terms}
 
 
+def expected_charge_day(member: Member, day: date) -> date:
+    """The day automatic renewal will charge `member` for the current term, as seen on `day` (the dashboard):
+    7 days after the notice if it was (or, not sent yet, will be) sent later than 7 days before the default."""
+    sent = told_on({(member.id, member.paid_through)}).get((member.id, member.paid_through))
+    return charge_day(member.paid_through, sent or day)
+
+
 def may_charge(notice_day: date | None, day: date) -> bool:
     """Whether a first attempt may be made on `day` for a term told on `notice_day` (at least 7 days before)."""
     return notice_day is not None and day >= notice_day + timedelta(days=NOTICE_DAYS_BEFORE_CHARGE)
