@@ -86,7 +86,8 @@ def renewals_daily():
     reminders = renewals.send_reminders(day)
     errors = charging.errors + reminders.errors
     summary = (f"{day:%Y-%m-%d}: {charging.charged} charged, {charging.failed} failed, "
-               f"{charging.switched_off} switched off, {len(charging.in_flight)} unsettled; "
+               f"{charging.switched_off} switched off, {len(charging.in_flight)} unsettled, "
+               f"{charging.waiting_for_notice} waiting for the 7-day notice; "
                f"{reminders.total_sent} reminder(s) sent, {reminders.skipped} skipped")
     failed = "; ".join(f"member {e.member_number}: {e.message}" for e in errors)
     return summary, (f"{len(errors)} member(s) not processed: {failed}" if errors else None)
@@ -104,7 +105,8 @@ def corporate_renewals_daily():
     charged = corporate_renewals.auto_renew_organizations(day)
     notices = corporate_renewals.send_corporate_notices(day)
     errors = charged.errors + notices.errors
-    summary = (f"{day:%Y-%m-%d}: {charged.renewed} renewed, {charged.failed} declined; "
+    summary = (f"{day:%Y-%m-%d}: {charged.renewed} renewed, {charged.failed} declined, "
+               f"{charged.waiting_for_notice} waiting for the 7-day notice; "
                f"{sum(notices.sent.values())} notice(s) sent")
     return summary, ("; ".join(errors) if errors else None)
 

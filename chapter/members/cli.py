@@ -29,7 +29,8 @@ def renewals_command(day, no_charge: bool):
     click.echo(f"Corporate renewals for {day:%Y-%m-%d}")
     charged = corporate_renewals.CorporateRunSummary() if no_charge else corporate_renewals.auto_renew_organizations(day)
     notices = corporate_renewals.send_corporate_notices(day)
-    click.echo(f"Automatic renewal: {charged.renewed} renewed, {charged.failed} declined")
+    click.echo(f"Automatic renewal: {charged.renewed} renewed, {charged.failed} declined, "
+               f"{charged.waiting_for_notice} waiting for the 7-day notice")
     click.echo("Notices: " + (", ".join(f"{kind} {count}" for kind, count in sorted(notices.sent.items())) or "none"))
     errors = charged.errors + notices.errors
     for error in errors:

@@ -62,6 +62,7 @@ class CorporateRunSummary:
     sent: Counter = field(default_factory=Counter)
     renewed: int = 0
     failed: int = 0
+    waiting_for_notice: int = 0  # automatic renewal not charged yet: the charge notice is not 7 days old
     errors: list[str] = field(default_factory=list)
 
 
@@ -97,8 +98,9 @@ def _recipient(organization: Organization) -> str | None:
     return organization.billing_email or (organization.contact_user.email if organization.contact_user else None)
 
 
-def _claim(organization_id: int, term_ends_on: date, kind: str) -> CorporateNotice | None:
-    notice = CorporateNotice(organization_id=organization_id, term_ends_on=term_ends_on, kind=kind)
+def _claim(organization_id: int, term_ends_on: date, kind: str, sent_at: datetime | None = None) -> CorporateNotice | None:
+    notice = CorporateNotice(organization_id=organization_id, term_ends_on=term_ends_on, kind=kind,
+                             sent_at=sent_at or utcnow())
     db.session.add(notice)
     try:
         db.session.flush()
@@ -139,24 +141,36 @@ def send_corporate_notices(day: date) -> CorporateRunSummary:
     return summary
 
 
-def charge_day(corporate: CorporateMembership) -> date:
-    """The day automatic renewal charges the organization's card for the term `corporate`."""
-    return corporate.ends_on - timedelta(days=AUTO_RENEW_WITHIN_DAYS)
+def charge_day(corporate: CorporateMembership, told_on: date | None = None) -> date:
+    """The day automatic renewal charges the organization's card for the term `corporate`: 14 days before the
+    end, or 7 days after the charge notice sent on `told_on` if that is later."""
+    default = corporate.ends_on - timedelta(days=AUTO_RENEW_WITHIN_DAYS)
+    return max(default, told_on + timedelta(days=CHARGE_NOTICE_DAYS)) if told_on else default
+
+
+def _told_on() -> dict[tuple[int, date], date]:
+    """The day each organization's term was sent its charge notice (one query)."""
+    rows = db.session.execute(sa.select(CorporateNotice.organization_id, CorporateNotice.term_ends_on,
+                                        CorporateNotice.sent_at).where(CorporateNotice.kind == "charge_notice"))
+    return {(organization_id, ends): sent.date() for organization_id, ends, sent in rows}
 
 
 def _send_charge_notices(day: date, summary: CorporateRunSummary) -> None:
     """Tell the contact, 7 days before automatic renewal charges the organization's card, the amount, the day
     and the card (once per renewal: a CorporateNotice of kind charge_notice)."""
-    from chapter.payments.renewals import link_context
+    from chapter.payments.renewals import link_context, run_moment
 
     for corporate in _latest_terms():
         organization = corporate.organization
-        charge_on = charge_day(corporate)
+        # Told late (auto-renew turned on within 7 days of the charge day): the charge waits 7 days from
+        # today; too late when that falls after the end date (organizations are not charged in grace).
+        charge_on = charge_day(corporate, day)
         to = _recipient(organization)
         if not (organization.auto_renew and organization.saved_payment_method_id and to
-                and day < charge_on <= day + timedelta(days=CHARGE_NOTICE_DAYS)):
+                and corporate.ends_on - timedelta(days=AUTO_RENEW_WITHIN_DAYS) <= day + timedelta(days=CHARGE_NOTICE_DAYS)
+                and charge_on <= corporate.ends_on):
             continue
-        if _claim(organization.id, corporate.ends_on, "charge_notice") is None:
+        if _claim(organization.id, corporate.ends_on, "charge_notice", run_moment(day)) is None:
             continue
         try:
             with link_context():
@@ -196,12 +210,17 @@ def auto_renew_organizations(day: date, within_days: int = AUTO_RENEW_WITHIN_DAY
 
     summary = CorporateRunSummary()
     _settle_charges_without_answer(day, summary)
+    told = _told_on()
     for corporate in _latest_terms():
         organization = corporate.organization
         days_left = (corporate.ends_on - day).days
         if not (organization.auto_renew and organization.saved_payment_method_id and 0 <= days_left <= within_days):
             continue
         if organization.contact_user is None:
+            continue
+        told_on = told.get((organization.id, corporate.ends_on))
+        if told_on is None or day < told_on + timedelta(days=CHARGE_NOTICE_DAYS):
+            summary.waiting_for_notice += 1  # never charged unless told at least 7 days before
             continue
         notice = _claim(organization.id, corporate.ends_on, "auto_renew")
         if notice is None:

@@ -1,5 +1,4 @@
 """Members' own pages and staff administration of membership types."""
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -52,13 +51,13 @@ def dashboard():
     from chapter.certifications.services import benefits_on
     from chapter.payments.services import renewal_options
 
-    from chapter.payments.renewals import DEFAULT_WITHIN_DAYS
+    from chapter.payments.charge_notices import expected_charge_day
 
     day = today()
     status = member.status_on(day)
     days_left = (member.paid_through - day).days if member.paid_through else None
     ends_soon = status.value == "active" and days_left is not None and days_left <= 60 and not member.is_lifetime
-    auto_charge_on = max(day, member.paid_through - timedelta(days=DEFAULT_WITHIN_DAYS)) if ends_soon else None
+    auto_charge_on = expected_charge_day(member, day) if ends_soon else None  # never sooner than 7 days after the notice
     return render_template(
         "members/dashboard.html", member=member, status=status, terms=terms, days_left=days_left,
         ends_soon=ends_soon, auto_charge_on=auto_charge_on,

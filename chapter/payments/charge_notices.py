@@ -4,7 +4,12 @@ and the card. Sent once per renewal (a RenewalReminder of kind "charge_notice" f
 sending), through the outbox, by `renewals run` (send_reminders) and the daily job.
 
 Automatic renewal charges a member `DEFAULT_WITHIN_DAYS` (14) days before the membership ends, so the
-notice goes out from 21 days before the end; a run missed on that day still sends it before the charge.
+notice goes out from 21 days before the end. A member who turns automatic renewal on later (or a run
+missed on the day) is told the first run after, and the notice names the day the charge is really made:
+the default day or 7 days after the notice, whichever is later. `auto_renew` never makes a term's first
+attempt before 7 days have passed since its notice (`told_on`); the retries follow their own schedule.
+A member in grace is told only if that day still falls within grace (a lapsed member is never charged
+automatically): one whose grace ends sooner lapses as usual and may renew by hand.
 """
 from __future__ import annotations
 
@@ -46,26 +51,53 @@ class ChargeNotice:
     charge_on: date
 
 
-def charge_day(paid_through: date) -> date:
-    """The day automatic renewal charges the saved card for the term ending `paid_through`."""
+def charge_day(paid_through: date, told_on: date | None = None) -> date:
+    """The day automatic renewal charges the saved card for the term ending `paid_through`: the default day
+    (14 days before the end), or 7 days after the notice sent on `told_on` if that is later."""
     from chapter.payments.renewals import DEFAULT_WITHIN_DAYS
 
-    return paid_through - timedelta(days=DEFAULT_WITHIN_DAYS)
+    default = paid_through - timedelta(days=DEFAULT_WITHIN_DAYS)
+    if told_on is None:
+        return default
+    return max(default, told_on + timedelta(days=NOTICE_DAYS_BEFORE_CHARGE))
+
+
+def told_on(terms: set[tuple[int, date]]) -> dict[tuple[int, date], date]:
+    """The day each (member id, term end) in `terms` was sent its charge notice, in one query."""
+    if not terms:
+        return {}
+    rows = db.session.execute(sa.select(RenewalReminder.member_id, RenewalReminder.term_ends_on, RenewalReminder.sent_at)
+                              .where(RenewalReminder.kind == KIND,
+                                     RenewalReminder.member_id.in_({member_id for member_id, _ in terms})))
+    return {(m, t): sent.date() for m, t, sent in rows if (m, t) in terms}
+
+
+def expected_charge_day(member: Member, day: date) -> date:
+    """The day automatic renewal will charge `member` for the current term, as seen on `day` (the dashboard):
+    7 days after the notice if it was (or, not sent yet, will be) sent later than 7 days before the default."""
+    sent = told_on({(member.id, member.paid_through)}).get((member.id, member.paid_through))
+    return charge_day(member.paid_through, sent or day)
+
+
+def may_charge(notice_day: date | None, day: date) -> bool:
+    """Whether a first attempt may be made on `day` for a term told on `notice_day` (at least 7 days before)."""
+    return notice_day is not None and day >= notice_day + timedelta(days=NOTICE_DAYS_BEFORE_CHARGE)
 
 
 def _due(day: date) -> sa.Select:
-    """Members with automatic renewal on and a saved card, charged within the next 7 days, not yet told."""
-    from chapter.payments.renewals import DEFAULT_WITHIN_DAYS
+    """Members with automatic renewal on and a saved card, charged within the next 7 days or in grace, not yet told."""
+    from chapter.payments.renewals import DEFAULT_WITHIN_DAYS, _max_grace_days
 
     already_sent = sa.exists().where(RenewalReminder.member_id == Member.id, RenewalReminder.kind == KIND,
                                      RenewalReminder.term_ends_on == Member.paid_through)
-    first = day + timedelta(days=DEFAULT_WITHIN_DAYS + 1)
+    last = day + timedelta(days=DEFAULT_WITHIN_DAYS + NOTICE_DAYS_BEFORE_CHARGE)
     return (sa.select(Member.id, Member.member_number, Member.email, Member.first_name, Member.paid_through,
                       MembershipType.name, MembershipType.renewal_price_cents, MembershipType.currency,
-                      Member.saved_card_brand, Member.saved_card_last4)
+                      Member.saved_card_brand, Member.saved_card_last4, Member.grace_ends_on)
             .join(MembershipType, MembershipType.id == Member.current_type_id)
             .where(Member.auto_renew.is_(True), Member.saved_payment_method_id.is_not(None),
-                   Member.paid_through.between(first, first + timedelta(days=NOTICE_DAYS_BEFORE_CHARGE - 1)),
+                   Member.paid_through.between(day - timedelta(days=_max_grace_days()), last),
+                   Member.grace_ends_on >= day,
                    Member.paid_through != FOREVER, MembershipType.is_invoiced.is_(True),
                    MembershipType.kind != MembershipKind.CORPORATE_SEAT, ~already_sent)
             .order_by(Member.id))
@@ -73,14 +105,17 @@ def _due(day: date) -> sa.Select:
 
 def send_charge_notices(day: date, summary) -> None:
     """E-mail the notices due on `day` (summary: renewals.ReminderSummary), each once per renewal."""
-    from chapter.payments.renewals import MemberError, link_context
+    from chapter.payments.renewals import MemberError, link_context, run_moment
 
-    for row in db.session.execute(_due(day)).all():
-        notice = ChargeNotice(*row, charge_on=charge_day(row.paid_through))
+    for *row, grace_ends_on in db.session.execute(_due(day)).all():
+        notice = ChargeNotice(*row, charge_on=charge_day(row[4], day))
+        if grace_ends_on is not None and notice.charge_on > grace_ends_on:
+            continue  # too late to charge before the membership lapses: never charged automatically
         if not notice.email:
             summary.skipped += 1
             continue
-        db.session.add(RenewalReminder(member_id=notice.member_id, term_ends_on=notice.paid_through, kind=KIND))
+        db.session.add(RenewalReminder(member_id=notice.member_id, term_ends_on=notice.paid_through, kind=KIND,
+                                       sent_at=run_moment(day)))
         try:
             db.session.flush()  # the claim: a parallel run's insert waits for it, then fails
         except IntegrityError:

@@ -43,10 +43,12 @@ def run_command(day, within_days: int, no_charge: bool, no_reminders: bool):
             reminders = renewals.send_reminders(day, progress=bar.update)
 
     if no_charge:
-        click.echo(f"Automatic renewal (not charged): {charging.due} due, {charging.skipped} not due")
+        click.echo(f"Automatic renewal (not charged): {charging.due} due, {charging.skipped} not due, "
+                   f"{charging.waiting_for_notice} waiting for the 7-day notice")
     else:
         click.echo(f"Automatic renewal: {charging.charged} charged, {charging.failed} failed, "
-                   f"{charging.switched_off} switched off, {charging.skipped} skipped")
+                   f"{charging.switched_off} switched off, {charging.skipped} skipped, "
+                   f"{charging.waiting_for_notice} waiting for the 7-day notice")
     if charging.in_flight:
         click.echo(f"  Unsettled charges, not retried (check them in the payments list): {', '.join(charging.in_flight)}")
     if reminders is not None:

@@ -81,6 +81,7 @@ class AutoRenewSummary:
     failed: int = 0
     switched_off: int = 0
     skipped: int = 0  # retry not due yet, tries used up, renewed meanwhile, a payment already under way
+    waiting_for_notice: int = 0  # first charge not allowed yet: the 7-day notice was sent less than 7 days ago
     in_flight: list[str] = field(default_factory=list)  # member numbers with an unsettled attempt
     errors: list[MemberError] = field(default_factory=list)
 
@@ -278,11 +279,16 @@ def auto_renew(day: date, within_days: int = DEFAULT_WITHIN_DAYS, *, dry_run: bo
         payment_services.settle_unsettled()  # web attempts whose answer was lost: Stripe's answer settles them
         db.session.commit()
         _settle_attempts_in_flight(day, summary)
+    from chapter.payments import charge_notices
+
     for batch in _batches(_auto_renew_candidates(day, within_days, _max_grace_days())):
         attempts = _attempts_by_term(batch)
+        told = charge_notices.told_on({(member_id, ends) for member_id, ends in batch})
         for member_id, term_ends_on in batch:
             number, why = next_attempt_number(attempts.get((member_id, term_ends_on), []), day)
-            if number is None:
+            if number == 1 and not charge_notices.may_charge(told.get((member_id, term_ends_on)), day):
+                summary.waiting_for_notice += 1  # never charged unless told at least 7 days before
+            elif number is None:
                 summary.skipped += 1
                 if why == "in_flight":
                     member_number = db.session.scalar(sa.select(Member.member_number).where(Member.id == member_id))

@@ -48,7 +48,9 @@ def test_ticking_auto_renew_on_the_payment_page_saves_the_card_and_the_renewal_r
     page.goto(f"{live_server}/membership/auto-renew")
     expect(page.get_by_test_id("auto-renew-state")).to_have_text("on")
 
-    # Ten days before the new term ends, the renewal run charges the card saved on the page, off-session.
+    # The run 21 days before the new term ends tells the member (the 7-day notice); ten days before the
+    # end, the renewal run charges the card saved on the page, off-session.
+    assert renewals.send_reminders(member.paid_through - timedelta(days=21)).sent["charge_notice"] == 1
     summary = renewals.auto_renew(member.paid_through - timedelta(days=10))
     assert (summary.charged, summary.failed) == (1, 0)
     db.session.expire_all()

@@ -42,6 +42,15 @@ def test_with_auto_renew_the_dashboard_says_which_card_is_charged_how_much_and_w
             f"on {charge_day.day} {charge_day:%b %Y}") in page
 
 
+def test_with_auto_renew_turned_on_late_the_dashboard_names_the_day_7_days_after_the_notice(app, client):
+    _member_ending_in(19, auto_renew=True, saved_payment_method_id="pm_card_visa", saved_card_brand="visa",
+                      saved_card_last4="4242")  # the default charge day is in 5 days: too soon to be told
+    client.login("ada@example.org")
+    page = client.get("/dashboard").get_data(as_text=True)
+    charge_day = today() + timedelta(days=7)
+    assert f"on {charge_day.day} {charge_day:%b %Y}" in page
+
+
 def test_staff_see_figures_and_shortcuts_instead_of_a_missing_member_record(app, client):
     home = factories.chapter(40, name="Schuylkill Valley")
     for status in ("active", "active", "grace", "lapsed"):

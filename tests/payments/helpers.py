@@ -87,3 +87,35 @@ def signed_event(payload: dict, secret: str = WEBHOOK_SECRET) -> tuple[bytes, st
 def intent_event(event_id: str, intent: dict, event_type: str = "payment_intent.succeeded") -> dict:
     return {"id": event_id, "object": "event", "type": event_type, "created": int(time.time()),
             "data": {"object": intent}}
+
+
+def told_of_charge(member, on, term_ends_on=None):
+    """The charge notice (DOMAIN.md: told before an automatic charge) sent to `member` on `on` for the term
+    ending `term_ends_on` (its current one): automatic renewal charges only 7 days after it."""
+    from datetime import datetime, time as time_of_day
+
+    from chapter.extensions import db
+    from chapter.payments.models import RenewalReminder
+
+    import sqlalchemy as sa
+
+    term_ends_on = term_ends_on or member.paid_through
+    if db.session.scalar(sa.select(RenewalReminder.id).where(RenewalReminder.member_id == member.id,
+                         RenewalReminder.term_ends_on == term_ends_on, RenewalReminder.kind == "charge_notice")):
+        return  # told already (a card replaced for the same term)
+    db.session.add(RenewalReminder(member_id=member.id, term_ends_on=term_ends_on,
+                                   kind="charge_notice", sent_at=datetime.combine(on, time_of_day(6))))
+    db.session.commit()
+
+
+def told_of_corporate_charge(organization, term_ends_on, on):
+    """The charge notice sent to the organization's contact on `on` for the term ending `term_ends_on`:
+    automatic renewal charges the organization's card only 7 days after it."""
+    from datetime import datetime, time as time_of_day
+
+    from chapter.extensions import db
+    from chapter.members.corporate_renewals import CorporateNotice
+
+    db.session.add(CorporateNotice(organization_id=organization.id, term_ends_on=term_ends_on, kind="charge_notice",
+                                   sent_at=datetime.combine(on, time_of_day(6))))
+    db.session.commit()

@@ -71,3 +71,79 @@ def test_a_company_contact_is_told_7_days_before_the_automatic_renewal_charge_on
     assert notice["Subject"] == "Acme Supply: we will charge your card on 17 Dec 2026"
     body = " ".join(text_of(notice).split())
     assert "On 17 Dec 2026 we will charge $925.00 to the saved Mastercard ending 4444" in body
+
+
+def _runs_by_day(clock, smtp_server, first: date, last: date):
+    """The daily run (charges, then reminders) on each day from `first` to `last`: the notices and the
+    members charged, by day."""
+    from chapter.payments.models import RenewalAttempt
+
+    notices, charged, day = {}, {}, first
+    while day <= last:
+        clock(day.isoformat())
+        before = len(smtp_server)
+        summary = renewals.auto_renew(day)
+        renewals.send_reminders(day)
+        run_jobs()
+        notices.update({day: m["Subject"] for m in smtp_server[before:] if "we will charge" in m["Subject"].lower()})
+        if summary.charged:
+            charged[day] = summary.charged
+        day += timedelta(days=1)
+    return notices, charged, db.session.scalars(sa.select(RenewalAttempt)).all()
+
+
+def test_a_member_who_turns_auto_renew_on_3_days_before_the_charge_day_is_told_and_charged_7_days_later(
+        app, stripe_peer, smtp_server, clock):
+    from tests.payments.test_renewals import _save_card
+
+    clock("2026-07-14")  # the default charge day of a term ending 31 Jul is 17 Jul: 3 days away
+    member = _member(ends_on=date(2026, 7, 31))
+    _save_card(stripe_peer, member, told=False)
+
+    notices, charged, attempts = _runs_by_day(clock, smtp_server, date(2026, 7, 14), date(2026, 7, 22))
+
+    assert notices == {date(2026, 7, 14): "We will charge your card on 21 Jul 2026"}
+    assert charged == {date(2026, 7, 21): 1}  # not on 17 Jul, nor any day before the notice's day
+    assert [a.attempted_at.date() for a in attempts] == [date(2026, 7, 21)]
+    body = text_of(next(m for m in smtp_server if m["Subject"] == "We will charge your card on 21 Jul 2026"))
+    assert "On 21 Jul 2026 we will charge $210.00" in body
+
+
+def test_a_member_told_on_time_is_charged_on_the_default_day(app, stripe_peer, smtp_server, clock):
+    from tests.payments.test_renewals import _save_card
+
+    clock("2026-07-01")
+    member = _member(ends_on=date(2026, 7, 31))
+    _save_card(stripe_peer, member, told=False)
+
+    notices, charged, _ = _runs_by_day(clock, smtp_server, date(2026, 7, 9), date(2026, 7, 18))
+
+    assert notices == {date(2026, 7, 10): "We will charge your card on 17 Jul 2026"}
+    assert charged == {date(2026, 7, 17): 1}
+
+
+def test_the_run_counts_members_waiting_for_the_7_day_notice(app, smtp_server, clock):
+    clock("2026-07-20")
+    member = _member(ends_on=date(2026, 7, 31))
+    _saved_card(member)
+
+    summary = renewals.auto_renew(date(2026, 7, 20), dry_run=True)
+
+    assert (summary.due, summary.waiting_for_notice) == (0, 1)
+
+
+def test_a_member_in_grace_is_told_only_if_the_charge_day_falls_within_grace(app, smtp_server, clock):
+    day = clock("2026-07-20")
+    soon = _member(ends_on=date(2026, 7, 10), email="soon@example.org")
+    _saved_card(soon)
+    grace = soon.grace_ends_on - soon.paid_through
+    ending = _member(ends_on=day + timedelta(days=3) - grace, email="late@example.org")  # grace ends in 3 days
+    _saved_card(ending)
+
+    summary = renewals.send_reminders(day)
+    run_jobs()
+
+    assert summary.sent["charge_notice"] == 1
+    [notice] = [m for m in smtp_server if "we will charge" in m["Subject"].lower()]
+    assert notice["To"] == "soon@example.org" and notice["Subject"] == "We will charge your card on 27 Jul 2026"
+    assert renewals.auto_renew(day + timedelta(days=7), dry_run=True).due == 1  # soon; the other has lapsed

@@ -12,7 +12,9 @@ from chapter.payments import attempts, renewals
 from chapter.payments.models import Order, Payment, PaymentStatus
 from chapter.treasury.models import LedgerEntry, LedgerKind
 from tests import factories
-from tests.payments.helpers import CARD_OK, confirm_card_setup, page_quote, pay_page, post_json, stripe_api
+from tests.payments.helpers import (
+    CARD_OK, confirm_card_setup, page_quote, pay_page, post_json, stripe_api, told_of_corporate_charge,
+)
 from tests.payments.test_corporate import _contact, _order_from, _organization
 from tests.payments.test_corporate_renewals import _save_card, _term
 
@@ -84,6 +86,7 @@ def test_a_corporate_renewal_charge_stripe_never_got_is_sent_again_by_the_next_r
     organization = corporate_renewals_organization()
     current = _term(organization, day - timedelta(days=355), day + timedelta(days=10))
     _save_card(stripe_peer, organization)
+    told_of_corporate_charge(organization, current.ends_on, on=day - timedelta(days=7))
     app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # nothing listens there: Stripe is down for this run
 
     first = corporate_renewals.auto_renew_organizations(day)

@@ -16,7 +16,7 @@ from chapter.payments import gateway
 from chapter.payments.models import Order, OrderPurpose
 from tests import factories
 from tests.conftest import run_jobs, text_of
-from tests.payments.helpers import CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup
+from tests.payments.helpers import CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup, told_of_corporate_charge
 
 
 def _organization(email="carol@example.org", billing_email=None):
@@ -86,6 +86,7 @@ def test_automatic_renewal_renews_every_seat_with_the_organizations_card_once(ap
     day = today()
     current = _term(organization, day - timedelta(days=355), day + timedelta(days=10))
     _save_card(stripe_peer, organization)
+    told_of_corporate_charge(organization, current.ends_on, on=day - timedelta(days=7))
     summary = corporate_renewals.auto_renew_organizations(day)
     assert (summary.renewed, summary.failed, summary.errors) == (1, 0, [])
     db.session.expire_all()
@@ -99,8 +100,9 @@ def test_automatic_renewal_renews_every_seat_with_the_organizations_card_once(ap
 def test_a_declined_automatic_renewal_tells_the_contact_and_switches_it_off(app, stripe_peer, smtp_server):
     organization = _organization()
     day = today()
-    _term(organization, day - timedelta(days=355), day + timedelta(days=10))
+    current = _term(organization, day - timedelta(days=355), day + timedelta(days=10))
     _save_card(stripe_peer, organization, CARD_DECLINED_ON_CHARGE)
+    told_of_corporate_charge(organization, current.ends_on, on=day - timedelta(days=7))
     summary = corporate_renewals.auto_renew_organizations(day)
     assert summary.failed == 1 and summary.renewed == 0
     run_jobs()
@@ -108,6 +110,26 @@ def test_a_declined_automatic_renewal_tells_the_contact_and_switches_it_off(app,
     assert organization.auto_renew is False
     assert smtp_server[-1]["Subject"] == "Acme Supply: automatic renewal failed"
     assert corporate_renewals.auto_renew_organizations(day).failed == 0  # one attempt per term
+
+
+def test_an_organization_told_late_is_charged_7_days_after_the_notice_and_not_before(app, stripe_peer, smtp_server, clock):
+    day = clock("2026-06-01")
+    organization = _organization()
+    current = _term(organization, date(2025, 6, 1), date(2026, 6, 18))  # default charge day 4 Jun: 3 days away
+    _save_card(stripe_peer, organization)
+    renewed_on = {}
+    while day <= date(2026, 6, 9):
+        clock(day.isoformat())
+        summary = corporate_renewals.auto_renew_organizations(day)
+        corporate_renewals.send_corporate_notices(day)
+        if summary.renewed:
+            renewed_on[day] = summary.renewed
+        day += timedelta(days=1)
+    run_jobs()
+    [notice] = [m for m in smtp_server if "we will charge" in m["Subject"]]
+    assert notice["Subject"] == "Acme Supply: we will charge your card on 8 Jun 2026"
+    assert renewed_on == {date(2026, 6, 8): 1}
+    assert corporate.latest_corporate_membership(organization).starts_on == current.ends_on + timedelta(days=1)
 
 
 def test_a_seat_freed_during_the_term_waits_for_the_renewal_unless_staff_override_with_a_reason(app):

@@ -17,7 +17,7 @@ from chapter.jobs.models import MailStatus, OutboxMail
 from tests import factories
 from tests.conftest import run_jobs, text_of
 from tests.payments.helpers import (
-    CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup, intent_event, signed_event, stripe_api,
+    CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, confirm_card_setup, intent_event, signed_event, stripe_api, told_of_charge,
 )
 
 
@@ -37,8 +37,9 @@ def _member(*, ends_on: date | None = None, status: str = "active", email: str =
     return member
 
 
-def _save_card(stripe_peer: str, member: Member, number: str = CARD_OK) -> str:
-    """What paying with "Renew automatically" ticked leaves behind: a customer, a card saved off-session, auto-renew on."""
+def _save_card(stripe_peer: str, member: Member, number: str = CARD_OK, *, told: bool = True) -> str:
+    """What paying with "Renew automatically" ticked leaves behind: a customer, a card saved off-session, auto-renew on;
+    `told`: and the charge notice for the current term sent 7 days ago, so a charge is allowed today."""
     customer = member.stripe_customer_id or gateway.ensure_customer(
         None, email=member.email, name=member.full_name, metadata={"member_number": member.member_number})
     setup = gateway.create_setup_intent(customer, {"member_number": member.member_number})
@@ -49,6 +50,8 @@ def _save_card(stripe_peer: str, member: Member, number: str = CARD_OK) -> str:
     member.saved_card_brand, member.saved_card_last4 = "visa", number[-4:]
     member.auto_renew = True
     db.session.commit()
+    if told and member.paid_through is not None:
+        told_of_charge(member, on=today() - timedelta(days=7))
     return member.saved_payment_method_id
 
 
