@@ -15,10 +15,11 @@ Kinds used so far: "pd_event" (professional-development events held, count = att
 """
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+
+from chapter.core.providers import import_providers
 
 # Modules that register providers, imported on first use (a feature not present yet is skipped).
 PROVIDER_MODULES = ("chapter.events.activity", "chapter.communications.activity")
@@ -59,12 +60,7 @@ def register(key: str, label: str, provider: Provider) -> None:
 def _load() -> None:
     global _loaded
     if not _loaded:
-        for name in PROVIDER_MODULES:
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as error:
-                if not (error.name and name.startswith(error.name)):
-                    raise  # a feature that exists but fails to import is a real error
+        import_providers(PROVIDER_MODULES)
         _loaded = True
 
 

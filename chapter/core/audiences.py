@@ -11,9 +11,10 @@ The roster's own lists (filters, ready-made views) are communications' own busin
 """
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from chapter.core.providers import import_providers
 
 PROVIDER_MODULES = ("chapter.events.audiences",)
 
@@ -49,12 +50,7 @@ def register(key: str, label: str, resolve, describe) -> None:
 def _load() -> None:
     global _loaded
     if not _loaded:
-        for name in PROVIDER_MODULES:
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as error:
-                if not (error.name and name.startswith(error.name)):
-                    raise  # a feature that exists but fails to import is a real error
+        import_providers(PROVIDER_MODULES)
         _loaded = True
 
 
