@@ -86,7 +86,7 @@ def may_charge(notice_day: date | None, day: date) -> bool:
 
 def _due(day: date) -> sa.Select:
     """Members with automatic renewal on and a saved card, charged within the next 7 days or in grace, not yet told."""
-    from chapter.payments.renewals import DEFAULT_WITHIN_DAYS, _max_grace_days
+    from chapter.payments.renewals import DEFAULT_WITHIN_DAYS, max_grace_days
 
     already_sent = sa.exists().where(RenewalReminder.member_id == Member.id, RenewalReminder.kind == KIND,
                                      RenewalReminder.term_ends_on == Member.paid_through)
@@ -96,7 +96,7 @@ def _due(day: date) -> sa.Select:
                       Member.saved_card_brand, Member.saved_card_last4, Member.grace_ends_on)
             .join(MembershipType, MembershipType.id == Member.current_type_id)
             .where(Member.auto_renew.is_(True), Member.saved_payment_method_id.is_not(None),
-                   Member.paid_through.between(day - timedelta(days=_max_grace_days()), last),
+                   Member.paid_through.between(day - timedelta(days=max_grace_days()), last),
                    Member.grace_ends_on >= day,
                    Member.paid_through != FOREVER, MembershipType.is_invoiced.is_(True),
                    MembershipType.kind != MembershipKind.CORPORATE_SEAT, ~already_sent)

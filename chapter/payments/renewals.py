@@ -154,13 +154,14 @@ def _reminder_targets(kind: str, day: date, max_grace_days: int) -> sa.Select:
     )
 
 
-def _max_grace_days() -> int:
+def max_grace_days() -> int:
+    """The longest grace any membership type gives, in days (how far back the renewal and notice runs look)."""
     return db.session.scalar(sa.select(sa.func.max(MembershipType.grace_days))) or 0
 
 
 def count_reminders_due(day: date) -> int:
     """How many members send_reminders(day) will look at (for a progress bar)."""
-    max_grace = _max_grace_days()
+    max_grace = max_grace_days()
     return sum(db.session.scalar(sa.select(sa.func.count()).select_from(_reminder_targets(kind, day, max_grace).subquery()))
                for kind in REMINDER_KINDS)
 
@@ -168,7 +169,7 @@ def count_reminders_due(day: date) -> int:
 def send_reminders(day: date, *, progress: Progress | None = None) -> ReminderSummary:
     """E-mail the reminders due on `day` (60, 30 and 7 days before the end, on it, after grace): each once per term."""
     summary = ReminderSummary()
-    max_grace = _max_grace_days()
+    max_grace = max_grace_days()
     moment = run_moment(day)
     # The windows do not overlap, so a member gets at most one reminder a run: the one for today.
     for kind in REMINDER_KINDS:
@@ -250,7 +251,7 @@ def _auto_renew_candidates(day: date, within_days: int, max_grace_days: int) -> 
 
 def count_auto_renew_candidates(day: date, within_days: int = DEFAULT_WITHIN_DAYS) -> int:
     """How many members auto_renew(day) will look at (for a progress bar)."""
-    statement = _auto_renew_candidates(day, within_days, _max_grace_days())
+    statement = _auto_renew_candidates(day, within_days, max_grace_days())
     return db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
 
 
@@ -281,7 +282,7 @@ def auto_renew(day: date, within_days: int = DEFAULT_WITHIN_DAYS, *, dry_run: bo
         _settle_attempts_in_flight(day, summary)
     from chapter.payments import charge_notices
 
-    for batch in _batches(_auto_renew_candidates(day, within_days, _max_grace_days())):
+    for batch in _batches(_auto_renew_candidates(day, within_days, max_grace_days())):
         attempts = _attempts_by_term(batch)
         told = charge_notices.told_on({(member_id, ends) for member_id, ends in batch})
         for member_id, term_ends_on in batch:
