@@ -1,6 +1,7 @@
 """The chapter membership application: create_app builds it."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from flask import Flask
@@ -97,6 +98,17 @@ def _postgresql_without_jit(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
+@functools.cache
+def _session_user_statement():
+    """SELECT of a session's user with their member record (built once; see load_user)."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import joinedload
+
+    from chapter.auth.models import User
+
+    return sa.select(User).options(joinedload(User.member)).where(User.id == sa.bindparam("user_id"))
+
+
 def _init_extensions(app: Flask) -> None:
     from chapter import models  # noqa: F401  (every model known to Alembic and the session)
     from chapter.extensions import csrf, db, limiter, login_manager, migrate
@@ -113,15 +125,15 @@ def _init_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(session_id: str):
         """The user of a session "<id>.<session version>"; an older version is a revoked session."""
-        from chapter.auth.models import User
+        from chapter.core.params import db_int
 
-        from sqlalchemy.orm import joinedload
-
-        user_id, _, version = (session_id or "").partition(".")
-        if not user_id.isdigit() or not version.isdigit():
+        user_text, _, version = (session_id or "").partition(".")
+        user_id = db_int(user_text)
+        if user_id is None or not version.isdigit():
             return None
         # The member record comes with the user: every page's menu asks for it (one query, not two).
-        user = db.session.get(User, int(user_id), options=[joinedload(User.member)])
+        # The statement is built once: this runs on every logged-in request.
+        user = db.session.scalars(_session_user_statement(), {"user_id": user_id}).unique().one_or_none()
         if user is None or user.session_version != int(version):
             return None
         return user

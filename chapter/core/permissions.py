@@ -6,6 +6,7 @@ on the first day of the term and end after the last.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from functools import wraps
@@ -14,7 +15,6 @@ from typing import TYPE_CHECKING, Callable
 import sqlalchemy as sa
 from flask import abort, request
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from chapter.core.models import today
 from chapter.extensions import db, login_manager
@@ -92,26 +92,31 @@ class Roles:
 ANONYMOUS_ROLES = Roles()
 
 
+@functools.cache
+def _roles_statements() -> tuple[sa.Select, sa.Select]:
+    """The two queries of roles_of, built once with bind parameters: they run on every logged-in request,
+    and building them (and loading the terms as entities) cost more CPU than the SQL itself."""
+    from chapter.chapters.models import DistrictManagerTerm, OfficerPosition, OfficerTerm
+
+    user_id, day = sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("day", type_=sa.Date)
+    districts = sa.select(DistrictManagerTerm.district_id).where(
+        DistrictManagerTerm.user_id == user_id, _current_on(DistrictManagerTerm, day))
+    positions = (sa.select(OfficerTerm.chapter_id, OfficerPosition)
+                 .join(OfficerPosition, OfficerTerm.position_id == OfficerPosition.id)
+                 .where(OfficerTerm.user_id == user_id, _current_on(OfficerTerm, day)))
+    return districts, positions
+
+
 def roles_of(user: "User | None", day: date | None = None) -> Roles:
     """Load the roles a user holds on `day` (today by default) in two small queries."""
-    from chapter.chapters.models import DistrictManagerTerm, OfficerTerm
-
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS_ROLES
-    day = day or today()
-    district_ids = db.session.scalars(
-        sa.select(DistrictManagerTerm.district_id).where(
-            DistrictManagerTerm.user_id == user.id, _current_on(DistrictManagerTerm, day)
-        )
-    ).all()
-    terms = db.session.scalars(
-        sa.select(OfficerTerm)
-        .options(joinedload(OfficerTerm.position))  # one query, not two: it runs on every request
-        .where(OfficerTerm.user_id == user.id, _current_on(OfficerTerm, day))
-    ).all()
+    params = {"user_id": user.id, "day": day or today()}
+    districts, held = _roles_statements()
+    district_ids = db.session.scalars(districts, params).all()
     positions: dict[int, list] = {}
-    for term in terms:
-        positions.setdefault(term.chapter_id, []).append(term.position)
+    for chapter_id, position in db.session.execute(held, params):
+        positions.setdefault(chapter_id, []).append(position)
     return Roles(
         user_id=user.id,
         is_staff=user.is_staff,
