@@ -333,13 +333,18 @@ def roster_count(chapter: Chapter, query: RosterQuery, day: date | None = None) 
 
 def roster_counts(chapter: Chapter, day: date | None = None) -> dict[MembershipStatus, int]:
     """How many of the chapter's members are in each status today (one query)."""
-    day = day or today()
+    row = db.session.execute(_roster_counts_statement(day or today()), {"chapter_id": chapter.id}).one()
+    return {status: getattr(row, status.value) for status in MembershipStatus}
+
+
+@functools.lru_cache(maxsize=8)
+def _roster_counts_statement(day: date) -> sa.Select:
+    """roster_counts' SELECT for a day, the chapter a bind parameter: built (and its cache key made) once a day."""
     columns = [
         sa.func.count(sa.case((Member.status_clause(status, day), 1))).label(status.value)
         for status in MembershipStatus
     ]
-    row = db.session.execute(sa.select(*columns).where(Member.home_chapter_id == chapter.id)).one()
-    return {status: getattr(row, status.value) for status in MembershipStatus}
+    return sa.select(*columns).where(Member.home_chapter_id == sa.bindparam("chapter_id", type_=sa.Integer))
 
 
 # --- Staff administration ----------------------------------------------------------------
