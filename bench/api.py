@@ -39,8 +39,16 @@ def run(bench: Bench) -> None:
             break
         cursors.append(cursor)
     deep = len(cursors)
-    for name, page_cursor, page_number in (("api_roster_page", None, 1), ("api_roster_deep_page", cursors[-1], deep)):
-        url = f"{base}?limit={PAGE}" + (f"&cursor={page_cursor}" if page_cursor else "")
+    # A sort whose key can be NULL (pending members have no end date): page 10 of the paid-through order,
+    # latest first, behind a cursor whose key the database compares column by column.
+    sorted_base = f"{base}?sort=paid_through&dir=desc&limit={PAGE}"
+    cursor = None
+    for _ in range(9):
+        cursor = fetch(sorted_base + (f"&cursor={cursor}" if cursor else ""))["next_cursor"]
+    for name, page_url, page_number in (("api_roster_page", f"{base}?limit={PAGE}", 1),
+                                        ("api_roster_deep_page", f"{base}?limit={PAGE}&cursor={cursors[-1]}", deep),
+                                        ("api_roster_paid_through_desc_page", f"{sorted_base}&cursor={cursor}", 10)):
+        url = page_url
         counts: list[int] = []
         cpu_ms: list[float] = []
         sql_ms: list[float] = []
@@ -78,6 +86,17 @@ def run(bench: Bench) -> None:
                reached_page=max(counts_by_page))
     bench.emit("api_roster_queries_constant", len(set(list(counts_by_page.values())[1:])) == 1, "bool", None,
                pages=len(counts_by_page))
+    # The same for a sort whose key can be NULL (paid-through date, latest first): 25 pages.
+    sorted_counts, cursor = [], None
+    for _ in range(25):
+        with bench.recorder.capture() as queries:
+            body = fetch(f"{base}?limit={small}&sort=paid_through&dir=desc" + (f"&cursor={cursor}" if cursor else ""))
+        sorted_counts.append(len(queries))
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    bench.emit("api_roster_paid_through_queries_constant", len(set(sorted_counts[1:])) == 1, "bool", None,
+               pages=len(sorted_counts), queries=max(sorted_counts))
 
 
 def _officer_token_of_largest_chapter(bench: Bench) -> tuple[int, int, str]:

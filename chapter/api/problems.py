@@ -22,6 +22,7 @@ DETAILS = {
     404: "There is nothing at this address.",
     405: "This address does not accept that method.",
     413: "The request body is too large.",
+    409: "The object is not in a state that allows this.",
     415: "Send the body as application/json.",
     422: "Some fields are not valid.",
     429: "Too many requests for this token; wait and try again (see the RateLimit headers).",

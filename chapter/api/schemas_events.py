@@ -1,6 +1,7 @@
 """Events and registrations as the API sends them, and the event an officer's program sends."""
 from __future__ import annotations
 
+import copy
 from datetime import timezone
 
 import marshmallow as ma
@@ -72,6 +73,22 @@ class EventSchema(ma.Schema):
     prices = ma.fields.List(ma.fields.Nested(PriceSchema), required=True, validate=ma.validate.Length(1, 5))
     refund_tiers = ma.fields.List(ma.fields.Nested(RefundTierSchema), load_default=list,
                                   validate=ma.validate.Length(max=10))
+
+
+def _changes_of(schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """The body of a partial update: every writable field of `schema`, none required, none defaulted
+    (a field left out keeps its value; a list given replaces the whole list)."""
+    fields = {}
+    for field_name, field in schema._declared_fields.items():
+        if field.dump_only:
+            continue
+        field = copy.deepcopy(field)
+        field.required, field.load_default = False, ma.missing
+        fields[field_name] = field
+    return ma.Schema.from_dict(fields, name=name)
+
+
+EventChangesSchema = _changes_of(EventSchema, "EventChanges")
 
 
 class RegistrationSchema(ma.Schema):

@@ -1,7 +1,9 @@
-"""A chapter's events and their registrations (events:read), and officers' programs creating and updating
-events (events:write, positions with the events right): the same services as the events pages."""
+"""A chapter's events and their registrations (events:read), and officers' programs creating, changing,
+publishing and cancelling events (events:write, positions with the events right): the same services as the
+events pages, so the same rules, mail to registrants and refunds."""
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -12,10 +14,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from chapter.api import access, bp
 from chapter.api.cursor import keyset_page
 from chapter.api.schemas import CursorPageArgs
-from chapter.api.schemas_events import EventPageSchema, EventSchema, RegistrationPageSchema
+from chapter.api.schemas_events import EventChangesSchema, EventPageSchema, EventSchema, RegistrationPageSchema
 from chapter.api.views import needs_token
 from chapter.chapters.models import Chapter
-from chapter.core.errors import DomainError, NotAllowed
+from chapter.core.errors import DomainError, InvalidState, NotAllowed
 from chapter.events import services as events
 from chapter.events.models import Event, EventKind, PriceCategory, Registration
 from chapter.extensions import db
@@ -32,26 +34,51 @@ def _event_of(chapter: Chapter, event_id: int) -> Event:
     return event
 
 
-def _event_input(body: dict) -> events.EventInput:
-    return events.EventInput(
-        title=body["title"], kind=EventKind(body["kind"]), description_md=body.get("description_md", ""),
-        timezone=body["timezone"], venue=body.get("venue"), online_url=body.get("online_url"),
-        capacity=body.get("capacity"), registration_opens_at=body.get("registration_opens_at"),
-        registration_closes_at=body.get("registration_closes_at"),
-        sessions=[events.SessionInput(starts_at=s["starts_at"], ends_at=s["ends_at"], title=s.get("title"),
-                                      instructional_hours=Decimal(str(round(s.get("instructional_hours", 0), 1))))
-                  for s in body["sessions"]],
-        prices={PriceCategory(p["category"]): p["amount_cents"] for p in body["prices"]},
-        refund_tiers=[(t["days_before"], t["percent"]) for t in body.get("refund_tiers", [])],
-        materials_fee_cents=body.get("materials_fee_cents", 0), chapter_share_percent=body.get("chapter_share_percent", 100),
-    )
+def _event_input(body: dict, base: events.EventInput | None = None) -> events.EventInput:
+    """The service's input from a body (whole or partial): what the body leaves out comes from `base`."""
+    converters = {
+        "kind": EventKind,
+        "sessions": lambda sessions: [events.SessionInput(
+            starts_at=s["starts_at"], ends_at=s["ends_at"], title=s.get("title"),
+            instructional_hours=Decimal(str(round(s.get("instructional_hours", 0), 1)))) for s in sessions],
+        "prices": lambda prices: {PriceCategory(p["category"]): p["amount_cents"] for p in prices},
+        "refund_tiers": lambda tiers: [(t["days_before"], t["percent"]) for t in tiers],
+    }
+    changes = {name: converters.get(name, lambda value: value)(value) for name, value in body.items()}
+    if base is None:
+        return events.EventInput(**{"description_md": "", **changes})
+    return dataclasses.replace(base, **changes)
 
 
 def _refused(error: DomainError):
-    """A business rule's refusal: 403 for a right, else 422 naming the field."""
+    """A business rule's refusal: 403 for a right, 409 for the event's state, else 422 (naming the field)."""
     if isinstance(error, NotAllowed):
         abort(403, error.message)
-    abort_with_fields(422, messages={"json": {error.field or "body": [error.message]}})
+    if isinstance(error, InvalidState):
+        abort(409, error.message)
+    if error.field is None:
+        abort(422, error.message)
+    abort_with_fields(422, messages={"json": {error.field: [error.message]}})
+
+
+def _update_with(body: dict):
+    """The change that saves `body` over the event's current details through the events service."""
+    return lambda event, actor, roles: events.update_event(event, _event_input(body, events.current_input(event)),
+                                                           actor=actor, roles=roles)
+
+
+def _officer_change(number: int, event_id: int, change) -> Event:
+    """Load the chapter's event for an events:write token, apply `change(event, actor, roles)`, commit; the event."""
+    chapter = access.chapter_for(number, "events:write")
+    grant = access.current_access()
+    event = _event_of(chapter, event_id)
+    try:
+        change(event, grant.token.user, grant.roles)
+    except DomainError as error:
+        db.session.rollback()
+        _refused(error)
+    db.session.commit()
+    return _event_of(chapter, event_id)
 
 
 @bp.get("/chapters/<int:number>/events")
@@ -108,16 +135,36 @@ def create_event(body, number: int):
 @bp.put("/chapters/<int:number>/events/<int:event_id>")
 @bp.arguments(EventSchema)
 @bp.response(200, EventSchema)
-@needs_token(403, 404, 422)
+@needs_token(403, 404, 409, 422)
 def update_event(body, number: int, event_id: int):
     """Replace an event's details (scope events:write); registrants are told of a new date or place."""
-    chapter = access.chapter_for(number, "events:write")
-    grant = access.current_access()
-    event = _event_of(chapter, event_id)
-    try:
-        events.update_event(event, _event_input(body), actor=grant.token.user, roles=grant.roles)
-    except DomainError as error:
-        db.session.rollback()
-        _refused(error)
-    db.session.commit()
-    return _event_of(chapter, event_id)
+    return _officer_change(number, event_id, _update_with(body))
+
+
+@bp.patch("/chapters/<int:number>/events/<int:event_id>")
+@bp.arguments(EventChangesSchema)
+@bp.response(200, EventSchema)
+@needs_token(403, 404, 409, 422)
+def change_event(body, number: int, event_id: int):
+    """Change only the fields given (scope events:write; a list given replaces the whole list); registrants
+    are told of a new date or place."""
+    return _officer_change(number, event_id, _update_with(body))
+
+
+@bp.post("/chapters/<int:number>/events/<int:event_id>/publish")
+@bp.response(200, EventSchema)
+@needs_token(403, 404, 409, 422)
+def publish_event(number: int, event_id: int):
+    """Publish a draft: members can register (scope events:write); 409 if it is not a draft."""
+    return _officer_change(number, event_id, lambda event, actor, roles: events.publish_event(
+        event, actor=actor, roles=roles))
+
+
+@bp.post("/chapters/<int:number>/events/<int:event_id>/cancel")
+@bp.response(200, EventSchema)
+@needs_token(403, 404, 409)
+def cancel_event(number: int, event_id: int):
+    """Cancel the event (scope events:write): as on its page, every registrant who paid is refunded in full and
+    every registrant told by mail, by a background job; 409 if it is already cancelled or completed."""
+    return _officer_change(number, event_id, lambda event, actor, roles: events.cancel_event(
+        event, actor=actor, roles=roles))

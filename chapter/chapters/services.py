@@ -298,13 +298,17 @@ def _certification_condition(code: str | None) -> sa.ColumnElement[bool] | None:
     return holds(Member.id, code) if holds is not None else None
 
 
+def roster_sort_key(query: RosterQuery) -> list[sa.ColumnElement]:
+    """The columns the query's roster is sorted by, all in its direction (unique together: a keyset)."""
+    columns = list(ROSTER_SORT_COLUMNS[query.sort])
+    if query.sort is RosterSort.NAME and not query.descending and query.search.strip():
+        columns.insert(0, member_search_rank(query.search))  # best matches first, then by name
+    return columns
+
+
 def roster_order(query: RosterQuery) -> list[sa.ColumnElement]:
     """ORDER BY for the query's sort column and direction."""
-    columns = ROSTER_SORT_COLUMNS[query.sort]
-    order = [column.desc() if query.descending else column.asc() for column in columns]
-    if query.sort is RosterSort.NAME and not query.descending and query.search.strip():
-        order.insert(0, member_search_rank(query.search))  # best matches first, then by name
-    return order
+    return [column.desc() if query.descending else column.asc() for column in roster_sort_key(query)]
 
 
 def roster_statement(chapter: Chapter, query: RosterQuery, day: date) -> sa.Select:

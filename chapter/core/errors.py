@@ -12,3 +12,7 @@ class DomainError(Exception):
 
 class NotAllowed(DomainError):
     """The acting user may not do this to this object."""
+
+
+class InvalidState(DomainError):
+    """The object is not in a state that allows this (already published, already cancelled...): a conflict."""

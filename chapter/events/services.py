@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from chapter.auth.models import User
 from chapter.chapters.models import Chapter
 from chapter.core import audit
-from chapter.core.errors import DomainError, NotAllowed
+from chapter.core.errors import DomainError, InvalidState, NotAllowed
 from chapter.core.models import utcnow
 from chapter.core.permissions import Roles
 from chapter.events import notices, seats
@@ -127,7 +127,7 @@ def update_event(event: Event, data: EventInput, *, actor: User, roles: Roles) -
     """Save the officer's changes; registrants are told of a change of date, time or place. The changes."""
     check_can_manage(event, roles)
     if event.status is EventStatus.CANCELLED:
-        raise DomainError("A cancelled event cannot be changed.")
+        raise InvalidState("A cancelled event cannot be changed.")
     _check(data)
     before = (event.starts_at, event.ends_at, event.venue, event.online_url, event.timezone)
     _apply(event, data)
@@ -148,6 +148,21 @@ def update_event(event: Event, data: EventInput, *, actor: User, roles: Roles) -
     return changes
 
 
+def current_input(event: Event) -> EventInput:
+    """The event's details as an EventInput: a partial change starts from it and replaces what it names."""
+    return EventInput(
+        title=event.title, kind=event.kind, description_md=event.description_md or "", timezone=event.timezone,
+        sessions=[SessionInput(starts_at=s.starts_at, ends_at=s.ends_at, instructional_hours=s.instructional_hours,
+                               title=s.title) for s in event.sessions],
+        venue=event.venue, online_url=event.online_url, capacity=event.capacity,
+        registration_opens_at=event.registration_opens_at, registration_closes_at=event.registration_closes_at,
+        prices={p.category: p.amount_cents for p in event.prices},
+        refund_tiers=[(t.days_before, t.percent) for t in event.refund_tiers],
+        materials_fee_cents=event.materials_fee_cents, chapter_share_percent=event.chapter_share_percent,
+        professional_development=event.professional_development,
+    )
+
+
 def _registrants(event: Event) -> list[Registration]:
     """Those to tell: live registrants with an address (guests are told through their host)."""
     return list(db.session.scalars(sa.select(Registration).where(
@@ -156,9 +171,10 @@ def _registrants(event: Event) -> list[Registration]:
 
 
 def publish_event(event: Event, *, actor: User, roles: Roles, now: datetime | None = None) -> Event:
+    """Publish a draft: members can register from now on."""
     check_can_manage(event, roles)
     if event.status is not EventStatus.DRAFT:
-        raise DomainError("Only a draft is published.")
+        raise InvalidState(f"Only a draft is published: this event is {event.status.label.lower()}.")
     now = now or utcnow()
     if event.starts_at <= now:
         raise DomainError("This event has already started: change its date first.")
@@ -176,7 +192,7 @@ def cancel_event(event: Event, *, actor: User, roles: Roles, now: datetime | Non
 
     check_can_manage(event, roles)
     if event.status in (EventStatus.CANCELLED, EventStatus.COMPLETED):
-        raise DomainError(f"This event is already {event.status.label.lower()}.")
+        raise InvalidState(f"This event is already {event.status.label.lower()}.")
     seats.lock_event(event.id)
     event.status = EventStatus.CANCELLED
     event.cancelled_at = now or utcnow()

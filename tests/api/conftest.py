@@ -34,6 +34,10 @@ class Api:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return self.client.post(f"/api/v1{path}", headers=headers, **kwargs)
 
+    def patch(self, path, token=None, **kwargs):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.client.patch(f"/api/v1{path}", headers=headers, **kwargs)
+
 
 @pytest.fixture
 def api(app):

@@ -9,15 +9,17 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from chapter.api import tokens
 from chapter.extensions import db
+from chapter.events.models import EventStatus
 from tests import factories
+from tests.events import factories as event_factories
 from tests.api.conftest import make_token
 
 EXAMPLES_PER_OPERATION = 12  # bounded: the whole run adds a few seconds per database
 # An event the document allows can still break a rule the document cannot state (a session ending before it
 # starts, a time zone that does not exist, years past 2200): that is a 422 naming the field, by design. For
-# writes, and for a `cursor` (valid only when the API made it), "schema-valid data is accepted" is therefore
+# writes (and publishing/cancelling: a rule on the event's state, a 409), and for a `cursor` (valid only when the API made it), "schema-valid data is accepted" is therefore
 # not asserted; every other check is, on every call.
-RULES_BEYOND_THE_SCHEMA = {"POST", "PUT"}
+RULES_BEYOND_THE_SCHEMA = {"POST", "PUT", "PATCH"}
 
 
 @pytest.fixture
@@ -30,6 +32,8 @@ def officer_token(app):
         factories.member(home=home, last_name=last)
     president = factories.officer(home, "president")
     factories.member(home=home, last_name="Officer", with_user=False)
+    event_factories.event(home, title="A draft to publish", status=EventStatus.DRAFT)  # small ids: reached
+    event_factories.event(home, title="Monthly meeting")
     db.session.commit()
     return make_token(president, sorted(tokens.SCOPES), [home])
 
