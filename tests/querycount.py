@@ -25,8 +25,14 @@ def statements() -> Iterator[list[str]]:
 
 
 def queries_of_page(client, url: str) -> tuple[int, str]:
-    """The number of statements of one GET of `url` (after a warm-up GET) and the page's text."""
+    """The number of statements of one GET of `url` (after a warm-up GET) and the page's text.
+
+    The test's requests share the test's session (one app context): its identity map would hide the
+    lazy loads of rows the test made. A request in production starts with an empty one, so the
+    session is emptied first (the test's objects are detached: read what you need before, by id after).
+    """
     client.get(url)
+    db.session.expunge_all()
     with statements() as sent:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)

@@ -661,12 +661,17 @@ def request_transfer(to_chapter: Chapter, *, member_number: str, last_name: str,
     return request
 
 
+def pending_for_member(member_id) -> sa.ColumnElement[bool]:
+    """SQL: a transfer request waiting for this member's answer (`member_id`: a value or a bind parameter)."""
+    return sa.and_(TransferRequest.member_id == member_id, TransferRequest.status == TransferRequestStatus.PENDING)
+
+
 def pending_requests_for_member(member: Member) -> list[TransferRequest]:
     """Requests from chapters waiting for this member's answer."""
     return db.session.scalars(
         sa.select(TransferRequest)
         .options(joinedload(TransferRequest.to_chapter), joinedload(TransferRequest.requested_by))
-        .where(TransferRequest.member_id == member.id, TransferRequest.status == TransferRequestStatus.PENDING)
+        .where(pending_for_member(member.id))
         .order_by(TransferRequest.requested_at)
     ).all()
 

@@ -416,12 +416,6 @@ def answer_transfer_request(request_id: int, answer: str):
     return redirect(url_for("members.dashboard"))
 
 
-@bp.app_template_global()
-def pending_transfer_requests(member: Member | None) -> list[TransferRequest]:
-    """For the member's dashboard: chapters waiting for the member's answer."""
-    return services.pending_requests_for_member(member) if member is not None else []
-
-
 @bp.route("/admin/transfers", methods=["GET", "POST"])
 @staff_required
 def admin_transfers():

@@ -10,7 +10,7 @@ from chapter.chapters.models import Chapter
 from chapter.certifications.models import CertificationType, PointCategory
 from chapter.extensions import db
 from chapter.members import services as member_services
-from chapter.members.models import TermSource
+from chapter.members.models import Member, TermSource
 from tests import factories
 from tests.querycount import queries_of_page
 
@@ -55,6 +55,7 @@ def test_the_transcript_makes_as_many_queries_for_a_long_history_as_for_a_short_
     for month in (1, 2):
         _claim(long, "conference", date(2023, month, 15), approve_by=staff)  # free again for the next cycle
     db.session.commit()
+    long_id = long.id
 
     client.login("short@example.org")
     few, _ = queries_of_page(client, "/transcript")
@@ -64,7 +65,7 @@ def test_the_transcript_makes_as_many_queries_for_a_long_history_as_for_a_short_
     assert many == few
 
     day = date(2025, 6, 1)
-    for held in services.certifications_of(long):
+    for held in services.certifications_of(db.session.get(Member, long_id)):
         summary = services.points_summary(held, day)
         assert f"points counted {summary.counted} of {summary.required}" in page
     assert page.count("Claimed, awaiting approval") == 1 and page.count("conference on 2021-") == 12
