@@ -15,7 +15,7 @@ from chapter.certifications.models import (  # noqa: F401
 )
 from chapter.certifications.dates import end_of_month  # noqa: F401
 from chapter.certifications.exams import (  # noqa: F401
-    PurchaseRefused, AttExpired, exams_on_sale, all_exams, exam_by_code, Quote, quote, retake_allowed_from,
+    PurchaseRefused, AttExpired, exams_on_sale, exams_on_sale_for, all_exams, exam_by_code, Quote, quote, retake_allowed_from,
     check_can_buy, start_exam_purchase, issue_att, fulfil_exam_order, att_for_scheduling, registrations_of,
 )
 from chapter.certifications.awards import (  # noqa: F401

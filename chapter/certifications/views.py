@@ -52,9 +52,10 @@ def exams():
     """The exams on sale, with the price the member pays today and what membership saves."""
     member = _own_member_or_404()
     day = today()
-    quotes = [services.quote(member, exam, day) for exam in services.exams_on_sale(day)]
+    on_sale, eligible = services.exams_on_sale_for(member.id, day)
+    quotes = [services.quote(member, exam, day) for exam in on_sale]
     return render_template("certifications/exams.html", quotes=quotes, member=member, form=BuyExamForm(),
-                           eligible=services.eligible_exam_ids(member), eligibility_form=_eligibility_form())
+                           eligible=eligible, eligibility_form=_eligibility_form())
 
 
 def _eligibility_form() -> EligibilityForm:
