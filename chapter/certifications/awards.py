@@ -151,21 +151,30 @@ def own_status(held: MemberCertification, day: date) -> CertificationStatus:
 _SEVERITY = [CertificationStatus.CURRENT, CertificationStatus.SUSPENDED, CertificationStatus.TERMINATED]
 
 
-def required_award(held: MemberCertification) -> MemberCertification | None:
-    """The latest award of the certification this one requires (CFPIM: CPIM), if it requires one."""
+def required_award(held: MemberCertification,
+                   awards: list[MemberCertification] | None = None) -> MemberCertification | None:
+    """The latest award of the certification this one requires (CFPIM: CPIM), if it requires one.
+
+    `awards`: every certification of the member, when the caller has them (the transcript): no query then.
+    """
     if held.certification_type.requires_type_id is None:
         return None
+    if awards is not None:
+        return max((a for a in awards if a.member_id == held.member_id
+                    and a.certification_type_id == held.certification_type.requires_type_id),
+                   key=lambda a: (a.earned_on, a.id), default=None)
     return db.session.scalar(sa.select(MemberCertification).where(
         MemberCertification.member_id == held.member_id,
         MemberCertification.certification_type_id == held.certification_type.requires_type_id)
         .order_by(MemberCertification.earned_on.desc(), MemberCertification.id.desc()).limit(1))
 
 
-def status_of(held: MemberCertification, day: date) -> CertificationStatus:
+def status_of(held: MemberCertification, day: date,
+              awards: list[MemberCertification] | None = None) -> CertificationStatus:
     """The certification's standing; one that requires another (CFPIM on CPIM) is no better than it."""
     status = own_status(held, day)
     if held.certification_type.requires_type_id is not None:
-        base = required_award(held)
+        base = required_award(held, awards)
         base_status = own_status(base, day) if base is not None else CertificationStatus.SUSPENDED
         status = max(status, base_status, key=_SEVERITY.index)
     return status
@@ -193,10 +202,10 @@ def years_suspended(held: MemberCertification, day: date) -> int:
     return years
 
 
-def points_required(held: MemberCertification, day: date) -> int:
+def points_required(held: MemberCertification, day: date, awards: list[MemberCertification] | None = None) -> int:
     """The cycle's points plus, when suspended, the reinstatement points for each whole year suspended."""
     required = held.certification_type.points_required
-    if status_of(held, day) is CertificationStatus.SUSPENDED:
+    if status_of(held, day, awards) is CertificationStatus.SUSPENDED:
         required += held.certification_type.reinstatement_points_per_year * years_suspended(held, day)
     return required
 

@@ -1,6 +1,7 @@
 """The exam catalogue and buying an exam: prices, retake waits, eligibility, Authorizations to Test."""
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -37,6 +38,22 @@ def exams_on_sale(day: date) -> list[Exam]:
     exams = db.session.scalars(sa.select(Exam).join(Exam.program).options(joinedload(Exam.program))
                                .order_by(ExamProgram.sort_order, Exam.sort_order)).all()
     return [exam for exam in exams if exam.is_available_on(day)]
+
+
+def exams_on_sale_for(member_id: int, day: date) -> tuple[list[Exam], set[int]]:
+    """The exams on sale on `day` and which of them the member was approved for (eligibility), in one query."""
+    rows = db.session.execute(_catalogue_with_eligibility(), {"member_id": member_id}).all()
+    on_sale = [(exam, approved) for exam, approved in rows if exam.is_available_on(day)]
+    return [exam for exam, _ in on_sale], {exam.id for exam, approved in on_sale if approved}
+
+
+@functools.cache
+def _catalogue_with_eligibility() -> sa.Select:
+    """Every exam in catalogue order with whether the member has an approved eligibility: built once per process."""
+    approved = sa.exists().where(ExamEligibility.member_id == sa.bindparam("member_id", type_=sa.Integer),
+                                 ExamEligibility.exam_id == Exam.id)
+    return (sa.select(Exam, approved.label("approved")).join(Exam.program).options(joinedload(Exam.program))
+            .order_by(ExamProgram.sort_order, Exam.sort_order))
 
 
 def all_exams() -> list[Exam]:

@@ -5,6 +5,7 @@ An application records the entries and membership days it used, so they cannot c
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -116,20 +117,100 @@ class PointsSummary:
 
 def points_summary(held: MemberCertification, day: date) -> PointsSummary:
     """The approved points of the current cycle (through `day` when suspended) that no earlier application used."""
+    return summary_of(member_points(held.member_id), held, day)
+
+
+@dataclass(frozen=True)
+class MemberPoints:
+    """What a member's points summaries are computed from, read once for all their certifications."""
+
+    entries: tuple[PointEntry, ...]  # every entry of the member, any status, with its category; newest first
+    used: dict[int, frozenset[int]]  # certification type id -> entries a standing application used
+    counted_through: dict[int, date]  # certification type id -> last membership day an application counted
+    terms: tuple[tuple[date, date], ...]  # the member's terms that are not voided, by start
+    membership_category: PointCategory | None
+
+
+def member_points(member_id: int, categories: list[PointCategory] | None = None, *,
+                  with_applications: bool = True) -> MemberPoints:
+    """The member's entries, standing applications and terms in three queries, whatever the number of certifications.
+
+    `categories` (every point category, when the caller has them) saves the query for the membership one;
+    without `with_applications` (a member holding no certification) only the entries are read.
+    """
+    entries = tuple(point_entries_of_id(member_id))
+    if not with_applications:
+        return MemberPoints(entries, {}, {}, (), None)
+    used: dict[int, set[int]] = {}
+    counted_through: dict[int, date] = {}
+    for type_id, through, entry_id in db.session.execute(_standing_statement(), {"member_id": member_id}):
+        used.setdefault(type_id, set())
+        if entry_id is not None:
+            used[type_id].add(entry_id)
+        if through is not None and (type_id not in counted_through or through > counted_through[type_id]):
+            counted_through[type_id] = through
+    terms = tuple((starts_on, ends_on) for starts_on, ends_on in
+                  db.session.execute(_terms_statement(), {"member_id": member_id}))
+    if categories is None:
+        category = db.session.scalar(sa.select(PointCategory).where(PointCategory.kind == PointKind.MEMBERSHIP))
+    else:
+        category = next((c for c in categories if c.kind is PointKind.MEMBERSHIP), None)
+    return MemberPoints(entries, {k: frozenset(v) for k, v in used.items()}, counted_through, terms, category)
+
+
+@functools.cache
+def _standing_statement() -> sa.Select:
+    """The member's standing applications with the entries each used (one row per entry), built once per process."""
+    return (sa.select(CertificationApplication.certification_type_id, CertificationApplication.membership_points_through,
+                      application_points.c.point_entry_id)
+            .outerjoin(application_points, application_points.c.application_id == CertificationApplication.id)
+            .where(CertificationApplication.member_id == sa.bindparam("member_id", type_=sa.Integer),
+                   CertificationApplication.status.in_([ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED])))
+
+
+@functools.cache
+def _terms_statement() -> sa.Select:
+    """The member's terms that count (not voided), by start, built once per process."""
+    return (sa.select(MembershipTerm.starts_on, MembershipTerm.ends_on)
+            .where(MembershipTerm.member_id == sa.bindparam("member_id", type_=sa.Integer),
+                   MembershipTerm.voided_at.is_(None))
+            .order_by(MembershipTerm.starts_on))
+
+
+def _days_covered(terms: tuple[tuple[date, date], ...], start: date, end: date) -> int:
+    """Days in [start, end] covered by the terms (sorted by start): overlaps count once (as membership_days)."""
+    days, covered_to = 0, start - timedelta(days=1)
+    for starts_on, ends_on in terms:
+        if starts_on > end or ends_on < start:
+            continue
+        first, last = max(starts_on, covered_to + timedelta(days=1)), min(ends_on, end)
+        if last >= first:
+            days += (last - first).days + 1
+            covered_to = last
+    return days
+
+
+def summary_of(points: MemberPoints, held: MemberCertification, day: date,
+               awards: list[MemberCertification] | None = None) -> PointsSummary:
+    """points_summary from what member_points read: no query (none either for the status with `awards`)."""
     start = cycle_starts_on(held)
     end = max(held.cycle_ends_on, day)
-    entries = available_entries(held.member_id, held.certification_type_id, start, end)
+    used = points.used.get(held.certification_type_id, frozenset())
+    entries = sorted((e for e in points.entries if e.status is PointStatus.APPROVED
+                      and start <= e.earned_on <= end and e.id not in used), key=lambda e: (e.earned_on, e.id))
     regular = sum(e.points for e in entries if not e.category.is_teaching)
     teaching = sum(e.points for e in entries if e.category.is_teaching)
-    counted_through = membership_counted_through(held.member_id, held.certification_type_id)
+    counted_through = points.counted_through.get(held.certification_type_id)
     membership_from = max(start, counted_through + timedelta(days=1)) if counted_through else start
     membership_through = min(end, day)
-    member = db.session.get(Member, held.member_id)
-    membership = membership_points(member, membership_from, membership_through)
+    membership = 0
+    if points.membership_category is not None and membership_through >= membership_from:
+        membership = (_days_covered(points.terms, membership_from, membership_through) // DAYS_PER_MEMBERSHIP_YEAR
+                      * points.membership_category.points_per_unit)
     regular += membership
     return PointsSummary(regular, teaching, membership,
                          counted_points(regular, teaching, held.certification_type.teaching_cap_percent),
-                         points_required(held, day), tuple(entries), membership_from, membership_through)
+                         points_required(held, day, awards), tuple(entries), membership_from, membership_through)
 
 
 @dataclass(frozen=True)
@@ -268,8 +349,14 @@ def claims_to_review(user: User, day: date) -> list[PointEntry]:
 
 
 def point_entries_of(member: Member) -> list[PointEntry]:
-    return list(db.session.scalars(sa.select(PointEntry).where(PointEntry.member_id == member.id)
-                                   .options(joinedload(PointEntry.category)).order_by(PointEntry.earned_on.desc())))
+    """Every entry of the member with its category, newest first."""
+    return point_entries_of_id(member.id)
+
+
+def point_entries_of_id(member_id: int) -> list[PointEntry]:
+    return list(db.session.scalars(sa.select(PointEntry).where(PointEntry.member_id == member_id)
+                                   .options(joinedload(PointEntry.category))
+                                   .order_by(PointEntry.earned_on.desc(), PointEntry.id.desc())))
 
 
 def record_earned_points(member_id: int, category: PointCategory, units: int, earned_on: date, description: str, *,

@@ -15,7 +15,7 @@ from chapter.certifications.models import (  # noqa: F401
 )
 from chapter.certifications.dates import end_of_month  # noqa: F401
 from chapter.certifications.exams import (  # noqa: F401
-    PurchaseRefused, AttExpired, exams_on_sale, all_exams, exam_by_code, Quote, quote, retake_allowed_from,
+    PurchaseRefused, AttExpired, exams_on_sale, exams_on_sale_for, all_exams, exam_by_code, Quote, quote, retake_allowed_from,
     check_can_buy, start_exam_purchase, issue_att, fulfil_exam_order, att_for_scheduling, registrations_of,
 )
 from chapter.certifications.awards import (  # noqa: F401
@@ -30,7 +30,8 @@ from chapter.certifications.results import (  # noqa: F401
 from chapter.certifications.points import (  # noqa: F401
     counted_points, cycle_starts_on, membership_days, DAYS_PER_MEMBERSHIP_YEAR, membership_points,
     standing_applications, used_entry_ids, membership_counted_through, available_entries, PointsSummary,
-    points_summary, FellowshipPoints, fellowship_points, certification_types, RULE_FIELDS,
+    points_summary, MemberPoints, member_points, summary_of, point_entries_of_id, FellowshipPoints,
+    fellowship_points, certification_types, RULE_FIELDS,
     update_certification_rules, update_point_category, point_categories, log_points, can_review_points,
     VP_EDUCATION, review_points, claims_to_review, point_entries_of,
 )

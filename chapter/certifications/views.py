@@ -52,9 +52,10 @@ def exams():
     """The exams on sale, with the price the member pays today and what membership saves."""
     member = _own_member_or_404()
     day = today()
-    quotes = [services.quote(member, exam, day) for exam in services.exams_on_sale(day)]
+    on_sale, eligible = services.exams_on_sale_for(member.id, day)
+    quotes = [services.quote(member, exam, day) for exam in on_sale]
     return render_template("certifications/exams.html", quotes=quotes, member=member, form=BuyExamForm(),
-                           eligible=services.eligible_exam_ids(member), eligibility_form=_eligibility_form())
+                           eligible=eligible, eligibility_form=_eligibility_form())
 
 
 def _eligibility_form() -> EligibilityForm:
@@ -100,18 +101,21 @@ def buy_exam(code: str):
 
 
 def _transcript(member: Member, points_form=None, fellowship_form=None, status: int = 200):
+    """The transcript page: its points are read once for all certifications (a constant number of queries)."""
     day = today()
     held = services.certifications_of(member)
-    summaries = {h.id: services.points_summary(h, day) for h in held}
-    statuses = {h.id: services.status_of(h, day) for h in held}
+    categories = services.point_categories()
+    points = services.member_points(member.id, categories, with_applications=bool(held))
+    summaries = {h.id: services.summary_of(points, h, day, held) for h in held}
+    statuses = {h.id: services.status_of(h, day, held) for h in held}
     if points_form is None:
         points_form = PointsForm()
     points_form.category_id.choices = [(c.id, f"{c.name} ({c.points_per_unit} per {c.unit})")
-                                       for c in services.point_categories() if c.kind.claimable]
+                                       for c in categories if c.kind.claimable]
     return render_template(
         "certifications/transcript.html", member=member, today=day, held=held, summaries=summaries,
         statuses=statuses, registrations=services.registrations_of(member), results=services.results_of(member),
-        entries=services.point_entries_of(member), points_form=points_form, apply_form=ApplyForm(),
+        entries=points.entries, points_form=points_form, apply_form=ApplyForm(),
         fellowship_form=fellowship_form or FellowshipForm(),
     ), status
 

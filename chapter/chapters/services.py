@@ -5,7 +5,7 @@ import enum
 import functools
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -123,6 +123,30 @@ def _version_statement(of_one_chapter: bool) -> sa.Select:
             OfficerPosition.title + ":" + sa.cast(OfficerPosition.sort_order, sa.String), "|")),
     ]
     return sa.select(*(value.scalar_subquery() for value in values))
+
+
+def chapter_page_version(chapter_id: int, day: date, now: datetime) -> tuple:
+    """What a chapter's public page shows, as a version, in one query: directory_version's for the chapter,
+    the latest change and number of its events, and the end of the first upcoming one (when it has ended, the
+    list of upcoming events changes: the version with it)."""
+    row = db.session.execute(_chapter_page_statement(), {"chapter_id": chapter_id, "now": now}).one()
+    return (day.isoformat(), *(str(value) for value in row))
+
+
+@functools.cache
+def _chapter_page_statement() -> sa.Select:
+    """The chapter page's version query, built once per process."""
+    from chapter.events.models import Event, EventStatus
+
+    chapter_id = sa.bindparam("chapter_id", type_=sa.Integer)
+    events = [
+        sa.select(sa.func.max(Event.updated_at)).where(Event.chapter_id == chapter_id),
+        sa.select(sa.func.count(Event.id)).where(Event.chapter_id == chapter_id),
+        sa.select(sa.func.min(Event.ends_at)).where(
+            Event.chapter_id == chapter_id, Event.status == EventStatus.PUBLISHED,
+            Event.ends_at >= sa.bindparam("now", type_=sa.DateTime)),
+    ]
+    return _version_statement(True).add_columns(*(value.scalar_subquery() for value in events))
 
 
 # --- Rosters -----------------------------------------------------------------------------
@@ -670,12 +694,17 @@ def request_transfer(to_chapter: Chapter, *, member_number: str, last_name: str,
     return request
 
 
+def pending_for_member(member_id) -> sa.ColumnElement[bool]:
+    """SQL: a transfer request waiting for this member's answer (`member_id`: a value or a bind parameter)."""
+    return sa.and_(TransferRequest.member_id == member_id, TransferRequest.status == TransferRequestStatus.PENDING)
+
+
 def pending_requests_for_member(member: Member) -> list[TransferRequest]:
     """Requests from chapters waiting for this member's answer."""
     return db.session.scalars(
         sa.select(TransferRequest)
         .options(joinedload(TransferRequest.to_chapter), joinedload(TransferRequest.requested_by))
-        .where(TransferRequest.member_id == member.id, TransferRequest.status == TransferRequestStatus.PENDING)
+        .where(pending_for_member(member.id))
         .order_by(TransferRequest.requested_at)
     ).all()
 

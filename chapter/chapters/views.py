@@ -76,15 +76,20 @@ def chapter_page(number: int):
     from chapter.events import listing as event_listing  # the chapter's upcoming events (issue 12)
 
     now = utcnow()
-    etag = caching.version_tag("chapter", chapter.id, services.directory_version(day, chapter_id=chapter.id),
-                               event_listing.chapter_events_version(chapter.id), now.strftime("%Y-%m-%d %H"))
+    etag = caching.version_tag("chapter", chapter.id, services.chapter_page_version(chapter.id, day, now))
     if (unchanged := caching.not_modified(etag)) is not None:
         return unchanged
-    officers = [t for t in services.chapter_officer_terms(chapter) if t.is_current(day)]
-    contact = next((t for t in officers if t.position.code in ("secretary", "vp_membership", "president")), None)
-    return caching.cacheable(render_template("chapters/chapter.html", chapter=chapter, officers=officers,
-                                             contact=contact, events=event_listing.upcoming_for_chapter(chapter.id, now),
-                                             can_view_roster=current_roles().can_view_roster(chapter)), etag)
+
+    def render() -> str:
+        officers = [t for t in services.chapter_officer_terms(chapter) if t.is_current(day)]
+        contact = next((t for t in officers if t.position.code in ("secretary", "vp_membership", "president")), None)
+        return render_template("chapters/chapter.html", chapter=chapter, officers=officers, contact=contact,
+                               events=event_listing.upcoming_for_chapter(chapter.id, now),
+                               can_view_roster=current_roles().can_view_roster(chapter))
+
+    if caching.is_shared_view():  # a visitor's page is the same for every visitor: rendered once per version
+        return caching.cacheable(caching.fragments.get_or_render(f"chapter-page:{etag}", render), etag)
+    return caching.cacheable(render(), etag)
 
 
 @bp.get("/rosters")
@@ -414,12 +419,6 @@ def answer_transfer_request(request_id: int, answer: str):
     flash(f"Your home chapter is now {chapter_name}." if answer == "confirm" else
           f"You stay in your chapter; {chapter_name} is told you declined.", "success")
     return redirect(url_for("members.dashboard"))
-
-
-@bp.app_template_global()
-def pending_transfer_requests(member: Member | None) -> list[TransferRequest]:
-    """For the member's dashboard: chapters waiting for the member's answer."""
-    return services.pending_requests_for_member(member) if member is not None else []
 
 
 @bp.route("/admin/transfers", methods=["GET", "POST"])

@@ -85,9 +85,14 @@ def create_organization(
     return organization
 
 
+def contacted_by(user_id) -> sa.ColumnElement[bool]:
+    """SQL: an organization whose contact is this user (`user_id`: a value or a bind parameter)."""
+    return Organization.contact_user_id == user_id
+
+
 def organizations_of(user: User) -> list[Organization]:
     """The organizations this user is the contact of, by name."""
-    return db.session.scalars(sa.select(Organization).where(Organization.contact_user_id == user.id)
+    return db.session.scalars(sa.select(Organization).where(contacted_by(user.id))
                               .order_by(Organization.name, Organization.id)).all()
 
 

@@ -104,12 +104,16 @@ def offers_of(corporate_membership: CorporateMembership) -> list[SeatOffer]:
         .order_by(SeatOffer.offered_at.desc(), SeatOffer.id.desc()).limit(200)).all()
 
 
+def offered_to(member_id) -> sa.ColumnElement[bool]:
+    """SQL: a seat offered to this member and waiting for their answer (`member_id`: a value or a bind parameter)."""
+    return sa.and_(SeatOffer.member_id == member_id, SeatOffer.status == SeatOfferStatus.PENDING)
+
+
 def pending_offers_for_member(member: Member) -> list[SeatOffer]:
     """Seats offered to the member and waiting for their answer (the dashboard)."""
     return db.session.scalars(sa.select(SeatOffer).options(
         joinedload(SeatOffer.corporate_membership).joinedload(CorporateMembership.organization)).where(
-        SeatOffer.member_id == member.id, SeatOffer.status == SeatOfferStatus.PENDING)
-        .order_by(SeatOffer.offered_at)).all()
+        offered_to(member.id)).order_by(SeatOffer.offered_at)).all()
 
 
 def get_offer_by_token(token: str) -> SeatOffer | None:

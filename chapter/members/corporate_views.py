@@ -317,12 +317,6 @@ def cancel_seat_offer(organization_id: int, offer_id: int):
     return redirect(url_for("members.organization_dashboard", organization_id=organization.id))
 
 
-@bp.app_template_global()
-def pending_seat_offers(member) -> list:
-    """For the member's dashboard: corporate seats offered to the member."""
-    return corporate_offers.pending_offers_for_member(member) if member is not None else []
-
-
 def _tell_employee(organization: Organization, assigned: corporate.SeatAssignment) -> None:
     """E-mail a new employee their member number and the link that sets their password."""
     member = assigned.member

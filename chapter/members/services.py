@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from chapter.chapters.models import Chapter, ChapterTransfer
 from chapter.core import audit, domain_events
@@ -221,9 +222,10 @@ def publish_membership(name: str, member: Member, term: MembershipTerm, *, order
 
 
 def chapter_history(member: Member) -> list[ChapterTransfer]:
-    """The member's home-chapter changes, newest first."""
+    """The member's home-chapter changes, newest first, with both chapters (one query, however many moves)."""
     return db.session.scalars(
         sa.select(ChapterTransfer)
+        .options(joinedload(ChapterTransfer.from_chapter), joinedload(ChapterTransfer.to_chapter))
         .where(ChapterTransfer.member_id == member.id)
         .order_by(ChapterTransfer.recorded_at.desc(), ChapterTransfer.id.desc())
     ).all()

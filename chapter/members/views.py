@@ -12,6 +12,7 @@ from chapter.core.permissions import staff_required
 from chapter.extensions import db
 from chapter.members import bp, eligibility, services
 from chapter.members.corporate import organizations_of
+from chapter.members.dashboard import dashboard_lists
 from chapter.members.forms import HomeChapterForm, MembershipTypeForm, ProfileForm
 from chapter.members.models import MembershipKind, MembershipTerm, MembershipType
 
@@ -57,12 +58,16 @@ def dashboard():
     status = member.status_on(day)
     days_left = (member.paid_through - day).days if member.paid_through else None
     ends_soon = status.value == "active" and days_left is not None and days_left <= 60 and not member.is_lifetime
-    auto_charge_on = expected_charge_day(member, day) if ends_soon else None  # never sooner than 7 days after the notice
+    # The day automatic renewal charges (never sooner than 7 days after the notice): shown with automatic renewal on.
+    auto_charge_on = expected_charge_day(member, day) \
+        if ends_soon and member.auto_renew and member.saved_payment_method_id else None
+    lists = dashboard_lists(member, current_user)
     return render_template(
         "members/dashboard.html", member=member, status=status, terms=terms, days_left=days_left,
-        ends_soon=ends_soon, auto_charge_on=auto_charge_on,
-        history=services.chapter_history(member), today=day, options=renewal_options(member, day),
-        organizations=organizations_of(current_user), benefits=benefits_on(member, day),
+        ends_soon=ends_soon, auto_charge_on=auto_charge_on, home_chapter=lists.home_chapter,
+        transfer_requests=lists.transfer_requests, seat_offers=lists.seat_offers,
+        history=lists.history, today=day, options=renewal_options(member, day),
+        organizations=lists.organizations, benefits=benefits_on(member, day),
     )
 
 

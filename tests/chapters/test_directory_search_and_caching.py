@@ -121,3 +121,27 @@ def test_logged_in_pages_are_private_and_never_304(chapters, client):
     page = client.get("/chapters", headers={"If-None-Match": etag})
     assert page.status_code == 200 and "private" in page.headers["Cache-Control"]
     assert "ETag" not in page.headers
+
+
+def test_a_visitors_chapter_page_is_rendered_once_and_drops_an_event_the_moment_it_has_ended(app, client, clock):
+    """The visitor's page is kept per version (two small queries then); the version holds the end of the first
+    upcoming event, so the page changes when that event ends, with nothing changed in the database."""
+    from datetime import datetime
+
+    from tests.events import factories as event_factories
+    from tests.querycount import statements
+
+    clock("2026-05-04T10:05:00", tick=False)
+    chapter = factories.chapter(77, name="Harbor City")
+    event_factories.event(chapter, title="Breakfast meeting", starts_at=datetime(2026, 5, 4, 8, 20), hours=2)
+    event_factories.event(chapter, title="Plant tour", starts_at=datetime(2026, 6, 1, 18, 0))
+    db.session.commit()
+    first = client.get("/chapters/77").get_data(as_text=True)
+    assert "Breakfast meeting" in first and "Plant tour" in first
+    with statements() as sent:
+        again = client.get("/chapters/77").get_data(as_text=True)
+    assert again == first and len(sent) == 2  # the chapter and its version: the page itself is not rebuilt
+
+    clock("2026-05-04T10:21:00", tick=False)  # the breakfast ended at 10:20 (the same hour)
+    later = client.get("/chapters/77").get_data(as_text=True)
+    assert "Breakfast meeting" not in later and "Plant tour" in later
