@@ -213,15 +213,12 @@ def _ranked_ids(search: str, condition: sa.ColumnElement[bool], offset: int, lim
         statement = sa.select(Member.id).where(rank)
         if exact_ids:
             statement = statement.where(Member.id.not_in(exact_ids))
-        if rank is prefix:
-            # Read the whole range from the prefix index (it carries the name columns) and sort it: left to
-            # itself, PostgreSQL's planner walks the name index instead, guessing the last name is spread
-            # evenly through it (it is not: the range is one stretch of names), and reads far more rows.
-            rows = statement.add_columns(*_name_order()).cte("last_name_rank").prefix_with("MATERIALIZED",
-                                                                                           dialect="postgresql")
-            ordered = sa.select(rows.c.id).order_by(rows.c.last_name, rows.c.first_name, rows.c.id)
-        else:
-            ordered = statement.order_by(*_name_order())
+        # Read the rank's rows (the last-name rank from the prefix index alone: it carries the name columns) and
+        # sort them: left to itself, PostgreSQL's planner walks the name index instead, guessing the matches are
+        # spread evenly through it, and reads far more rows (all 500,000 for 'smith', or a rare full name).
+        rows = statement.add_columns(*_name_order()).cte("ranked").prefix_with("MATERIALIZED",
+                                                                          dialect="postgresql")
+        ordered = sa.select(rows.c.id).order_by(rows.c.last_name, rows.c.first_name, rows.c.id)
         found = list(db.session.scalars(ordered.offset(skip).limit(limit - len(taken))))
         taken += found
         if found:
