@@ -10,6 +10,7 @@ from chapter.core.models import utcnow
 from chapter.extensions import db
 from chapter.members.models import Member
 from chapter.members.services import add_months
+from chapter.seed.bulk import insert_rows
 from chapter.seed.members import DEMO_DOMAIN
 
 
@@ -90,6 +91,5 @@ def seed_demo_certifications(rng: random.Random, day: date, share: float = 0.08)
             row["certificate_number"] = f"{certification_type.number_prefix}-{start + offset}"
     for model, rows in ((ExamRegistration, registrations), (ExamResult, results), (MemberCertification, held),
                         (PointEntry, points)):
-        if rows:
-            db.session.execute(sa.insert(model), rows)
+        insert_rows(model.__table__, rows)  # COPY on PostgreSQL
     return {"exam_results": len(results), "certifications": len(held), "registrations": len(registrations)}

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from chapter.auth.models import User
 from chapter.chapters.models import Chapter, District, OfficerPosition, OfficerTerm
 from chapter.extensions import db
-from chapter.members.services import add_months
+from chapter.members.services import add_months, next_member_numbers
 from chapter.seed.members import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, seed_demo_member
 
 DISTRICTS = [
@@ -109,8 +109,11 @@ def seed_demo_chapters(rng: random.Random, count: int) -> list[Chapter]:
 
 
 def seed_demo_officers(rng, chapters, positions, types, password_hash, day) -> None:
-    """Every chapter gets a president, treasurer, secretary and VP Membership; chapter #1 gets the demo log-ins."""
+    """Every chapter gets a president, treasurer, secretary and VP Membership; chapter #1 gets the demo log-ins.
+
+    Built as objects first and written in two flushes (multi-row INSERTs, not one round trip each)."""
     professional = types["professional"]
+    people = []  # (user, first, last, chapter, start) of the officers who are members too
     for chapter in chapters:
         for code in ("president", "treasurer", "secretary", "vp_membership"):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -118,15 +121,19 @@ def seed_demo_officers(rng, chapters, positions, types, password_hash, day) -> N
             email = f"{code}@{DEMO_DOMAIN}" if is_demo else f"{code}.{chapter.number}@{DEMO_DOMAIN}"
             user = User(email=email, name=f"{first} {last}", password_hash=password_hash)
             db.session.add(user)
-            db.session.flush()
             if code in ("president", "treasurer"):
-                seed_demo_member(user, first, last, chapter, professional, day, rng)
+                people.append((user, first, last, chapter, day - timedelta(days=rng.randint(10, 300))))
             db.session.add(OfficerTerm(chapter=chapter, user=user, position=positions[code],
                                        starts_on=day - timedelta(days=rng.randint(30, 300)),
                                        ends_on=add_months(day, 12)))
     member_user = User(email=f"member@{DEMO_DOMAIN}", name="Morgan Member", password_hash=password_hash)
     db.session.add(member_user)
-    db.session.flush()
     # The demo member's term ends in three weeks, so renewing can be tried at once.
-    seed_demo_member(member_user, "Morgan", "Member", chapters[0], professional, day, rng,
-                 start=add_months(day + timedelta(days=21), -12) + timedelta(days=1))
+    people.append((member_user, "Morgan", "Member", chapters[0],
+                   add_months(day + timedelta(days=21), -12) + timedelta(days=1)))
+    db.session.flush()  # the users first (their ids, not the relationship: no backref to load)
+    first_number = next_member_numbers(len(people))
+    for offset, (user, first, last, chapter, start) in enumerate(people):
+        seed_demo_member(user, first, last, chapter, professional, day, rng, start=start,
+                         member_number=str(first_number + offset), flush=False)
+    db.session.flush()

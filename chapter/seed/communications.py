@@ -17,6 +17,7 @@ from chapter.core.text import fold
 from chapter.extensions import db
 from chapter.jobs.models import MailStatus, OutboxMail
 from chapter.members.models import Member
+from chapter.seed.bulk import insert_rows
 
 # The positions that may e-mail the chapter's members unless staff change it (the c14a migration says the same).
 MESSAGING_POSITIONS = ("president", "secretary", "vp_membership", "vp_marketing")
@@ -50,7 +51,7 @@ def seed_demo_messages(rng: random.Random, day: date, *, chapters: int = 12) -> 
                               .limit(chapters)).all()
     authors = dict(db.session.execute(sa.select(OfficerTerm.chapter_id, sa.func.min(OfficerTerm.user_id))
                                       .group_by(OfficerTerm.chapter_id)).all())
-    made = 0
+    sent: list[tuple[Message, list]] = []
     for index, (chapter_id, start_month) in enumerate(rows):
         members = db.session.execute(sa.select(Member.id, Member.email, Member.first_name, Member.paid_through)
                                      .where(Member.home_chapter_id == chapter_id, Member.email.is_not(None))
@@ -62,12 +63,15 @@ def seed_demo_messages(rng: random.Random, day: date, *, chapters: int = 12) -> 
             last = min(year.ends_on, day - timedelta(days=1))
             span = max((last - year.starts_on).days, 1)
             how_many = rng.randint(8, 11) if index % 4 != 3 else rng.randint(3, 5)
-            made += _seed_year(rng, chapter_id, authors.get(chapter_id), members, year.starts_on, span, how_many)
-    db.session.flush()
-    return made
+            sent += _seed_year(rng, chapter_id, authors.get(chapter_id), members, year.starts_on, span, how_many)
+    db.session.flush()  # every message at once (their ids name the recipients' mail)
+    _seed_recipients(sent)
+    return len(sent)
 
 
-def _seed_year(rng, chapter_id, author_id, members, first_day: date, span: int, how_many: int) -> int:
+def _seed_year(rng, chapter_id, author_id, members, first_day: date, span: int, how_many: int) -> list[tuple[Message, list]]:
+    """A year's messages of one chapter (added to the session, not yet written), each with its audience."""
+    made = []
     for n in range(how_many):
         sent_day = first_day + timedelta(days=int(span * (n + rng.random()) / how_many))
         moment = datetime.combine(sent_day, time(hour=rng.randint(8, 19), minute=rng.choice((0, 15, 30, 45))))
@@ -80,8 +84,15 @@ def _seed_year(rng, chapter_id, author_id, members, first_day: date, span: int, 
                           finished_at=moment + timedelta(minutes=2), audience_count=len(audience),
                           subject_folded=fold(subject))
         db.session.add(message)
-        db.session.flush()
-        recipients, mails = [], []
+        made.append((message, audience))
+    return made
+
+
+def _seed_recipients(sent: list[tuple[Message, list]]) -> None:
+    """The recipients of the written messages and their mail, sent (every 29th skipped by preference)."""
+    recipients, mails = [], []
+    for message, audience in sent:
+        moment = message.send_at
         for position, person in enumerate(audience):
             skipped = position % 29 == 28
             message_id = f"<demo-{message.id}-{person.id}@chapter.local>"
@@ -91,10 +102,8 @@ def _seed_year(rng, chapter_id, author_id, members, first_day: date, span: int, 
                                "outbox_message_id": None if skipped else message_id})
             if not skipped:
                 mails.append({"message_id": message_id, "sender": "Chapter <no-reply@chapter.local>",
-                              "to_address": person.email, "subject": subject, "template": "member_message",
-                              "body_text": body, "body_html": None, "status": MailStatus.SENT, "attempts": 1,
+                              "to_address": person.email, "subject": message.subject, "template": "member_message",
+                              "body_text": message.body, "body_html": None, "status": MailStatus.SENT, "attempts": 1,
                               "created_at": moment, "next_attempt_at": moment, "sent_at": moment})
-        db.session.execute(sa.insert(MessageRecipient), recipients)
-        if mails:
-            db.session.execute(sa.insert(OutboxMail), mails)
-    return how_many
+    insert_rows(MessageRecipient.__table__, recipients)
+    insert_rows(OutboxMail.__table__, mails)

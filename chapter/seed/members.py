@@ -1,6 +1,8 @@
 """The members feature's seed: membership types (reference), members in every status (demo)."""
 from __future__ import annotations
 
+import functools
+import itertools
 import random
 from datetime import date, timedelta
 
@@ -10,7 +12,9 @@ from chapter.chapters.models import ChapterTransfer
 from chapter.core.models import FOREVER, utcnow
 from chapter.extensions import db
 from chapter.members.models import Member, MembershipKind, MembershipTerm, MembershipType, TermSource
+from chapter.members.search import member_search_text
 from chapter.members.services import add_months, next_member_numbers
+from chapter.seed.bulk import indexes_deferred, insert_rows, reserve_ids
 
 DEMO_DOMAIN = "example.org"
 
@@ -113,78 +117,82 @@ def _chapter_weights(count: int) -> list[float]:
 
 
 def seed_demo_members(rng, count, chapters, types, day, report, batch_size=5000) -> int:
-    """Bulk-insert `count` members with terms that give each a status today; returns how many."""
+    """Bulk-load `count` members with terms that give each a status today; returns how many.
+
+    Each batch is drawn in full first (members, then their terms: the same random draws, in the same
+    order, as one row at a time), its primary keys reserved, and written with one COPY per table on
+    PostgreSQL (chapter.seed.bulk), so a member row is written once, with its dates and search text."""
     first_number = next_member_numbers(count)
     weights = _chapter_weights(len(chapters))
+    cumulative = list(itertools.accumulate(weights))
     grace_days_by_type = {t.id: t.grace_days for t in types.values()}
     now = utcnow()
     created = 0
-    for batch_start in range(0, count, batch_size):
-        size = min(batch_size, count - batch_start)
-        member_rows, statuses = [], []
-        for offset in range(size):
-            index = batch_start + offset
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            chapter = rng.choices(chapters, weights=weights)[0]
-            statuses.append(_pick_status(rng))
-            member_rows.append(dict(
-                member_number=str(first_number + index), first_name=first, last_name=last,
-                email=f"{_ascii(first)}.{_ascii(last)}.{first_number + index}@{DEMO_DOMAIN}",
-                phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
-                address_line1=f"{rng.randint(1, 9999)} {rng.choice(['Main', 'Oak', 'Maple', 'Cedar', 'Elm'])} St",
-                city=chapter.city, region=chapter.region, postal_code=f"{rng.randint(10000, 99999)}",
-                country=chapter.country, employer=rng.choice(EMPLOYERS), home_chapter_id=chapter.id,
-                created_at=now, updated_at=now,
-            ))
-        ids = db.session.execute(
-            sa.insert(Member).returning(Member.id, sort_by_parameter_order=True), member_rows
-        ).scalars().all()
-        term_rows, transfer_rows, member_updates = [], [], []
-        for member_id, row, status in zip(ids, member_rows, statuses):
-            terms = _term_rows(rng, member_id, status, types, day)
-            for term in terms:
-                term.update(created_at=now, updated_at=now)
-            term_rows.extend(terms)
-            joined = min((t["starts_on"] for t in terms), default=day - timedelta(days=rng.randint(0, 60)))
-            transfer_rows.append(dict(member_id=member_id, from_chapter_id=None, to_chapter_id=row["home_chapter_id"],
-                                      effective_on=joined, recorded_at=now, reason="Joined"))
-            if terms:
-                latest = max(terms, key=lambda t: t["ends_on"])
-                grace_days = grace_days_by_type[latest["membership_type_id"]]
-                grace = FOREVER if latest["ends_on"] == FOREVER else latest["ends_on"] + timedelta(days=grace_days)
-                member_updates.append(dict(b_id=member_id, joined_on=joined, paid_through=latest["ends_on"],
-                                           grace_ends_on=grace, current_type_id=latest["membership_type_id"]))
-        if term_rows:
-            db.session.execute(sa.insert(MembershipTerm), term_rows)
-        db.session.execute(sa.insert(ChapterTransfer), transfer_rows)
-        if member_updates:
-            db.session.connection().execute(
-                sa.update(Member.__table__).where(Member.__table__.c.id == sa.bindparam("b_id")).values(
-                    joined_on=sa.bindparam("joined_on"), paid_through=sa.bindparam("paid_through"),
-                    grace_ends_on=sa.bindparam("grace_ends_on"), current_type_id=sa.bindparam("current_type_id"),
-                ),
-                member_updates,
-            )
-        created += size
-        report(size)
+    with indexes_deferred(Member.__table__, MembershipTerm.__table__, ChapterTransfer.__table__):
+        for batch_start in range(0, count, batch_size):
+            size = min(batch_size, count - batch_start)
+            member_rows, statuses = [], []
+            for offset in range(size):
+                index = batch_start + offset
+                first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                chapter = rng.choices(chapters, cum_weights=cumulative)[0]
+                statuses.append(_pick_status(rng))
+                member_rows.append(dict(
+                    member_number=str(first_number + index), first_name=first, last_name=last,
+                    email=f"{_ascii(first)}.{_ascii(last)}.{first_number + index}@{DEMO_DOMAIN}",
+                    phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+                    address_line1=f"{rng.randint(1, 9999)} {rng.choice(['Main', 'Oak', 'Maple', 'Cedar', 'Elm'])} St",
+                    city=chapter.city, region=chapter.region, postal_code=f"{rng.randint(10000, 99999)}",
+                    country=chapter.country, employer=rng.choice(EMPLOYERS), home_chapter_id=chapter.id,
+                    created_at=now, updated_at=now, joined_on=None, paid_through=None, grace_ends_on=None,
+                    current_type_id=None,
+                ))
+            ids = reserve_ids(Member.__table__, size)
+            term_rows, transfer_rows = [], []
+            for member_id, row, status in zip(ids, member_rows, statuses):
+                row["id"] = member_id
+                terms = _term_rows(rng, member_id, status, types, day)
+                for term in terms:
+                    term.update(created_at=now, updated_at=now)
+                term_rows.extend(terms)
+                joined = min((t["starts_on"] for t in terms), default=day - timedelta(days=rng.randint(0, 60)))
+                transfer_rows.append(dict(member_id=member_id, from_chapter_id=None, to_chapter_id=row["home_chapter_id"],
+                                          effective_on=joined, recorded_at=now, reason="Joined"))
+                if terms:
+                    latest = max(terms, key=lambda t: t["ends_on"])
+                    grace_days = grace_days_by_type[latest["membership_type_id"]]
+                    grace = FOREVER if latest["ends_on"] == FOREVER else latest["ends_on"] + timedelta(days=grace_days)
+                    row.update(joined_on=joined, paid_through=latest["ends_on"], grace_ends_on=grace,
+                               current_type_id=latest["membership_type_id"])
+                row["search_text"] = member_search_text(row["first_name"], row["last_name"], row["email"],
+                                                        row["member_number"], row["employer"])
+            insert_rows(Member.__table__, member_rows)
+            insert_rows(MembershipTerm.__table__, term_rows)
+            insert_rows(ChapterTransfer.__table__, transfer_rows)
+            created += size
+            report(size)
     return created
 
 
+@functools.lru_cache(maxsize=None)
 def _ascii(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isascii() and ch.isalpha())
 
 
-def seed_demo_member(user, first, last, chapter, membership_type, day, rng, start: date | None = None) -> Member:
-    """A member with one paid yearly term, linked to the log-in `user`."""
+def seed_demo_member(user, first, last, chapter, membership_type, day, rng, start: date | None = None,
+                     member_number: str | None = None, flush: bool = True) -> Member:
+    """A member with one paid yearly term, linked to the log-in `user` (already written; the member is
+    written at the next flush unless `flush`)."""
     start = start or day - timedelta(days=rng.randint(10, 300))
     end = add_months(start, 12) - timedelta(days=1)
-    member = Member(member_number=str(next_member_numbers()), first_name=first, last_name=last, email=user.email,
-                    user=user, home_chapter_id=chapter.id, city=chapter.city, region=chapter.region,
+    member = Member(member_number=member_number or str(next_member_numbers()), first_name=first, last_name=last,
+                    email=user.email, user_id=user.id, home_chapter_id=chapter.id, city=chapter.city, region=chapter.region,
                     country=chapter.country, joined_on=start, paid_through=end,
                     grace_ends_on=end + timedelta(days=membership_type.grace_days), current_type_id=membership_type.id)
     db.session.add(member)
-    db.session.flush()
-    db.session.add(MembershipTerm(member_id=member.id, membership_type_id=membership_type.id, starts_on=start,
+    db.session.add(MembershipTerm(member=member, membership_type_id=membership_type.id, starts_on=start,
                                   ends_on=end, source=TermSource.PAYMENT))
-    db.session.add(ChapterTransfer(member_id=member.id, to_chapter_id=chapter.id, effective_on=start, reason="Joined"))
+    db.session.add(ChapterTransfer(member=member, to_chapter_id=chapter.id, effective_on=start, reason="Joined"))
+    if flush:
+        db.session.flush()
     return member
