@@ -183,6 +183,12 @@ class Member(TimestampMixin, db.Model):
         # Lists by name (staff members, searches' ties) read this index in order, deep pages too.
         sa.Index("ix_members_name_order", "last_name", "first_name", "id"),
         sa.Index("ix_members_paid_through", "paid_through"),  # reminders and auto-renew scan by end date
+        # A roster sorted by another column reads its chapter's members in that order (else PostgreSQL walks
+        # the whole e-mail or number index, or sorts every member of the chapter, for each page).
+        sa.Index("ix_members_chapter_email", "home_chapter_id", "email", "id"),
+        sa.Index("ix_members_chapter_number", "home_chapter_id", "member_number"),
+        sa.Index("ix_members_chapter_employer", "home_chapter_id", "employer", "last_name", "id"),
+        sa.Index("ix_members_chapter_joined", "home_chapter_id", "joined_on", "id"),
     )
 
     @property
