@@ -100,6 +100,68 @@ def test_a_voided_term_does_not_count_in_sql_or_python(app):
     _assert_status(member, date(2026, 1, 1), MembershipStatus.ACTIVE)
 
 
+def test_the_first_and_last_days_of_terms_before_a_gap_are_active(app):
+    """Days before the current run are read from the terms themselves: each term's own first and last days
+    are active there too, and the day after its end is grace, in Python and in SQL."""
+    member = factories.member(status="pending")
+    professional = factories.membership_type("professional")
+    professional.grace_days = 30
+    _grant(member, "professional", date(2023, 1, 1), date(2023, 12, 31))
+    _grant(member, "professional", date(2025, 1, 1), date(2025, 12, 31))
+    _grant(member, "professional", date(2026, 6, 1))
+    assert member.joined_on == date(2023, 1, 1) and member.continuous_since == date(2026, 6, 1)
+    for day, expected in [(date(2023, 1, 1), MembershipStatus.ACTIVE), (date(2023, 12, 31), MembershipStatus.ACTIVE),
+                          (date(2024, 1, 1), MembershipStatus.GRACE), (date(2024, 1, 30), MembershipStatus.GRACE),
+                          (date(2024, 1, 31), MembershipStatus.LAPSED), (date(2024, 12, 31), MembershipStatus.LAPSED),
+                          (date(2025, 1, 1), MembershipStatus.ACTIVE), (date(2025, 12, 31), MembershipStatus.ACTIVE),
+                          (date(2026, 1, 1), MembershipStatus.GRACE), (date(2026, 1, 31), MembershipStatus.LAPSED),
+                          (date(2026, 5, 31), MembershipStatus.LAPSED), (date(2026, 6, 1), MembershipStatus.ACTIVE)]:
+        _assert_status(member, day, expected)
+
+
+def test_before_the_current_run_grace_is_the_ended_terms_own_and_a_voided_term_gives_none(app):
+    """The grace of an earlier term is its own type's (not the longest of any type), and a voided term's
+    grace does not count: in Python and in SQL, for days before the current run of terms."""
+    from chapter.core.models import utcnow
+
+    member = factories.member(status="pending")
+    factories.membership_type("professional").grace_days = 30
+    factories.membership_type("student").grace_days = 90  # another type's longer grace must not apply
+    _grant(member, "professional", date(2023, 1, 1), date(2023, 12, 31))
+    voided = _grant(member, "professional", date(2025, 1, 1), date(2025, 12, 31))
+    _grant(member, "professional", date(2026, 6, 1))
+    voided.voided_at = utcnow()
+    services.refresh_membership_dates(member)
+    assert member.joined_on == date(2023, 1, 1) and member.continuous_since == date(2026, 6, 1)
+    for day, expected in [(date(2024, 1, 30), MembershipStatus.GRACE), (date(2024, 2, 14), MembershipStatus.LAPSED),
+                          (date(2025, 6, 1), MembershipStatus.LAPSED), (date(2026, 1, 15), MembershipStatus.LAPSED),
+                          (date(2026, 6, 1), MembershipStatus.ACTIVE)]:
+        _assert_status(member, day, expected)
+
+
+def test_after_the_latest_term_only_its_grace_counts_and_before_the_run_a_covered_day_is_active(app):
+    """A student term (90 days' grace) followed by a professional one (30 days): after the latest term
+    only its own grace counts, not the longer grace of the student term before it. Before the current
+    run, a day inside a term is active even while an earlier term's grace would also cover it."""
+    factories.membership_type("professional").grace_days = 30
+    factories.membership_type("student").grace_days = 90
+    changed_type = factories.member(status="pending")
+    _grant(changed_type, "student", date(2026, 1, 1), date(2026, 3, 31))
+    _grant(changed_type, "professional", date(2026, 4, 1), date(2026, 4, 30))
+    for day, expected in [(date(2026, 5, 30), MembershipStatus.GRACE), (date(2026, 5, 31), MembershipStatus.LAPSED),
+                          (date(2026, 6, 15), MembershipStatus.LAPSED)]:
+        _assert_status(changed_type, day, expected)
+    back_within_grace = factories.member(status="pending")
+    _grant(back_within_grace, "student", date(2025, 1, 1), date(2025, 3, 31))
+    _grant(back_within_grace, "professional", date(2025, 4, 10), date(2025, 4, 30))
+    _grant(back_within_grace, "professional", date(2026, 6, 1))
+    assert back_within_grace.continuous_since == date(2026, 6, 1)
+    for day, expected in [(date(2025, 4, 5), MembershipStatus.GRACE), (date(2025, 4, 10), MembershipStatus.ACTIVE),
+                          (date(2025, 4, 15), MembershipStatus.ACTIVE), (date(2025, 6, 15), MembershipStatus.GRACE),
+                          (date(2025, 6, 30), MembershipStatus.LAPSED)]:
+        _assert_status(back_within_grace, day, expected)
+
+
 @pytest.mark.parametrize("day", [date(2026, 1, 15), date(2026, 5, 2), date(2026, 4, 30), date(2027, 1, 31)])
 def test_counts_by_status_in_sql_match_python_for_a_mixed_set(app, day):
     members = []

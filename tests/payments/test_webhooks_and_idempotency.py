@@ -284,3 +284,88 @@ def test_an_event_stored_but_not_processed_is_processed_on_redelivery(app, clien
     assert answer["duplicate"] is False and "fulfilled" in answer["outcome"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 1
     assert _post_event(client, event).get_json()["duplicate"] is True
+
+
+def _terms() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm))
+
+
+def test_an_intent_event_without_metadata_is_matched_by_the_intent_id_we_stored(app, client, stripe_peer):
+    """Stripe's own retries and dashboard-made events carry the intent id; the payment is found by it."""
+    member, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    answer = _post_event(client, intent_event("evt_no_metadata", _intent(payment, metadata={}))).get_json()
+    assert answer["outcome"] == f"payment {payment.id}: succeeded, fulfilled"
+    db.session.expire_all()
+    assert db.session.get(StripeEvent, "evt_no_metadata").payment_id == payment.id
+    assert _terms() == 1 and member.status_on(today()) is MembershipStatus.ACTIVE
+
+
+def test_an_event_naming_our_payment_in_its_metadata_but_another_intent_changes_nothing(app, client, stripe_peer):
+    """Metadata can name any payment: a second intent claiming an already charged payment is not applied."""
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    answer = _post_event(client, intent_event("evt_other_intent", _intent(payment, id="pi_someone_else"))).get_json()
+    assert answer["outcome"] == "unknown payment"
+    for bad_id in ("not-a-number", "", None):
+        forged = _intent(payment, id="pi_unknown", metadata={"payment_id": bad_id})
+        assert _post_event(client, intent_event(f"evt_bad_{bad_id}", forged)).get_json()["outcome"] == "unknown payment"
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status is not PaymentStatus.SUCCEEDED
+    assert db.session.get(StripeEvent, "evt_other_intent").payment_id is None
+    assert _terms() == 0
+
+
+def test_an_event_in_another_currency_is_recorded_not_fulfilled(app, client, stripe_peer):
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    answer = _post_event(client, intent_event("evt_currency", _intent(payment, currency="eur"))).get_json()
+    assert answer["outcome"] == f"amount mismatch: event {payment.amount_cents} eur, payment {payment.amount_cents} USD"
+    db.session.expire_all()
+    assert db.session.get(StripeEvent, "evt_currency").payment_id == payment.id
+    assert _terms() == 0
+    # The same amount and currency without case (Stripe writes "usd") is ours: fulfilled.
+    same = _post_event(client, intent_event("evt_currency_ok", _intent(payment, currency="USD"))).get_json()
+    assert same["outcome"] == f"payment {payment.id}: succeeded, fulfilled" and same["duplicate"] is False
+    assert _terms() == 1
+
+
+def test_a_canceled_intent_event_marks_the_payment_canceled(app, client, stripe_peer):
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    db.session.execute(sa.update(Payment).values(status=PaymentStatus.PROCESSING))
+    db.session.commit()
+    answer = _post_event(client, intent_event("evt_cancel", _intent(payment, status="canceled"),
+                                              "payment_intent.canceled")).get_json()
+    assert answer["outcome"] == f"payment {payment.id}: canceled"
+    db.session.expire_all()
+    refreshed = db.session.get(Payment, payment.id)
+    assert refreshed.status is PaymentStatus.CANCELED and refreshed.failure_code == "canceled"
+    stored = db.session.get(StripeEvent, "evt_cancel")
+    assert stored.processed_at is not None and stored.outcome == answer["outcome"] and stored.payment_id == payment.id
+    assert _terms() == 0
+
+
+def test_an_event_without_an_id_is_refused_and_a_long_type_is_cut_to_fit(app, client):
+    """The page refuses a malformed event before the service; the service keeps its own guard (an event
+    without a string id is refused) and stores a type cut to the column's 100 characters."""
+    import pytest
+
+    from chapter.core.errors import DomainError
+    from chapter.payments import webhooks
+
+    answer = _post_event(client, {"object": "event", "type": "customer.created", "data": {"object": {}}})
+    assert answer.status_code == 400 and answer.get_json() == {"error": "invalid signature"}
+    for event in ({"type": "customer.created", "data": {"object": {}}}, {"id": 42, "type": "customer.created"},
+                  {"id": "", "type": "customer.created"}):
+        with pytest.raises(DomainError, match="event without id"):
+            webhooks.receive_webhook(event)
+    long_type = "customer." + "x" * 200
+    outcome = webhooks.receive_webhook({"id": "evt_long", "type": long_type})
+    db.session.commit()
+    assert (outcome.duplicate, outcome.outcome, outcome.fulfilled_payment_id) == (False, "ignored", None)
+    db.session.expire_all()
+    stored = db.session.get(StripeEvent, "evt_long")
+    assert stored.type == long_type[:100] and stored.outcome == "ignored" and stored.processed_at is not None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == 1
+    assert webhooks.receive_webhook({"id": "evt_long", "type": long_type}).duplicate is True

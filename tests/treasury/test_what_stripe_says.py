@@ -7,6 +7,7 @@ and say so.
 """
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, datetime, timedelta
 
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from chapter.core.models import today, utcnow
 from chapter.extensions import db
 from chapter.members.models import MembershipStatus
-from chapter.payments.models import Dispute, Order, OrderStatus, Payment, PaymentStatus, Refund
+from chapter.payments.models import Dispute, Order, OrderStatus, Payment, PaymentStatus, Refund, StripeEvent
 from chapter.treasury import services as ledger, sync
 from chapter.treasury.models import LedgerEntry, LedgerKind, StripePayout
 from tests import factories
@@ -290,3 +291,42 @@ def test_the_ledger_csv_without_a_valid_month_answers_400_with_a_message(app, cl
         assert "Give the month as ?month=YYYY-MM" in answer.get_data(as_text=True)
     good = client.get("/treasury/ledger.csv?month=2026-11")
     assert good.status_code == 200 and good.mimetype == "text/csv"
+
+
+def test_a_dispute_naming_only_its_charge_or_only_its_intent_is_tied_to_the_payment_and_one_without_id_is_not_kept(
+        paid, client):
+    """Stripe's dispute objects name the charge, and newer API versions the payment intent as well; either
+    one alone finds the payment (disputed). The dispute keeps Stripe's amount, currency, status and date;
+    what an event leaves out is the payment's currency, "needs_response" and now. An event whose dispute
+    has no id records nothing."""
+    first, second = paid["first"], paid["second"]
+    opened = int(time.time()) - 3 * 86400
+    by_charge = {"id": "dp_charge", "object": "dispute", "charge": {"id": second.stripe_charge_id}, "amount": 21000,
+                 "currency": "usd", "reason": "fraudulent", "status": "warning_needs_response", "created": opened}
+    by_intent = {"id": "dp_intent", "object": "dispute", "charge": None, "payment_intent": first.stripe_payment_intent_id,
+                 "amount": 16000, "reason": "duplicate"}
+    assert _post(client, _event("evt_dp_charge", "charge.dispute.created", by_charge))["outcome"] == \
+        "dispute dp_charge: warning_needs_response"
+    assert _post(client, _event("evt_dp_intent", "charge.dispute.created", by_intent))["outcome"] == \
+        "dispute dp_intent: needs_response"
+    assert _post(client, _event("evt_dp_no_id", "charge.dispute.created", {**by_charge, "id": None}))["outcome"] == \
+        "dispute without id"
+    # An update that names neither keeps what the dispute was tied to.
+    _post(client, _event("evt_dp_charge_updated", "charge.dispute.updated",
+                         {"id": "dp_charge", "object": "dispute", "status": "under_review"}))
+    db.session.expire_all()
+    on_charge, on_intent = db.session.get(Dispute, "dp_charge"), db.session.get(Dispute, "dp_intent")
+    assert (on_charge.payment_id, on_charge.stripe_charge_id, on_charge.amount_cents, on_charge.currency,
+            on_charge.status, on_charge.created) == (second.id, second.stripe_charge_id, 21000, "USD", "under_review",
+                                                     datetime.utcfromtimestamp(opened))
+    assert (on_intent.payment_id, on_intent.stripe_charge_id, on_intent.amount_cents, on_intent.currency,
+            on_intent.status) == (first.id, None, 16000, "USD", "needs_response")
+    assert abs(on_intent.created - utcnow()) < timedelta(minutes=5)
+    # Still open: the reason of the first event kept, no closing date, the last event's object kept as sent.
+    assert on_charge.reason == "fraudulent" and on_charge.closed_at is None and on_charge.is_open
+    assert json.loads(on_charge.raw) == {"id": "dp_charge", "object": "dispute", "status": "under_review"}
+    assert db.session.get(StripeEvent, "evt_dp_charge").payment_id == second.id
+    assert db.session.get(StripeEvent, "evt_dp_no_id").payment_id is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Dispute)) == 2
+    assert db.session.get(Payment, second.id).status_label == "Disputed"
+    assert db.session.get(Payment, first.id).status_label == "Disputed"
