@@ -36,9 +36,15 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _sqlite_shared_by_web_and_worker(dbapi_connection, connection_record) -> None:
     """SQLite (`make run`, tests) is written by the web server and the worker at once: WAL lets
-    readers go on while one writes, and synchronous=NORMAL syncs at checkpoints, not every commit."""
+    readers go on while one writes, and synchronous=NORMAL syncs at checkpoints, not every commit.
+
+    SQLite has one writer at a time: the others wait for its lock, up to busy_timeout. pysqlite's 5 s
+    default ran out on a loaded machine when many requests wrote at once (sixteen people registering
+    for one event answered "database is locked"); 30 s is the same patience the money path had.
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout = 30000")
         cursor.close()

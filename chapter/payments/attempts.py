@@ -56,8 +56,7 @@ def _take_sqlite_write_lock() -> None:
         return
     raw = connection.connection.driver_connection
     if not raw.in_transaction:
-        raw.execute("PRAGMA busy_timeout = 30000")
-        raw.execute("BEGIN IMMEDIATE")
+        raw.execute("BEGIN IMMEDIATE")  # waits for another writer up to busy_timeout (chapter/extensions.py)
     # Otherwise a write earlier in this transaction already holds the lock.
 
 
