@@ -1,6 +1,8 @@
 """What the API sends and accepts, as marshmallow schemas: flask-smorest turns them into the OpenAPI document."""
 from __future__ import annotations
 
+from datetime import timezone
+
 import marshmallow as ma
 
 from chapter.chapters.services import RosterSort, RosterView
@@ -12,6 +14,16 @@ STATUSES = [status.value for status in MembershipStatus]
 
 # No field takes a NUL character (PostgreSQL cannot store one): the app refuses it with a 400 before any view.
 NO_NUL = ma.validate.Regexp(r"^[^\x00]*$", error="A NUL character is not accepted.")
+
+
+class UtcTimestamp(ma.fields.DateTime):
+    """A moment as RFC 3339 with its offset: the database keeps naive UTC, the document promises "date-time"
+    (which needs an offset), so a naive value is sent as UTC ("2026-12-31T23:00:00+00:00")."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 def _text(maximum: int, minimum: int = 0) -> list:
@@ -172,8 +184,8 @@ class PaymentSchema(ma.Schema):
     description = ma.fields.Function(lambda p: p.order.description, required=True, metadata={"type": "string"})
     member_number = ma.fields.Function(lambda p: p.order.member.member_number if p.order.member else None,
                                        metadata={"type": ["string", "null"]})
-    created_at = ma.fields.DateTime(required=True)
-    succeeded_at = ma.fields.DateTime(allow_none=True)
+    created_at = UtcTimestamp(required=True)
+    succeeded_at = UtcTimestamp(allow_none=True)
 
 
 PaymentPageSchema = page_of(PaymentSchema, "PaymentPage")
@@ -186,8 +198,8 @@ class RefundSchema(ma.Schema):
     chapter_share_cents = ma.fields.Integer(required=True)
     currency = ma.fields.Function(lambda r: r.payment.currency, required=True, metadata={"type": "string"})
     reason = ma.fields.String(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    refunded_at = ma.fields.DateTime(allow_none=True)
+    created_at = UtcTimestamp(required=True)
+    refunded_at = UtcTimestamp(allow_none=True)
 
 
 RefundPageSchema = page_of(RefundSchema, "RefundPage")

@@ -6,7 +6,7 @@ from datetime import timezone
 
 import marshmallow as ma
 
-from chapter.api.schemas import NO_NUL, page_of
+from chapter.api.schemas import NO_NUL, UtcTimestamp, page_of
 from chapter.events.models import EventKind, EventStatus, PriceCategory, RegistrationStatus
 
 KINDS = [kind.value for kind in EventKind]
@@ -15,8 +15,8 @@ CATEGORIES = [category.value for category in PriceCategory]
 YEARS = (1900, 2200)
 
 
-class UtcDateTime(ma.fields.DateTime):
-    """An ISO 8601 date-time; with an offset it is converted to UTC, without one it is read as UTC."""
+class UtcDateTime(UtcTimestamp):
+    """An ISO 8601 date-time; with an offset it is converted to UTC, without one it is read as UTC; sent with +00:00."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         moment = super()._deserialize(value, attr, data, **kwargs)
@@ -64,8 +64,8 @@ class EventSchema(ma.Schema):
     capacity = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(1, 100_000))
     registration_opens_at = UtcDateTime(allow_none=True)
     registration_closes_at = UtcDateTime(allow_none=True)
-    starts_at = ma.fields.DateTime(dump_only=True)
-    ends_at = ma.fields.DateTime(dump_only=True)
+    starts_at = UtcTimestamp(dump_only=True)
+    ends_at = UtcTimestamp(dump_only=True)
     currency = ma.fields.String(dump_only=True)
     materials_fee_cents = ma.fields.Integer(load_default=0, validate=ma.validate.Range(0, 10_000_000))
     chapter_share_percent = ma.fields.Integer(load_default=100, validate=ma.validate.Range(0, 100))
@@ -103,8 +103,8 @@ class RegistrationSchema(ma.Schema):
     price_cents = ma.fields.Integer(required=True)
     currency = ma.fields.String(required=True)
     guest_of = ma.fields.Integer(attribute="guest_of_id", allow_none=True)
-    checked_in_at = ma.fields.DateTime(allow_none=True)
-    created_at = ma.fields.DateTime(required=True)
+    checked_in_at = UtcTimestamp(allow_none=True)
+    created_at = UtcTimestamp(required=True)
 
 
 EventPageSchema = page_of(EventSchema, "EventPage")
