@@ -19,14 +19,19 @@ def encode(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(key), separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+def _unpacked(cursor: str) -> Any:
+    """The JSON inside a cursor (base64 without padding), or None when it is not one."""
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
 def decode(cursor: str | None, types: Sequence[type]) -> list[Any] | None:
     """The key in a cursor this API made; 422 naming `cursor` for anything else."""
     if not cursor:
         return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        key = None
+    key = _unpacked(cursor)
     if (not isinstance(key, list) or len(key) != len(types)
             or not all(isinstance(value, kind) and not isinstance(value, bool) for value, kind in zip(key, types))):
         abort(422, messages={"query": {"cursor": ["Not a cursor of this list: pass `next_cursor` as it came."]}})
@@ -74,10 +79,7 @@ def decode_sorted(cursor: str | None, sort: str, parts: Sequence[tuple[type, boo
     """
     if not cursor:
         return None
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        payload = None
+    payload = _unpacked(cursor)
     if not isinstance(payload, dict) or not isinstance(payload.get("key"), list):
         _refuse("Not a cursor of this list: pass `next_cursor` as it came.")
     if payload.get("sort") != sort:
