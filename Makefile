@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): 2 for the machine's 2 cores; PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= 2
 BENCH_ARGS ?=
 
 # Content hashes of the requirement files (cksum is POSIX, so no extra tool is needed).
@@ -19,7 +21,7 @@ DEV_STAMP := $(VENV)/.installed-dev-$(DEV_HASH)
 
 help: ## Show the targets
 	@echo "make run      serve the demo on http://127.0.0.1:5000 (SQLite in instance/, localstripe on :8420)"
-	@echo "make test     run the whole test suite (PYTEST_ARGS='-k roster -x' to narrow it)"
+	@echo "make test     run the whole test suite (PYTEST_ARGS='-k roster -x' to narrow it, PYTEST_WORKERS=0 for one process)"
 	@echo "make bench    run the benchmarks (BENCH_DATABASE_URL for PostgreSQL, BENCH_ARGS='roster' for one group)"
 	@echo "make mutate   mutation testing of the rule modules (MODULE=permissions for one; slow, not part of make test)"
 	@echo "make venv     create .venv with $(PYTHON)"
@@ -30,7 +32,7 @@ run: $(RUN_STAMP) ## Serve the demo locally
 	bash scripts/run-dev.sh
 
 test: $(DEV_STAMP) ## Run the whole test suite
-	@rc=0; $(VPY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(VPY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5); treating as success." >&2; rc=0; fi; \
 	exit $$rc
 

@@ -42,11 +42,33 @@ def listening_socket() -> socket.socket:
 
 
 @pytest.fixture(scope="session", params=DATABASES)
-def database_url(request, tmp_path_factory) -> str:
-    """The URL of the database under test; each test module runs once per database."""
+def database_url(request, tmp_path_factory):
+    """The URL of the database under test; each test module runs once per database.
+
+    Under pytest-xdist (`make test` runs two worker processes) each worker tests against a PostgreSQL
+    database of its own, made next to TEST_DATABASE_URL's and dropped at the end: the workers empty
+    their tables after every test and must not empty each other's.
+    """
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
-    return os.environ["TEST_DATABASE_URL"]
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    base = os.environ["TEST_DATABASE_URL"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield base
+        return
+    server = sa.engine.make_url(base)
+    name = f"{server.database}_{worker}"
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
