@@ -330,3 +330,100 @@ def test_a_dispute_naming_only_its_charge_or_only_its_intent_is_tied_to_the_paym
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Dispute)) == 2
     assert db.session.get(Payment, second.id).status_label == "Disputed"
     assert db.session.get(Payment, first.id).status_label == "Disputed"
+
+
+def test_refund_events_find_the_payment_by_charge_or_by_intent_and_record_only_good_refunds(paid, client):
+    """charge.refunded (its object a charge with Stripe's list of refunds) and charge.refund.updated (its object
+    one refund): the payment is found by the intent or by the charge alone; failed, canceled and malformed items
+    are skipped; a charge we do not know, or a refund list that is not Stripe's list object, records nothing."""
+    second, peer = paid["second"], paid["peer"]
+
+    def refund_at_stripe(amount):
+        made = stripe_api(peer, "/v1/refunds", {"payment_intent": second.stripe_payment_intent_id, "amount": amount})
+        return {"id": made["id"], "object": "refund", "amount": amount, "currency": "usd", "status": "succeeded",
+                "created": made["created"], "metadata": {}}
+
+    def refunded_cents():
+        db.session.expire_all()
+        return sorted(r.amount_cents for r in db.session.get(Payment, second.id).refunds)
+
+    now = int(time.time())
+    unknown = {"id": "ch_not_ours", "object": "charge", "payment_intent": "pi_not_ours", "amount": 1000,
+               "refunds": {"object": "list", "data": [{"id": "re_not_ours", "amount": 1000, "status": "succeeded",
+                                                       "created": now}]}}
+    assert _post(client, _event("evt_re_unknown", "charge.refunded", unknown))["outcome"] == "unknown payment"
+    assert db.session.get(StripeEvent, "evt_re_unknown").payment_id is None
+    assert db.session.scalar(sa.select(Refund.id).where(Refund.stripe_refund_id == "re_not_ours")) is None
+
+    # By the charge alone (no intent in the object); only the good item of five is recorded.
+    good = refund_at_stripe(2000)
+    by_charge = {"id": second.stripe_charge_id, "object": "charge", "amount": 21000, "currency": "usd",
+                 "refunds": {"object": "list", "data": [
+                     {**good, "id": "re_failed", "status": "failed"}, {**good, "id": "re_canceled", "status": "canceled"},
+                     {**good, "id": None}, "re_just_an_id", good]}}
+    assert _post(client, _event("evt_re_by_charge", "charge.refunded", by_charge))["outcome"] == \
+        f"payment {second.id}: 1 refund(s) recorded from Stripe"
+    assert refunded_cents() == [2000]
+    assert db.session.get(StripeEvent, "evt_re_by_charge").payment_id == second.id
+
+    # Stripe's list object is required: a bare list records nothing (and is answered, not a 500).
+    as_list = {**by_charge, "refunds": [refund_at_stripe(500)]}
+    assert _post(client, _event("evt_re_as_list", "charge.refunded", as_list))["outcome"] == \
+        f"payment {second.id}: 0 refund(s) recorded from Stripe"
+    assert refunded_cents() == [2000]
+
+    # By the intent alone (a charge id we do not have).
+    by_intent = {"id": "ch_other", "object": "charge", "payment_intent": {"id": second.stripe_payment_intent_id},
+                 "refunds": {"object": "list", "data": [refund_at_stripe(3000)]}}
+    assert _post(client, _event("evt_re_by_intent", "charge.refunded", by_intent))["outcome"] == \
+        f"payment {second.id}: 1 refund(s) recorded from Stripe"
+    assert refunded_cents() == [2000, 3000]
+
+    # charge.refund.updated carries the refund itself, naming its charge; a failed one is not recorded.
+    updated = {**refund_at_stripe(1500), "charge": second.stripe_charge_id}
+    assert _post(client, _event("evt_re_updated", "charge.refund.updated", updated))["outcome"] == \
+        f"payment {second.id}: 1 refund(s) recorded from Stripe"
+    failed = {**refund_at_stripe(700), "status": "failed", "charge": {"id": second.stripe_charge_id}}
+    assert _post(client, _event("evt_re_failed", "charge.refund.updated", failed))["outcome"] == \
+        f"payment {second.id}: 0 refund(s) recorded from Stripe"
+    assert refunded_cents() == [1500, 2000, 3000]
+    db.session.expire_all()
+    assert db.session.get(Payment, second.id).status is PaymentStatus.PARTIALLY_REFUNDED
+
+
+def test_a_dispute_event_missing_or_malforming_fields_is_stored_plainly_booked_to_its_dispute_and_closes_once(
+        paid, client, clock):
+    """What a dispute event leaves out: no amount is 0, no reason is none, a reason is cut at 100 characters, an
+    `evidence_details` that is not an object is ignored; Stripe's currency is kept, and USD when nothing says one.
+    Its balance transactions are booked against the dispute's payment and chapter; a dispute closes once, and
+    later events keep the day it closed."""
+    second = paid["second"]
+    opened = datetime.utcnow().replace(microsecond=0) + timedelta(hours=1)
+    clock(opened, tick=False)
+    withdrawn = {"id": "txn_bare", "object": "balance_transaction", "amount": -21000, "fee": 1500, "currency": "eur",
+                 "created": int(time.time()), "type": "adjustment", "source": "du_not_the_dispute"}
+    bare = {"id": "dp_bare", "object": "dispute", "charge": second.stripe_charge_id, "currency": "eur",
+            "evidence_details": "soon", "balance_transactions": [withdrawn]}
+    assert _post(client, _event("evt_dp_bare", "charge.dispute.created", bare))["outcome"] == \
+        "dispute dp_bare: needs_response"
+    stranger = {"id": "dp_stranger", "object": "dispute", "charge": "ch_not_ours", "amount": 500, "reason": "x" * 101}
+    _post(client, _event("evt_dp_stranger", "charge.dispute.created", stranger))
+    db.session.expire_all()
+    on_ours, on_none = db.session.get(Dispute, "dp_bare"), db.session.get(Dispute, "dp_stranger")
+    assert (on_ours.payment_id, on_ours.amount_cents, on_ours.currency, on_ours.reason, on_ours.evidence_due_by) == \
+        (second.id, 0, "EUR", None, None)
+    assert (on_none.payment_id, on_none.amount_cents, on_none.currency, on_none.reason) == (None, 500, "USD", "x" * 100)
+    assert db.session.get(StripeEvent, "evt_dp_stranger").payment_id is None
+    [booked] = _entries(LedgerKind.DISPUTE, stripe_balance_transaction_id="txn_bare")
+    [fee] = _entries(LedgerKind.STRIPE_FEE, stripe_balance_transaction_id="txn_bare")
+    assert (booked.payment_id, booked.chapter_id, booked.currency, booked.amount_cents) == \
+        (second.id, second.chapter_id, "EUR", -21000)
+    assert "dp_bare" in booked.description and "dp_bare" in fee.description and fee.payment_id == second.id
+
+    clock(opened + timedelta(days=20), tick=False)
+    _post(client, _event("evt_dp_won", "charge.dispute.closed", {**bare, "status": "won", "balance_transactions": []}))
+    clock(opened + timedelta(days=21), tick=False)
+    _post(client, _event("evt_dp_after", "charge.dispute.updated", {"id": "dp_bare", "object": "dispute", "status": "won"}))
+    db.session.expire_all()
+    closed = db.session.get(Dispute, "dp_bare")
+    assert not closed.is_open and closed.closed_at == opened + timedelta(days=20)
