@@ -25,6 +25,7 @@ from chapter.core.caching import fragments
 from chapter.extensions import db, limiter
 from chapter.jobs import queue as job_queue
 from config import TestConfig
+from tests.databases import create_database_beside
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -57,18 +58,11 @@ def database_url(request, tmp_path_factory):
     if not worker:
         yield base
         return
-    server = sa.engine.make_url(base)
-    name = f"{server.database}_{worker}"
-    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url, drop = create_database_beside(base, f"{sa.engine.make_url(base).database}_{worker}")
     try:
-        yield server.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
 
 @pytest.fixture(scope="session")

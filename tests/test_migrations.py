@@ -14,6 +14,7 @@ from chapter import create_app
 from chapter.extensions import db
 from chapter.members.search import include_in_autogenerate
 from config import BASE_DIR, TestConfig
+from tests.databases import create_database_beside
 
 
 def test_migration_history_has_a_single_head():
@@ -29,18 +30,7 @@ def _empty_database_url(kind: str, tmp_path) -> tuple[str, callable]:
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         pytest.skip("TEST_DATABASE_URL is not set: the PostgreSQL migration test needs it")
-    server = sa.engine.make_url(base)
-    name = f"chapter_migrate_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return server.set(database=name).render_as_string(hide_password=False), drop
+    return create_database_beside(base, f"chapter_migrate_{uuid.uuid4().hex[:10]}")
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
