@@ -167,13 +167,17 @@ def _opted_out_of_chapter_news(emails: list[str]) -> set[str]:
         MailOptOut.category == MailCategory.CHAPTER_NEWS, MailOptOut.email.in_([e.lower() for e in emails]))))
 
 
-def members_with_login(member_ids: list[int]) -> set[int]:
-    """Which of these members can log in (one query, for the roster's Account column)."""
-    if not member_ids:
+def members_with_login(members: list[Member]) -> set[int]:
+    """Which of these members can log in, by member id (one query, for the roster's Account column).
+
+    The members' accounts are looked up by their own key (members.user_id is loaded with the page): a join
+    from the member ids let PostgreSQL's planner walk the chapter's members instead.
+    """
+    accounts = {member.user_id: member.id for member in members if member.user_id is not None}
+    if not accounts:
         return set()
-    rows = db.session.execute(sa.select(Member.id, User.password_hash).join(User, Member.user_id == User.id)
-                              .where(Member.id.in_(member_ids))).all()
-    return {member_id for member_id, password_hash in rows
+    rows = db.session.execute(sa.select(User.id, User.password_hash).where(User.id.in_(accounts))).all()
+    return {accounts[user_id] for user_id, password_hash in rows
             if password_hash and not password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)}
 
 

@@ -271,7 +271,12 @@ class RosterQuery:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.search or self.status or self.membership_type or self.view or self.joined_from
+        return bool(self.status or self.is_filtered_beyond_status)
+
+    @property
+    def is_filtered_beyond_status(self) -> bool:
+        """Some filter other than the status narrows the list (a search, a type, dates, a view, a certification)."""
+        return bool(self.search or self.membership_type or self.view or self.joined_from
                     or self.joined_to or self.ends_from or self.ends_to or self.certification)
 
 
@@ -347,9 +352,17 @@ def roster_statement(chapter: Chapter, query: RosterQuery, day: date) -> sa.Sele
     return statement.order_by(*roster_order(query))
 
 
-def roster_page(chapter: Chapter, query: RosterQuery, per_page: int, day: date | None = None) -> Page[Member]:
-    """One page of a chapter's roster, counted and paged in SQL."""
-    return paginate(roster_statement(chapter, query, day or today()), query.page, per_page)
+def roster_page(chapter: Chapter, query: RosterQuery, per_page: int, day: date | None = None,
+                counts: dict[MembershipStatus, int] | None = None) -> Page[Member]:
+    """One page of a chapter's roster, counted and paged in SQL.
+
+    `counts`: the chapter's `roster_counts` for the day, when the page shows them anyway: the whole roster's
+    total, or one status's, is then read from them instead of counted again.
+    """
+    total = None
+    if counts is not None and not query.is_filtered_beyond_status:
+        total = counts[query.status] if query.status is not None else sum(counts.values())
+    return paginate(roster_statement(chapter, query, day or today()), query.page, per_page, total=total)
 
 
 def roster_count(chapter: Chapter, query: RosterQuery, day: date | None = None) -> int:

@@ -110,12 +110,13 @@ def roster(number: int):
     """The chapter's members for its officers: search, filters, ready-made views, sort, pages."""
     chapter = get_chapter_or_404(number, roster=True)
     query = _roster_query()
-    page = services.roster_page(chapter, query, current_app.config["ROSTER_PAGE_SIZE"])
+    counts = services.roster_counts(chapter)
+    page = services.roster_page(chapter, query, current_app.config["ROSTER_PAGE_SIZE"], counts=counts)
     roles = current_roles()
-    with_login = claims.members_with_login([m.id for m in page.items])
+    with_login = claims.members_with_login(page.items)
     return render_template(
         "chapters/roster.html", chapter=chapter, page=page, query=query, today=today(),
-        counts=services.roster_counts(chapter), statuses=list(MembershipStatus), views=list(services.RosterView),
+        counts=counts, statuses=list(MembershipStatus), views=list(services.RosterView),
         membership_types=membership_types(include_staff_only=True),
         certification_codes=_certification_codes(),
         can_export=roles.can_export_roster(chapter), can_manage_members=roles.can_manage_members(chapter),

@@ -82,13 +82,17 @@ class Page(Generic[T]):
 
 
 def paginate(statement: sa.Select[Any], page: int, per_page: int, scalars: bool = True,
-             count_limit: int | None = None) -> Page:
-    """Run `statement` for one page, plus a COUNT over the same filters (stopping at `count_limit` rows)."""
+             count_limit: int | None = None, total: int | None = None) -> Page:
+    """Run `statement` for one page, plus a COUNT over the same filters (stopping at `count_limit` rows).
+
+    `total`: the number of rows the statement finds, when the caller already knows it (no COUNT is run).
+    """
     page = max(1, page)
-    counted = statement.order_by(None)
-    if count_limit is not None:
-        counted = counted.limit(count_limit + 1)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
+    if total is None:
+        counted = statement.order_by(None)
+        if count_limit is not None:
+            counted = counted.limit(count_limit + 1)
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
     if count_limit is not None and total > count_limit:
         # Past the counted rows the last page is unknown: read one row more to know if a next page exists.
         rows = db.session.execute(statement.limit(per_page + 1).offset((page - 1) * per_page))

@@ -2,6 +2,7 @@
 from datetime import date
 
 from flask import Flask, request, url_for
+from markupsafe import Markup
 
 from chapter.core.formatting import format_chapter, format_date, format_money, format_month
 from chapter.core.permissions import current_roles
@@ -39,6 +40,21 @@ def link(endpoint: str, filename: str | None = None) -> str:
     return path
 
 
+# status -> its badge's HTML. A list page shows one badge a row: a macro call per row cost about as much as the
+# rest of the row, and the badge of a status never changes.
+_status_badges: dict[object, Markup] = {}
+
+
+def status_badge(status) -> Markup:
+    """The coloured badge of a membership status (`status.value` picks the colour, `status.label` is shown)."""
+    badge = _status_badges.get(status)
+    if badge is None:
+        badge = Markup('<span class="badge badge-status-{}">{}</span>').format(status.value, status.label)
+        if len(_status_badges) < 100:  # the statuses of an enum: a handful
+            _status_badges[status] = badge
+    return badge
+
+
 def register_template_helpers(app: Flask) -> None:
     """Register filters (money, date, chapter) and globals (roles, url_with)."""
     app.jinja_env.filters["money"] = format_money
@@ -47,4 +63,5 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["month"] = format_month
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["link"] = link
+    app.jinja_env.globals["status_badge"] = status_badge
     app.jinja_env.globals["current_roles"] = current_roles

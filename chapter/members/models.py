@@ -35,6 +35,22 @@ class MembershipStatus(str, enum.Enum):
         ]
 
 
+def status_from_dates(day: date, *, paid_through: date | None, joined_on: date | None, grace_ends_on: date | None,
+                      continuous_since: date | None) -> MembershipStatus | None:
+    """`Member.status_on` from a member's derived dates alone; None when the day falls before the member's current
+    unbroken run of terms, where only the terms themselves can tell (list pages read rows, not members)."""
+    if paid_through is None or (joined_on is not None and day < joined_on):
+        return MembershipStatus.PENDING
+    if day > paid_through:
+        if grace_ends_on is not None and grace_ends_on >= day:
+            return MembershipStatus.GRACE
+        return MembershipStatus.LAPSED
+    run_starts = continuous_since or joined_on
+    if run_starts is None or run_starts <= day:
+        return MembershipStatus.ACTIVE
+    return None
+
+
 class MembershipKind(str, enum.Enum):
     """The family a membership type belongs to."""
 
@@ -207,16 +223,9 @@ class Member(TimestampMixin, db.Model):
         between terms and after grace. The derived dates answer without loading the terms, except
         for a day inside the member's history before the current unbroken run of terms.
         """
-        if self.paid_through is None or (self.joined_on is not None and day < self.joined_on):
-            return MembershipStatus.PENDING
-        if day > self.paid_through:
-            if self.grace_ends_on is not None and self.grace_ends_on >= day:
-                return MembershipStatus.GRACE
-            return MembershipStatus.LAPSED
-        run_starts = self.continuous_since or self.joined_on
-        if run_starts is None or run_starts <= day:
-            return MembershipStatus.ACTIVE
-        return self._status_between_terms(day)
+        status = status_from_dates(day, paid_through=self.paid_through, joined_on=self.joined_on,
+                                   grace_ends_on=self.grace_ends_on, continuous_since=self.continuous_since)
+        return status if status is not None else self._status_between_terms(day)
 
     def _status_between_terms(self, day: date) -> MembershipStatus:
         """The status on a day before the current run of terms began: read the terms themselves."""

@@ -23,12 +23,18 @@ from __future__ import annotations
 import functools
 import math
 import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from chapter.core.pagination import Page
 from chapter.core.text import LIKE_ESCAPE, contains_pattern, fold, like_escape
 from chapter.extensions import db
+
+if TYPE_CHECKING:
+    from chapter.members.models import MembershipStatus
 
 SEPARATOR = " | "
 # Counting stops here: a page says "more than 10,000" instead of counting 50,000 rows.
@@ -228,29 +234,54 @@ def _ranked_ids(search: str, condition: sa.ColumnElement[bool], offset: int, lim
     return taken
 
 
-def _members_in_order(ids: list[int]) -> list:
-    """The members with these ids, in that order, with what the staff list shows (one query)."""
-    from sqlalchemy.orm import joinedload, load_only
+@dataclass(frozen=True, slots=True)
+class MemberListing:
+    """A member as the staff list shows them, read as a row: a list of 50 ORM members, each with its deferred
+    columns and its chapter, cost more than the rest of the page's queries together."""
 
+    id: int
+    member_number: str
+    first_name: str
+    last_name: str
+    email: str | None
+    paid_through: date | None
+    chapter_label: str | None  # "Schuylkill Valley #40"; None without a home chapter
+    status: MembershipStatus
+
+
+def _members_in_order(ids: list[int], day: date) -> list[MemberListing]:
+    """The members with these ids, in that order, with what the staff list shows (one query; their terms are
+    read only for a member whose status on `day` the dates alone cannot tell)."""
     from chapter.chapters.models import Chapter
-    from chapter.members.models import Member
+    from chapter.core.formatting import format_chapter
+    from chapter.members.models import Member, status_from_dates
 
     if not ids:
         return []
-    members = db.session.scalars(
-        sa.select(Member).where(Member.id.in_(ids)).options(
-            load_only(Member.member_number, Member.first_name, Member.last_name, Member.email, Member.joined_on,
-                      Member.continuous_since, Member.paid_through, Member.grace_ends_on, Member.home_chapter_id),
-            joinedload(Member.home_chapter).load_only(Chapter.name, Chapter.number),
-        )
-    ).unique().all()
-    by_id = {member.id: member for member in members}
+    rows = db.session.execute(
+        sa.select(Member.id, Member.member_number, Member.first_name, Member.last_name, Member.email,
+                  Member.joined_on, Member.continuous_since, Member.paid_through, Member.grace_ends_on,
+                  Chapter.name, Chapter.number)
+        .outerjoin(Chapter, Member.home_chapter_id == Chapter.id).where(Member.id.in_(ids))
+    ).all()
+    by_id = {}
+    for row in rows:
+        status = status_from_dates(day, paid_through=row.paid_through, joined_on=row.joined_on,
+                                   grace_ends_on=row.grace_ends_on, continuous_since=row.continuous_since)
+        if status is None:
+            status = db.session.get(Member, row.id).status_on(day)
+        by_id[row.id] = MemberListing(
+            id=row.id, member_number=row.member_number, first_name=row.first_name, last_name=row.last_name,
+            email=row.email, paid_through=row.paid_through, status=status,
+            chapter_label=format_chapter(name=row.name, number=row.number) if row.name is not None else None)
     return [by_id[member_id] for member_id in ids if member_id in by_id]
 
 
-def find_members(search: str, page: int, per_page: int) -> Page:
+def find_members(search: str, page: int, per_page: int, day: date | None = None) -> Page[MemberListing]:
     """Staff search over every member, ranked (exact number or e-mail, last-name prefix, the rest), paged;
-    the count stops at COUNT_LIMIT, and a page reads only as many matches as it shows."""
+    the count stops at COUNT_LIMIT, and a page reads only as many matches as it shows. Statuses are `day`'s
+    (today by default)."""
+    from chapter.core.models import today
     from chapter.members.models import Member
 
     page = max(1, page)
@@ -270,7 +301,7 @@ def find_members(search: str, page: int, per_page: int) -> Page:
         ids = list(db.session.scalars(sa.select(Member.id).order_by(*_name_order()).offset(offset).limit(wanted)))
     else:
         ids = _ranked_ids(search, condition, offset, wanted)
-    items = _members_in_order(ids[:per_page])
+    items = _members_in_order(ids[:per_page], day or today())
     if more:
         return Page(items=items, total=limit, page=page, per_page=per_page, more_than=limit,
                     next_exists=len(ids) > per_page)

@@ -327,7 +327,7 @@ def admin_members():
 
     search = request.args.get("q", "").strip()[:100]
     return render_template("members/admin_members.html", page=find_members(search, requested_page(request.args), 50),
-                           search=search, today=today())
+                           search=search)
 
 
 @bp.route("/admin/members/<member_number>", methods=["GET", "POST"])

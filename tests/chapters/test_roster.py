@@ -83,3 +83,27 @@ def test_pages_are_cut_in_sql_and_keep_the_filters(roster, client, app):
 def test_member_record_shows_terms_and_history(roster, client):
     page = client.get(f"/chapters/40/members/{roster['grace'].member_number}").get_data(as_text=True)
     assert "Hopper" in page and "In grace" in page and "Professional" in page and "Joined" in page
+
+
+def test_the_whole_roster_and_one_status_take_their_totals_from_the_status_counts(roster, client, app):
+    """Unfiltered or filtered by status only, the page's total is the status counts' (no second COUNT of the
+    roster); any other filter counts what it finds. The totals and the pages must be the same either way."""
+    from tests.querycount import statements
+
+    app.config["ROSTER_PAGE_SIZE"] = 3
+    cases = {
+        "/chapters/40/roster": ("Showing 1–3 of 4 members", False),
+        "/chapters/40/roster?page=2": ("Showing 4–4 of 4 members", False),
+        "/chapters/40/roster?status=lapsed": ("Showing 1–1 of 1 member", False),
+        "/chapters/40/roster?status=active&page=9": ("Showing 1–1 of 1 member", False),
+        "/chapters/40/roster?q=a": ("Showing 1–3 of 4 members", True),
+        "/chapters/40/roster?status=grace&q=hopper": ("Showing 1–1 of 1 member", True),
+    }
+    for url, (shown, counted) in cases.items():
+        with statements() as sent:
+            page = client.get(url).get_data(as_text=True)
+        assert shown in page, url
+        roster_counts = [s for s in sent if re.match(r"\s*SELECT count\(\*\)", s)]
+        assert bool(roster_counts) is counted, (url, roster_counts)
+    assert names(client.get("/chapters/40/roster?page=2")) == ["Turing, Alan"]
+    assert names(client.get("/chapters/40/roster?status=pending")) == ["Dijkstra, Edsger"]

@@ -1,6 +1,7 @@
 """The SQL status filter and the Python status agree for the same members on the days where status changes:
 the last day of a term, the first day of grace, the last day of grace, the first day lapsed, also for a
 member whose next term starts only later (a gap in the history)."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -98,3 +99,20 @@ def test_a_terms_grace_ends_its_types_grace_days_after_it_and_a_lifetime_term_ne
     assert lifetime.is_lifetime and lifetime.grace_ends_on() == FOREVER
     assert member.is_lifetime and member.status_on(date(2999, 1, 1)) is MembershipStatus.ACTIVE
     assert member.full_name == "Alex Grace"
+
+
+def test_the_staff_list_shows_each_members_status_on_the_edges_also_where_only_the_terms_can_tell(edges, client, clock):
+    """The staff list reads rows, not members: its status must still be status_on's, including the members in a
+    gap before their next term (whose status comes from their terms)."""
+    clock(DAY.isoformat())
+    staff = factories.staff()
+    db.session.commit()
+    client.login(staff.email)
+    page = client.get("/admin/members").get_data(as_text=True)
+    shown = {}
+    for row in re.findall(r"<tr><td><a [^>]*>(.*?)</a>(.*?)</tr>", page, re.S):
+        badge = re.search(r'badge-status-(\w+)">([^<]+)<', row[1])
+        shown[row[0].split(",")[0]] = (MembershipStatus(badge.group(1)), badge.group(2))
+    expected = {name: status for status, names in EXPECTED.items() for name in names}
+    assert {name: status for name, (status, _) in shown.items()} == expected
+    assert all(label == status.label for status, label in shown.values())
