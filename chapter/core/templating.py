@@ -1,5 +1,6 @@
 """Jinja filters and globals every template can use."""
 from datetime import date
+from urllib.parse import urlencode
 
 from flask import Flask, request, url_for
 from markupsafe import Markup
@@ -8,8 +9,17 @@ from chapter.core.formatting import format_chapter, format_date, format_money, f
 from chapter.core.permissions import current_roles
 
 
+# The characters url_for (Werkzeug's URL builder) leaves unquoted in a query string: url_with's links must be
+# the ones url_for would build.
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
 def url_with(**changes) -> str:
-    """The current URL with some query arguments changed (None removes one); for pagers and sorts."""
+    """The current URL with some query arguments changed (None removes one); for pagers and sorts.
+
+    A list page asks for 15-25 of these (status tabs, sort headers, pager): the path is built by url_for
+    once per request, and each link is that path with its own query string, as url_for would write it.
+    """
     view_args = request.view_args or {}
     # Keys url_for keeps for itself (_method, _external, ...) or that name a path part (?number=5) are
     # dropped: they are not filters, and passing them on would fail the page.
@@ -20,7 +30,13 @@ def url_with(**changes) -> str:
             args.pop(key, None)
         else:
             args[key] = value
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    if any(key.startswith("_") or key in view_args for key in changes):  # a path part or url_for's own: url_for decides
+        return url_for(request.endpoint, **{**view_args, **args})
+    # Kept on the request itself, not on g: a test's app context outlives (and is shared by) its requests.
+    path = getattr(request, "_url_with_path", None)
+    if path is None:
+        path = request._url_with_path = url_for(request.endpoint, **view_args)
+    return f"{path}?{urlencode(list(args.items()), safe=_QUERY_SAFE)}" if args else path
 
 
 # (script root, endpoint, static filename) -> path. A link to a route without arguments (the menu's pages,

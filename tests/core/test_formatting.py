@@ -43,3 +43,25 @@ def test_templates_use_the_same_filters(app):
     assert env.filters["money"] is format_money and env.filters["date"] is format_date
     assert env.filters["chapter"] is format_chapter
     assert reports._money(21050) == "210.50"
+
+
+def test_url_with_writes_the_links_url_for_would_whatever_the_query(app):
+    """url_with builds the path once a request and the query itself: each link must equal url_for's."""
+    from flask import url_for
+
+    from chapter.core.templating import url_with
+
+    queries = [
+        {}, {"q": "Dana Okafor"}, {"q": "o'brien & sons / 50%", "page": "3"}, {"q": "Chloé+Zoë", "status": "grace"},
+        {"q": "a=b?c#d", "sort": "email", "dir": "desc"}, {"_method": "x", "page": "2", "q": "!$()*,:;@~"},
+        {"number": "41", "q": "x"},
+    ]
+    changes = [{}, {"page": 2}, {"page": None}, {"sort": "name", "dir": None, "page": None}, {"q": "new search"},
+               {"status": "lapsed", "page": None}, {"q": ""}, {"number": 41}]
+    for query in queries:
+        with app.test_request_context("/chapters/40/roster", query_string=query):
+            for change in changes:
+                args = {k: v for k, v in query.items() if not k.startswith("_") and k != "number"}
+                args.update({"number": 40, **change})
+                expected = url_for("chapters.roster", **{k: v for k, v in args.items() if v is not None and v != ""})
+                assert url_with(**change) == expected, (query, change)
