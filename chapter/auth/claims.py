@@ -167,8 +167,8 @@ def _opted_out_of_chapter_news(emails: list[str]) -> set[str]:
         MailOptOut.category == MailCategory.CHAPTER_NEWS, MailOptOut.email.in_([e.lower() for e in emails]))))
 
 
-def members_with_login(members: list[Member]) -> set[int]:
-    """Which of these members can log in, by member id (one query, for the roster's Account column).
+def members_with_login(members) -> set[int]:
+    """Which of these members (roster rows or members: `id`, `user_id`) can log in, by member id (one query).
 
     The members' accounts are looked up by their own key (members.user_id is loaded with the page): a join
     from the member ids let PostgreSQL's planner walk the chapter's members instead.

@@ -352,17 +352,10 @@ def roster_statement(chapter: Chapter, query: RosterQuery, day: date) -> sa.Sele
     return statement.order_by(*roster_order(query))
 
 
-def roster_page(chapter: Chapter, query: RosterQuery, per_page: int, day: date | None = None,
-                counts: dict[MembershipStatus, int] | None = None) -> Page[Member]:
-    """One page of a chapter's roster, counted and paged in SQL.
-
-    `counts`: the chapter's `roster_counts` for the day, when the page shows them anyway: the whole roster's
-    total, or one status's, is then read from them instead of counted again.
-    """
-    total = None
-    if counts is not None and not query.is_filtered_beyond_status:
-        total = counts[query.status] if query.status is not None else sum(counts.values())
-    return paginate(roster_statement(chapter, query, day or today()), query.page, per_page, total=total)
+def roster_page(chapter: Chapter, query: RosterQuery, per_page: int, day: date | None = None) -> Page[Member]:
+    """One page of a chapter's roster as members, counted and paged in SQL (the page itself reads rows:
+    `roster_listing.roster_rows_page`)."""
+    return paginate(roster_statement(chapter, query, day or today()), query.page, per_page)
 
 
 def roster_count(chapter: Chapter, query: RosterQuery, day: date | None = None) -> int:

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 
 from chapter.auth import claims, notices
 from chapter.auth.services import find_user_by_email
-from chapter.chapters import audit_text, bp, exports, imports, services
+from chapter.chapters import audit_text, bp, exports, imports, roster_listing, services
 from chapter.chapters.forms import (
     AppointOfficerForm,
     BulkTransferForm,
@@ -111,11 +111,11 @@ def roster(number: int):
     chapter = get_chapter_or_404(number, roster=True)
     query = _roster_query()
     counts = services.roster_counts(chapter)
-    page = services.roster_page(chapter, query, current_app.config["ROSTER_PAGE_SIZE"], counts=counts)
+    page = roster_listing.roster_rows_page(chapter, query, current_app.config["ROSTER_PAGE_SIZE"], counts=counts)
     roles = current_roles()
     with_login = claims.members_with_login(page.items)
     return render_template(
-        "chapters/roster.html", chapter=chapter, page=page, query=query, today=today(),
+        "chapters/roster.html", chapter=chapter, page=page, query=query,
         counts=counts, statuses=list(MembershipStatus), views=list(services.RosterView),
         membership_types=membership_types(include_staff_only=True),
         certification_codes=_certification_codes(),

@@ -51,6 +51,14 @@ def status_from_dates(day: date, *, paid_through: date | None, joined_on: date |
     return None
 
 
+def listed_status(day: date, row) -> MembershipStatus:
+    """The status on `day` of a member read as a row (a list page's): from its dates (`id`, `paid_through`,
+    `joined_on`, `grace_ends_on`, `continuous_since`), loading the member's terms only where they must tell."""
+    status = status_from_dates(day, paid_through=row.paid_through, joined_on=row.joined_on,
+                               grace_ends_on=row.grace_ends_on, continuous_since=row.continuous_since)
+    return status if status is not None else db.session.get(Member, row.id).status_on(day)
+
+
 class MembershipKind(str, enum.Enum):
     """The family a membership type belongs to."""
 

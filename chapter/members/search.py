@@ -254,7 +254,7 @@ def _members_in_order(ids: list[int], day: date) -> list[MemberListing]:
     read only for a member whose status on `day` the dates alone cannot tell)."""
     from chapter.chapters.models import Chapter
     from chapter.core.formatting import format_chapter
-    from chapter.members.models import Member, status_from_dates
+    from chapter.members.models import Member, listed_status
 
     if not ids:
         return []
@@ -266,10 +266,7 @@ def _members_in_order(ids: list[int], day: date) -> list[MemberListing]:
     ).all()
     by_id = {}
     for row in rows:
-        status = status_from_dates(day, paid_through=row.paid_through, joined_on=row.joined_on,
-                                   grace_ends_on=row.grace_ends_on, continuous_since=row.continuous_since)
-        if status is None:
-            status = db.session.get(Member, row.id).status_on(day)
+        status = listed_status(day, row)
         by_id[row.id] = MemberListing(
             id=row.id, member_number=row.member_number, first_name=row.first_name, last_name=row.last_name,
             email=row.email, paid_through=row.paid_through, status=status,

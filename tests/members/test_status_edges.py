@@ -101,16 +101,17 @@ def test_a_terms_grace_ends_its_types_grace_days_after_it_and_a_lifetime_term_ne
     assert member.full_name == "Alex Grace"
 
 
-def test_the_staff_list_shows_each_members_status_on_the_edges_also_where_only_the_terms_can_tell(edges, client, clock):
-    """The staff list reads rows, not members: its status must still be status_on's, including the members in a
-    gap before their next term (whose status comes from their terms)."""
+@pytest.mark.parametrize("page_url", ["/admin/members", "/chapters/40/roster"])
+def test_the_lists_show_each_members_status_on_the_edges_also_where_only_the_terms_can_tell(edges, client, clock, page_url):
+    """The staff list and the roster read rows, not members: their status must still be status_on's, including the
+    members in a gap before their next term (whose status comes from their terms)."""
     clock(DAY.isoformat())
     staff = factories.staff()
     db.session.commit()
     client.login(staff.email)
-    page = client.get("/admin/members").get_data(as_text=True)
+    page = client.get(page_url).get_data(as_text=True)
     shown = {}
-    for row in re.findall(r"<tr><td><a [^>]*>(.*?)</a>(.*?)</tr>", page, re.S):
+    for row in re.findall(r"<tr>\s*<td><a [^>]*>(.*?)</a>(.*?)</tr>", page, re.S):
         badge = re.search(r'badge-status-(\w+)">([^<]+)<', row[1])
         shown[row[0].split(",")[0]] = (MembershipStatus(badge.group(1)), badge.group(2))
     expected = {name: status for status, names in EXPECTED.items() for name in names}
