@@ -71,3 +71,49 @@ def test_the_refund_form_offers_what_is_left(paid_210, client):
     db.session.expire_all()
     payment = db.session.get(Payment, paid_210.id)
     assert (payment.amount_cents, payment.refunded_cents, payment.refundable_cents) == (21000, 5000, 16000)
+
+
+def test_what_a_refund_is_refused_for_word_for_word_and_at_which_field(paid_210):
+    """check_refund's refusals are what the refund form shows by its fields: each at its edge (an amount of one cent
+    and of all that remains pass; a term shortened to its first day or the day before its end passes)."""
+    from datetime import timedelta
+
+    from chapter.core.errors import DomainError, NotAllowed
+    from chapter.core.permissions import roles_of
+    from chapter.members.models import MembershipTerm
+    from chapter.payments.models import TermAction
+    from chapter.payments.refunds import check_refund
+
+    staff = roles_of(factories.staff())
+    member = roles_of(db.session.scalar(sa.select(Payment)).order.member.user)
+    term = db.session.scalar(sa.select(MembershipTerm).where(MembershipTerm.order_id == paid_210.order_id))
+
+    def refused(error_class=DomainError, **changes):
+        asked = dict(amount_cents=100, reason="Employer paid", term_action=TermAction.KEEP, new_term_end=None,
+                     roles=staff)
+        with pytest.raises(error_class) as caught:
+            check_refund(paid_210, **{**asked, **changes})
+        return caught.value.message, caught.value.field
+
+    def allowed(**changes):
+        asked = dict(amount_cents=100, reason="Employer paid", term_action=TermAction.KEEP, new_term_end=None, roles=staff)
+        return check_refund(paid_210, **{**asked, **changes})
+
+    assert refused(NotAllowed, roles=member) == ("You may not refund this payment.", None)
+    for amount in (None, 0, -1):
+        assert refused(amount_cents=amount) == ("Enter an amount above zero.", "amount_cents")
+    assert refused(amount_cents=16001) == ("At most $160.00 can be refunded.", "amount_cents")  # $50 refunded already
+    assert allowed(amount_cents=1) is None and allowed(amount_cents=16000) is None
+    assert refused(reason="   ") == ("Say why the money is refunded.", "reason")
+
+    assert allowed(term_action=TermAction.VOID) == term
+    last_day = term.ends_on - timedelta(days=1)
+    assert allowed(term_action=TermAction.SHORTEN, new_term_end=term.starts_on) == term
+    assert allowed(term_action=TermAction.SHORTEN, new_term_end=last_day) == term
+    # The end asked for is checked, not the day of the refund (which lies after the term here).
+    assert allowed(term_action=TermAction.SHORTEN, new_term_end=last_day, day=term.ends_on + timedelta(days=40)) == term
+    expected = (f"Choose an end between {term.starts_on:%d %b %Y} and the day before {term.ends_on:%d %b %Y}.",
+                "new_term_end")
+    for end in (term.starts_on - timedelta(days=1), term.ends_on, term.ends_on + timedelta(days=1)):
+        assert refused(term_action=TermAction.SHORTEN, new_term_end=end) == expected
+    assert refused(term_action=TermAction.SHORTEN, day=term.ends_on) == expected  # no end given: the refund's day
