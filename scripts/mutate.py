@@ -108,6 +108,13 @@ def _not_killed(mutmut: list[str], work: Path, env: dict) -> list[str]:
             if line.strip().endswith(("survived", "no tests", "timeout", "suspicious"))]
 
 
+def _unchecked(mutmut: list[str], work: Path, env: dict) -> list[str]:
+    """The names of the module's mutants with no verdict (mutmut's cache)."""
+    results = subprocess.run([*mutmut, "results", "--all", "true"], cwd=work, env=env, check=True,
+                             capture_output=True, text=True).stdout
+    return [line.split(":")[0].strip() for line in results.splitlines() if line.strip().endswith("not checked")]
+
+
 def run(module: str, retest: bool = False) -> dict:
     """Run mutmut for one module; returns its counts. `retest`: test the survivors again (new tests)."""
     started = time.monotonic()
@@ -120,10 +127,15 @@ def run(module: str, retest: bool = False) -> dict:
     # naming the survivors makes it test them again (the new tests are found and traced first).
     again = _not_killed(mutmut, work, env) if retest and (work / "mutants").exists() else []
     subprocess.run([*mutmut, "run", *children, *again], cwd=work, env=env, check=False)
+    if again and _unchecked(mutmut, work, env):
+        # A changed configuration (the module's test list) makes mutmut forget every verdict: the survivors were
+        # tested again above, the others are tested now, so the score covers every mutant.
+        subprocess.run([*mutmut, "run", *children], cwd=work, env=env, check=False)
     subprocess.run([*mutmut, "export-cicd-stats"], cwd=work, env=env, check=True, stdout=subprocess.DEVNULL)
     stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
     stats["module"] = module
     stats["surviving"] = _not_killed(mutmut, work, env)
+    stats["not_checked"] = len(_unchecked(mutmut, work, env))
     stats["seconds"] = round(time.monotonic() - started)
     return stats
 
@@ -149,7 +161,8 @@ def main() -> int:
         every.append(stats)
         print(json.dumps({"mutation_score": module, "killed": stats["killed"], "survived": stats["survived"],
                           "no_tests": stats.get("no_tests", 0), "timeout": stats.get("timeout", 0),
-                          "score_percent": round(score(stats), 1), "seconds": stats["seconds"]}), flush=True)
+                          "not_checked": stats["not_checked"], "score_percent": round(score(stats), 1),
+                          "seconds": stats["seconds"]}), flush=True)
         for name in stats["surviving"]:
             print(f"   survived: {name}")
     killed = sum(s["killed"] + s.get("timeout", 0) for s in every)
