@@ -116,3 +116,42 @@ def corporate_renewals_organization():
     from tests.payments.test_corporate_renewals import _organization as organization_with_contact
 
     return organization_with_contact()
+
+
+def test_a_seat_held_the_whole_term_owes_the_whole_share_once_linked_to_the_paid_order(app):
+    """A seat named before its term owes the full share (no proration note), booked once however often the seat is
+    saved again, and pointing at the corporate order's paid payment; a seat type without a share of its own owes the
+    chapter's dues share; one that owes nothing books nothing."""
+    from chapter.treasury import services as ledger
+
+    contact = _contact()
+    organization = _organization(contact)
+    term = _term(organization, date(2026, 1, 1), date(2026, 12, 31))
+    home = factories.chapter(40, name="Schuylkill Valley")
+    db.session.commit()
+    seat = corporate.assign_seat(term, actor=contact, email="kim@example.org", first_name="Kim", last_name="Ng",
+                                 home_chapter_id=home.id, day=date(2025, 12, 1))
+    db.session.commit()
+    member = seat.member
+    entry, = db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.CHAPTER_SHARE)).all()
+    assert entry.amount_cents == 3500 and entry.chapter_id == home.id and entry.booked_on == date(2025, 12, 1)
+    assert entry.description == f"Chapter share of a corporate seat: Kim Ng, {organization.name}"
+    assert entry.reference == f"seat:{term.id}:{member.id}" and entry.payment_id is None  # no order behind this term
+    assert ledger.record_seat_share(term, member, day=date(2026, 2, 1)) is None  # once per term and person
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry)) == 1
+
+    seat_type = term.membership_type
+    seat_type.chapter_share_cents = None  # the type has no share of its own: the chapter's dues share
+    home.dues_share_cents = 2000
+    other = factories.member(home=home, first_name="Lee", last_name="Park")
+    # Booked in July for a seat held since January: the whole term's share, dated the day it is booked.
+    share = ledger.record_seat_share(term, other, day=date(2026, 7, 1), starts_on=date(2026, 1, 1))
+    assert share.amount_cents == 2000 and "days)" not in share.description and share.booked_on == date(2026, 7, 1)
+    home.dues_share_cents = 0
+    assert ledger.record_seat_share(term, factories.member(home=home), day=date(2026, 1, 1)) is None
+    assert ledger.record_seat_share(term, factories.member(home=None), day=date(2026, 1, 1)) is None
+    # Named on the term's last day: one day's share (a cent is still owed), prorated and said so.
+    home.dues_share_cents = 36500
+    last = ledger.record_seat_share(term, factories.member(home=home, last_name="Last"), day=date(2026, 12, 31))
+    assert last.amount_cents == 100 and "(1 of 365 days)" in last.description
+    db.session.rollback()

@@ -207,3 +207,19 @@ def test_a_seats_chapter_share_is_prorated_by_the_days_it_is_held_rounded_down()
     assert ledger.seat_share_cents(3500, year, date(2026, 12, 31)) == (9, 1, 365)    # the last day: one day's worth
     assert ledger.seat_share_cents(3500, year, date(2027, 1, 1)) == (0, 0, 365)     # after the term: nothing
     assert ledger.seat_share_cents(3500, year, date(2027, 6, 1)) == (0, 0, 365)
+
+
+def test_an_offline_payment_of_an_order_is_booked_as_offline_with_its_check_number(app):
+    """A check recorded against a join order: the ledger line says offline payment, names the order, keeps the
+    check number, and is dated the day the money came in."""
+    from chapter.payments import attempts, dues
+
+    staff, home = factories.staff(), factories.chapter(7)
+    member = factories.member(home=home, status="pending")
+    order = dues.start_join(member, factories.membership_type(), actor=staff)
+    attempts.record_offline_payment(order, amount_cents=order.total_cents, received_on=date(2026, 2, 3),
+                                    reference="CHK 100", actor=staff)
+    entry, = db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.OFFLINE_PAYMENT)).all()
+    assert (entry.description, entry.reference, entry.amount_cents, entry.chapter_id) == (
+        f"Offline payment of {order.reference}", "CHK 100", order.total_cents, home.id)
+    assert not db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.CHARGE)).all()
