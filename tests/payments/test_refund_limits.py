@@ -117,3 +117,83 @@ def test_what_a_refund_is_refused_for_word_for_word_and_at_which_field(paid_210)
     for end in (term.starts_on - timedelta(days=1), term.ends_on, term.ends_on + timedelta(days=1)):
         assert refused(term_action=TermAction.SHORTEN, new_term_end=end) == expected
     assert refused(term_action=TermAction.SHORTEN, day=term.ends_on) == expected  # no end given: the refund's day
+
+
+def _audit_lines(action: str):
+    from chapter.core.audit import AuditEntry
+
+    return db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()
+
+
+def test_a_refund_that_voids_or_shortens_the_term_says_so_in_the_audit_log_with_before_and_after(paid_210, stripe_peer):
+    from datetime import timedelta
+
+    from chapter.core.permissions import roles_of
+    from chapter.members.models import MembershipTerm
+    from chapter.payments import refunds
+    from chapter.payments.models import TermAction
+
+    staff = factories.staff()
+    term = db.session.scalar(sa.select(MembershipTerm).where(MembershipTerm.order_id == paid_210.order_id))
+    member, ends = paid_210.order.member, term.ends_on
+    new_end = term.starts_on + timedelta(days=30)
+    refund = refunds.refund_payment(paid_210, amount_cents=1000, reason="Left the profession", term_action=TermAction.SHORTEN,
+                                    new_term_end=new_end, actor=staff, roles=roles_of(staff))
+    db.session.commit()
+    assert refund.new_term_end == new_end and term.ends_on == new_end and term.original_ends_on == ends
+    line, = _audit_lines("term.shortened")
+    assert (line.actor_id, line.chapter_id, line.member_id) == (staff.id, member.home_chapter_id, member.id)
+    assert line.summary == f"Professional term shortened by the refund of {paid_210.order.reference}"
+    assert str(line.before["ends_on"]).startswith(ends.isoformat()) and line.before["voided"] is False
+    assert str(line.after["ends_on"]).startswith(new_end.isoformat())
+    assert line.after["voided"] is False
+
+    refunds.refund_payment(paid_210, amount_cents=1000, reason="Duplicate", term_action=TermAction.VOID,
+                           new_term_end=None, actor=staff, roles=roles_of(staff))
+    db.session.commit()
+    assert term.voided_at is not None and term.original_ends_on == ends  # the first end is kept
+    line, = _audit_lines("term.voided")
+    assert line.summary == f"Professional term voided by the refund of {paid_210.order.reference}"
+    assert line.before["voided"] is False and line.after["voided"] is True and line.actor_id == staff.id
+    assert (line.chapter_id, line.member_id) == (member.home_chapter_id, member.id)
+
+
+def test_a_refund_found_at_stripe_is_recorded_once_flagged_for_a_decision_and_staff_decide_it(paid_210, stripe_peer):
+    """What the webhook and the sync hand over for a refund made in Stripe's dashboard (Stripe's own fields)."""
+    from datetime import datetime, timedelta, timezone
+
+    from chapter.core.errors import DomainError, NotAllowed
+    from chapter.core.permissions import roles_of
+    from chapter.members.models import MembershipTerm
+    from chapter.payments import refunds
+    from chapter.payments.models import TermAction
+
+    created = int(datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc).timestamp())
+    found = refunds.record_stripe_refund(paid_210, stripe_refund_id="re_dashboard_1", amount_cents=1500, created=created)
+    db.session.commit()
+    assert (found.amount_cents, found.stripe_refund_id, found.from_dashboard, found.term_decision_needed, found.reason) == (
+        1500, "re_dashboard_1", True, True, "Refunded in Stripe's dashboard")
+    assert found.refunded_at.replace(tzinfo=None) == datetime(2026, 11, 20, 15, 30) and found.raw == "{}"
+    line = _audit_lines("payment.refunded")[-1]
+    assert line.actor_id is None and line.chapter_id == paid_210.chapter_id and line.member_id == paid_210.order.member_id
+    assert line.summary == (f"Refund of 15.00 USD on {paid_210.order.reference} found at Stripe; "
+                            "the membership term awaits a staff decision")
+    assert refunds.record_stripe_refund(paid_210, stripe_refund_id="re_dashboard_1", amount_cents=1500, created=created) is None
+    ours = refunds.record_stripe_refund(paid_210, stripe_refund_id="re_ours_2", amount_cents=500, created=created,
+                                        metadata={"payment_id": str(paid_210.id), "reason": "Answer lost"})
+    assert (ours.from_dashboard, ours.reason) == (False, "Answer lost") and '"reason": "Answer lost"' in ours.raw
+
+    staff, treasurer = factories.staff(), factories.officer(paid_210.order.member.home_chapter, "treasurer")
+    db.session.commit()
+    term = db.session.scalar(sa.select(MembershipTerm).where(MembershipTerm.order_id == paid_210.order_id))
+    with pytest.raises(NotAllowed) as refused:
+        refunds.decide_term(found, term_action=TermAction.VOID, new_term_end=None, actor=treasurer, roles=roles_of(treasurer))
+    assert refused.value.message == "Only staff decide what a refund does to a term."
+    new_end = term.starts_on + timedelta(days=60)
+    refunds.decide_term(found, term_action=TermAction.SHORTEN, new_term_end=new_end, actor=staff, roles=roles_of(staff))
+    db.session.commit()
+    assert (found.term_action, found.term_decision_needed, term.ends_on) == (TermAction.SHORTEN, False, new_end)
+    assert _audit_lines("term.shortened")[-1].actor_id == staff.id
+    with pytest.raises(DomainError) as again:
+        refunds.decide_term(found, term_action=TermAction.VOID, new_term_end=None, actor=staff, roles=roles_of(staff))
+    assert again.value.message == "This refund needs no decision."
