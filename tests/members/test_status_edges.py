@@ -117,3 +117,11 @@ def test_the_lists_show_each_members_status_on_the_edges_also_where_only_the_ter
     expected = {name: status for status, names in EXPECTED.items() for name in names}
     assert {name: status for name, (status, _) in shown.items()} == expected
     assert all(label == status.label for status, label in shown.values())
+
+
+def test_the_rosters_status_counts_agree_with_python_on_the_edges(edges, clock):
+    from chapter.chapters import services as chapter_services
+
+    clock(DAY.isoformat())
+    counts = chapter_services.roster_counts(edges["NeverPaid"].home_chapter, DAY)
+    assert counts == {status: len(names) for status, names in EXPECTED.items()}
