@@ -42,7 +42,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     # term decisions); events and exams refund by their own rules.
     "payments_refunds": (["chapter/payments/refunds.py"], [
         "tests/payments/test_refund_limits.py", "tests/payments/test_refunds_and_grants.py",
-        "tests/payments/test_refund_splits.py", "tests/payments/test_attempt_states.py",
+        "tests/payments/test_refund_splits.py", "tests/payments/test_attempt_states.py", "tests/payments/test_failures.py",
         "tests/treasury/test_term_decision_errors.py", "tests/treasury/test_what_stripe_says.py",
         "tests/treasury/test_ledger_and_sync.py", "tests/events/test_paying_and_cancelling.py"]),
     # Refund and dispute events are the treasury's tests (what Stripe says): without them half the module has none.

@@ -456,6 +456,15 @@ def test_voiding_an_upgrade_takes_away_only_what_it_bought(app, client, stripe_p
     from chapter.payments import refunds
     from chapter.payments.models import TermAction
 
+    from chapter.core.audit import AuditEntry
+    from chapter.core.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:  # an upgrade is kept or voided whole
+        refunds.refund_payment(payment, amount_cents=100, reason="Part", term_action=TermAction.SHORTEN,
+                               new_term_end=today(), actor=staff, roles=roles_of(staff, today()))
+    assert (refused.value.message, refused.value.field) == (
+        "An upgrade's refund keeps or voids the upgrade; the term under it stays as paid.", "term_action")
+    db.session.rollback()
     refunds.refund_payment(payment, amount_cents=payment.amount_cents, reason="Upgrade by mistake",
                            term_action=TermAction.VOID, new_term_end=None, actor=staff, roles=roles_of(staff, today()))
     db.session.commit()
@@ -463,6 +472,10 @@ def test_voiding_an_upgrade_takes_away_only_what_it_bought(app, client, stripe_p
     assert member.paid_through == paid_through  # the paid term under the upgrade is whole
     assert member.status_on(today()) is MembershipStatus.ACTIVE
     assert member.current_type.code == "student"
+    line = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "term.voided"))
+    assert line.summary == f"Upgrade {payment.order.reference} voided by its refund; the term under it is kept as paid"
+    assert (line.actor_id, line.member_id, line.chapter_id) == (staff.id, member.id, member.home_chapter_id)
+    assert line.before["voided"] is False and line.after["changed_term"] is not None
 
 
 # --- 7. Ownership and keys -------------------------------------------------------------------------
