@@ -128,6 +128,7 @@ def test_a_seat_held_the_whole_term_owes_the_whole_share_once_linked_to_the_paid
     organization = _organization(contact)
     term = _term(organization, date(2026, 1, 1), date(2026, 12, 31))
     home = factories.chapter(40, name="Schuylkill Valley")
+    home.dues_share_cents = 1234  # not this: the seat type's own share comes first
     db.session.commit()
     seat = corporate.assign_seat(term, actor=contact, email="kim@example.org", first_name="Kim", last_name="Ng",
                                  home_chapter_id=home.id, day=date(2025, 12, 1))
@@ -154,4 +155,9 @@ def test_a_seat_held_the_whole_term_owes_the_whole_share_once_linked_to_the_paid
     home.dues_share_cents = 36500
     last = ledger.record_seat_share(term, factories.member(home=home, last_name="Last"), day=date(2026, 12, 31))
     assert last.amount_cents == 100 and "(1 of 365 days)" in last.description
+    home.dues_share_cents = 365  # a cent a day: one day's share is one cent, still owed
+    cent = ledger.record_seat_share(term, factories.member(home=home, last_name="Cent"), day=date(2026, 12, 31))
+    assert cent.amount_cents == 1
+    # Named after the term ended: nothing is owed, nothing booked.
+    assert ledger.record_seat_share(term, factories.member(home=home, last_name="After"), day=date(2027, 1, 2)) is None
     db.session.rollback()

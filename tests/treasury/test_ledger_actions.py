@@ -158,6 +158,9 @@ def test_closing_and_reopening_a_month_say_who_and_which_month_and_refuse_what_m
     assert ledger.add_entry(LedgerKind.CHARGE, amount_cents=100, currency="usd", booked_on=march,
                             description="By the system").actor_id is None
     assert ledger.first_open_day(date(2026, 1, 12)) == date(2026, 2, 1) and ledger.first_open_day(march) == march
+    ledger.close_month(date(2026, 2, 1), actor=staff)  # closed after January: still listed first, latest first
+    assert [p.month for p in ledger.closed_months()] == [date(2026, 2, 1), date(2026, 1, 1)]
+    ledger.reopen_month(date(2026, 2, 1), actor=staff)
     assert ledger.next_month(date(2026, 12, 5)) == date(2027, 1, 1)
     assert timedelta(0) == ledger.month_of(march) - date(2026, 3, 1)
 
