@@ -185,6 +185,15 @@ def test_a_refund_found_at_stripe_is_recorded_once_flagged_for_a_decision_and_st
     ours = refunds.record_stripe_refund(paid_210, stripe_refund_id="re_ours_2", amount_cents=500, created=created,
                                         metadata={"payment_id": str(paid_210.id), "reason": "Answer lost"})
     assert (ours.from_dashboard, ours.reason) == (False, "Answer lost") and '"reason": "Answer lost"' in ours.raw
+    # A reason alone does not make a refund ours; a cent is a refund; more than what remains is cut to it.
+    theirs = refunds.record_stripe_refund(paid_210, stripe_refund_id="re_note_3", amount_cents=1, created=created,
+                                          metadata={"reason": "Customer asked"})
+    assert (theirs.amount_cents, theirs.from_dashboard, theirs.reason) == (1, True, "Refunded in Stripe's dashboard")
+    remaining = paid_210.amount_cents - paid_210.refunded_cents
+    assert remaining == 21000 - 5000 - 1500 - 500 - 1
+    rest = refunds.record_stripe_refund(paid_210, stripe_refund_id="re_rest_4", amount_cents=99999, created=created)
+    assert rest.amount_cents == remaining and paid_210.refunded_cents == 21000
+    assert refunds.record_stripe_refund(paid_210, stripe_refund_id="re_more_5", amount_cents=100, created=created) is None
 
     staff, treasurer = factories.staff(), factories.officer(paid_210.order.member.home_chapter, "treasurer")
     db.session.commit()
