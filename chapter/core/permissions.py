@@ -21,7 +21,7 @@ from chapter.extensions import db, login_manager
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
-    from chapter.chapters.models import Chapter, OfficerPosition
+    from chapter.chapters.models import Chapter
 
 
 def _current_on(model, day: date):
@@ -35,7 +35,9 @@ class Roles:
     user_id: int | None = None
     is_staff: bool = False
     managed_district_ids: frozenset[int] = frozenset()
-    positions_by_chapter: dict[int, tuple["OfficerPosition", ...]] = field(default_factory=dict)
+    # chapter id -> the positions held there, each a read-only row of officer_positions' columns (code, title,
+    # the can_* rights) as roles_of reads them, not an OfficerPosition entity.
+    positions_by_chapter: dict[int, tuple["sa.Row", ...]] = field(default_factory=dict)
 
     @property
     def is_officer(self) -> bool:
@@ -45,7 +47,7 @@ class Roles:
     def is_district_manager(self) -> bool:
         return bool(self.managed_district_ids)
 
-    def positions_in(self, chapter: "Chapter") -> tuple["OfficerPosition", ...]:
+    def positions_in(self, chapter: "Chapter") -> tuple["sa.Row", ...]:
         return self.positions_by_chapter.get(chapter.id, ())
 
     def _oversees(self, chapter: "Chapter") -> bool:
