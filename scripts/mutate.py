@@ -49,7 +49,10 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "payments_webhooks": (["chapter/payments/webhooks.py"], [
         "tests/payments/test_webhook_replay_window.py", "tests/payments/test_webhooks_and_idempotency.py",
         "tests/treasury/test_what_stripe_says.py"]),
-    "payments_renewals": (["chapter/payments/renewals.py"], ["tests/payments/test_renewals.py"]),
+    # The notices' days and the never-invoiced types are checked beside the renewal runs themselves.
+    "payments_renewals": (["chapter/payments/renewals.py"], [
+        "tests/payments/test_renewals.py", "tests/payments/test_charge_notices.py",
+        "tests/payments/test_never_invoiced.py"]),
     # certifications/services.py is split by sub-domain: every rule module of the package (not views/forms).
     "certifications": ([f"chapter/certifications/{name}.py" for name in (
         "applications", "awards", "benefits", "dates", "exams", "points", "results", "verification", "services")],

@@ -642,3 +642,31 @@ def test_a_seat_owes_the_employees_home_chapter_the_seat_types_share_and_shows_i
     assert shares[0].payment_id == db.session.scalar(sa.select(Payment.id).where(Payment.order_id == bought.order_id))
     report = reports.remittance_report(home, today().replace(day=1), today())
     assert report.share_owed_cents == 3500 and report.balance_cents == 3500
+
+
+def test_a_seat_share_points_at_the_payment_that_paid_the_order_not_at_a_declined_one(app, client, stripe_peer):
+    """The contact's first card is declined, the second pays: a seat named afterwards books its chapter share against
+    the paid payment (the treasurer follows the share to the money), never against the declined attempt."""
+    from chapter.payments.models import PAID_STATUSES
+    from chapter.treasury.models import LedgerEntry, LedgerKind
+    from tests.payments.helpers import CARD_DECLINED_ON_CHARGE
+
+    organization = _organization(_contact())
+    client.login("carol@example.org")
+    order_id = _order_from(client.submit(f"/organizations/{organization.id}/buy", {"seats": 5}))
+    declined = pay_order(client, stripe_peer, order_id, CARD_DECLINED_ON_CHARGE)
+    assert declined.get_json()["status"] != "succeeded", declined.get_json()
+    paid = pay_order(client, stripe_peer, order_id)
+    assert paid.get_json()["status"] == "succeeded", paid.get_json()
+    db.session.expire_all()
+    payments = db.session.scalars(sa.select(Payment).where(Payment.order_id == order_id).order_by(Payment.id)).all()
+    assert [p.status for p in payments] == [PaymentStatus.FAILED, PaymentStatus.SUCCEEDED]
+    assert payments[1].status in PAID_STATUSES
+    home = factories.chapter(40, name="Schuylkill Valley")
+    db.session.commit()
+
+    assert _name_employee(client, organization, email="kim@example.org", first_name="Kim", last_name="Ng",
+                          home_chapter_id=home.id).status_code == 302
+
+    share = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.CHAPTER_SHARE))
+    assert share.chapter_id == home.id and share.payment_id == payments[1].id

@@ -431,25 +431,27 @@ def test_an_upgrades_chapter_share_is_the_difference_of_the_two_shares_prorated(
     assert quote.chapter_share_cents == (3500 - 1000) * quote.days_left // quote.days_in_term
 
 
-@pytest.mark.parametrize("upgraded_on_first_day", [False, True])
-def test_voiding_an_upgrade_takes_away_only_what_it_bought(app, client, stripe_peer, upgraded_on_first_day):
+def _upgraded(client, stripe_peer, upgraded_on_first_day: bool):
+    """Ada, a student member (since today, or for 100 days), pays an upgrade to professional by card: her payment."""
     from chapter.members import services as member_services
 
     member = _member(status="pending")
-    if upgraded_on_first_day:
-        member_services.grant_term(member, factories.membership_type("student"), starts_on=today(),
-                                   source=member_services.TermSource.PAYMENT, actor=None)
-    else:
-        member_services.grant_term(member, factories.membership_type("student"), starts_on=today() - timedelta(days=100),
-                                   source=member_services.TermSource.PAYMENT, actor=None)
+    starts_on = today() if upgraded_on_first_day else today() - timedelta(days=100)
+    member_services.grant_term(member, factories.membership_type("student"), starts_on=starts_on,
+                               source=member_services.TermSource.PAYMENT, actor=None)
     db.session.commit()
-    paid_through = member.paid_through
     client.login("ada@example.org")
     order_id = _start(client, "/membership/change-type", "professional")
     assert pay_order(client, stripe_peer, order_id).get_json()["status"] == "succeeded"
     db.session.expire_all()
     assert member.current_type.code == "professional"
-    payment = db.session.scalar(sa.select(Payment))
+    return member, db.session.scalar(sa.select(Payment))
+
+
+@pytest.mark.parametrize("upgraded_on_first_day", [False, True])
+def test_voiding_an_upgrade_takes_away_only_what_it_bought(app, client, stripe_peer, upgraded_on_first_day):
+    member, payment = _upgraded(client, stripe_peer, upgraded_on_first_day)
+    paid_through = member.paid_through
     staff = factories.staff()
     db.session.commit()
     from chapter.core.permissions import roles_of
@@ -476,6 +478,42 @@ def test_voiding_an_upgrade_takes_away_only_what_it_bought(app, client, stripe_p
     assert line.summary == f"Upgrade {payment.order.reference} voided by its refund; the term under it is kept as paid"
     assert (line.actor_id, line.member_id, line.chapter_id) == (staff.id, member.id, member.home_chapter_id)
     assert line.before["voided"] is False and line.after["changed_term"] is not None
+    # Mid-term, the upgrade had cut the student term at the day before it: its refund gives the term its end back.
+    cut_at = paid_through if upgraded_on_first_day else today() - timedelta(days=1)
+    assert (line.before["ends_on"], line.after["ends_on"]) == (cut_at.isoformat(), paid_through.isoformat())
+
+
+def test_a_dashboard_refund_of_an_upgrade_is_decided_as_kept_or_voided_whole_never_shortened(app, client, stripe_peer):
+    """A refund made in Stripe's dashboard for an upgrade waits for staff: shortening is refused by the field (an upgrade
+    is kept or voided whole), voiding gives the member back the type under it for the term they paid."""
+    from chapter.core.audit import AuditEntry
+    from chapter.core.errors import DomainError
+    from chapter.core.permissions import roles_of
+    from chapter.payments import refunds
+    from chapter.payments.models import TermAction
+
+    member, payment = _upgraded(client, stripe_peer, upgraded_on_first_day=False)
+    paid_through = member.paid_through
+    refund = refunds.record_stripe_refund(payment, stripe_refund_id="re_dashboard_upgrade", amount_cents=1000, created=None)
+    staff = factories.staff()
+    db.session.commit()
+    assert refund.term_decision_needed and payment.refundable_cents == payment.amount_cents - 1000
+
+    with pytest.raises(DomainError) as refused:
+        refunds.decide_term(refund, term_action=TermAction.SHORTEN, new_term_end=today(), actor=staff,
+                            roles=roles_of(staff, today()))
+    assert (refused.value.message, refused.value.field) == (
+        "An upgrade's refund keeps or voids the upgrade; the term under it stays as paid.", "term_action")
+    db.session.rollback()
+    assert refund.term_decision_needed and member.current_type.code == "professional"  # nothing changed
+
+    refunds.decide_term(refund, term_action=TermAction.VOID, new_term_end=None, actor=staff, roles=roles_of(staff, today()))
+    db.session.commit()
+    db.session.expire_all()
+    assert (refund.term_action, refund.term_decision_needed) == (TermAction.VOID, False)
+    assert member.current_type.code == "student" and member.paid_through == paid_through
+    line = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "term.voided"))
+    assert line.actor_id == staff.id and line.after["ends_on"] == paid_through.isoformat()
 
 
 # --- 7. Ownership and keys -------------------------------------------------------------------------

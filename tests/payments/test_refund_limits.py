@@ -117,6 +117,15 @@ def test_what_a_refund_is_refused_for_word_for_word_and_at_which_field(paid_210)
     for end in (term.starts_on - timedelta(days=1), term.ends_on, term.ends_on + timedelta(days=1)):
         assert refused(term_action=TermAction.SHORTEN, new_term_end=end) == expected
     assert refused(term_action=TermAction.SHORTEN, day=term.ends_on) == expected  # no end given: the refund's day
+    # An earlier refund voided the term: a second one can keep it as it is, not void or shorten it again.
+    from chapter.core.models import utcnow
+
+    term.voided_at = utcnow()
+    nothing_to_change = ("This payment paid for no membership term to change.", "term_action")
+    assert refused(term_action=TermAction.VOID) == nothing_to_change
+    assert refused(term_action=TermAction.SHORTEN, new_term_end=term.starts_on) == nothing_to_change
+    assert allowed(term_action=TermAction.KEEP) is None
+    term.voided_at = None
     paid_210.currency = "CAD"  # a chapter abroad: the limit is said in the payment's currency
     assert refused(amount_cents=16001) == ("At most CAD 160.00 can be refunded.", "amount_cents")
     db.session.rollback()
