@@ -35,9 +35,12 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         "tests/members/test_membership_status.py", "tests/members/test_search.py",
         "tests/members/test_dashboards.py", "tests/payments/test_renewal_window.py"]),
     # payments/services.py is split by sub-domain (dues, refunds, webhooks); each with its tests.
+    # Type changes (upgrades) and their refunds are the failure tests'; grants and who may buy which type their own.
     "payments_dues": (["chapter/payments/dues.py", "chapter/payments/services.py"], [
         "tests/payments/test_renewal_window.py", "tests/payments/test_paying_dues.py",
-        "tests/payments/test_free_grants_and_extensions.py", "tests/chapters/test_member_record_and_audit.py"]),
+        "tests/payments/test_free_grants_and_extensions.py", "tests/chapters/test_member_record_and_audit.py",
+        "tests/payments/test_failures.py", "tests/payments/test_refunds_and_grants.py",
+        "tests/payments/test_refund_limits.py", "tests/members/test_eligibility.py"]),
     # Refunds are also made from Stripe's dashboard (webhooks, the sync) and decided on afterwards (the treasury's
     # term decisions); events and exams refund by their own rules.
     "payments_refunds": (["chapter/payments/refunds.py"], [
@@ -51,8 +54,8 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         "tests/treasury/test_what_stripe_says.py"]),
     # The notices' days and the never-invoiced types are checked beside the renewal runs themselves.
     "payments_renewals": (["chapter/payments/renewals.py"], [
-        "tests/payments/test_renewals.py", "tests/payments/test_charge_notices.py",
-        "tests/payments/test_never_invoiced.py"]),
+        "tests/payments/test_renewals.py", "tests/payments/test_renewal_edges.py",
+        "tests/payments/test_charge_notices.py", "tests/payments/test_never_invoiced.py"]),
     # certifications/services.py is split by sub-domain: every rule module of the package (not views/forms).
     "certifications": ([f"chapter/certifications/{name}.py" for name in (
         "applications", "awards", "benefits", "dates", "exams", "points", "results", "verification", "services")],

@@ -8,7 +8,6 @@ card is charged, so that a second run, a parallel run or a crash mid-run never d
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -210,18 +209,13 @@ def _send_one_reminder(target: _ReminderTarget, kind: str, day: date, moment: da
     except IntegrityError:
         db.session.rollback()
         return
-    try:
-        with link_context():
-            send_mail(target.email, _reminder_subject(kind, target, day), "renewal_reminder", kind=kind, member=target,
-                      day=day, days_left=(target.paid_through - day).days,
-                      renew_link=public_url("members.join" if kind == "grace_ended" else "members.renew"),
-                      auto_renew_link=public_url("members.auto_renew"))
-    except (smtplib.SMTPException, OSError) as error:
-        db.session.rollback()  # not sent: drop the claim so the next run tries again
-        log.warning("reminder %s to member %s not sent: %s", kind, target.member_number, error)
-        summary.errors.append(MemberError(target.member_number, f"{kind} reminder not sent: {error}"))
-        return
-    # Committed right after sending: a crash can repeat at most this one e-mail, never skip one.
+    # The mail is an outbox row of this same transaction (the worker delivers it, retrying while the mail server
+    # is down): the claim and the mail are committed together, so neither exists without the other.
+    with link_context():
+        send_mail(target.email, _reminder_subject(kind, target, day), "renewal_reminder", kind=kind, member=target,
+                  days_left=(target.paid_through - day).days,
+                  renew_link=public_url("members.join" if kind == "grace_ended" else "members.renew"),
+                  auto_renew_link=public_url("members.auto_renew"))
     db.session.commit()
     summary.sent[kind] += 1
 
@@ -371,7 +365,7 @@ def _charge_member(member_id: int, term_ends_on: date, number: int, day: date, m
         db.session.commit()
         summary.charged += 1
         if fulfilled:
-            _send_safely(summary, member_number, "receipt", lambda: notifications.send_receipt(payment))
+            _send_after(lambda: notifications.send_receipt(payment))
     elif payment.status is PaymentStatus.FAILED:
         _record_failure(member, attempt, payment.failure_message or "The payment was declined.", day, summary)
     else:
@@ -410,20 +404,17 @@ def _record_failure(member: Member, attempt: RenewalAttempt, message: str, day: 
                   renew_link=public_url("members.renew"),
                   auto_renew_link=public_url("members.auto_renew"))
 
-    _send_safely(summary, member.member_number, "failure notice", failure_mail)
+    _send_after(failure_mail)
     if tries_left <= 0:
-        _send_safely(summary, member.member_number, "auto-renew off notice", switched_off_mail)
+        _send_after(switched_off_mail)
 
 
-def _send_safely(summary: AutoRenewSummary, member_number: str, what: str, send: Callable[[], object]) -> None:
-    """Send one e-mail after the commit; a mail server failure is reported, the money path is already recorded."""
-    try:
-        with link_context():
-            send()
-        db.session.commit()  # the mail is an outbox row, delivered by the worker
-    except (smtplib.SMTPException, OSError) as error:
-        log.warning("member %s: %s not sent: %s", member_number, what, error)
-        summary.errors.append(MemberError(member_number, f"{what} not sent: {error}"))
+def _send_after(send: Callable[[], object]) -> None:
+    """Write one e-mail after the money path was committed, and commit it: the mail is an outbox row, delivered
+    (and retried while the mail server is down) by the worker, so writing it cannot fail on the mail server."""
+    with link_context():
+        send()
+    db.session.commit()
 
 
 def _settle_attempts_in_flight(day: date, summary: AutoRenewSummary) -> None:
@@ -448,8 +439,7 @@ def _settle_attempts_in_flight(day: date, summary: AutoRenewSummary) -> None:
             db.session.refresh(order)
             if fulfilled:
                 summary.charged += 1
-                _send_safely(summary, db.session.get(Member, attempt.member_id).member_number, "receipt",
-                             lambda: notifications.send_receipt(payment))
+                _send_after(lambda: notifications.send_receipt(payment))
         if order.fulfilled_at is not None:
             attempt.succeeded = True  # the webhook fulfilled it (and sent the receipt)
             db.session.commit()
