@@ -40,7 +40,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         "tests/payments/test_renewal_window.py", "tests/payments/test_paying_dues.py",
         "tests/payments/test_free_grants_and_extensions.py", "tests/chapters/test_member_record_and_audit.py",
         "tests/payments/test_failures.py", "tests/payments/test_refunds_and_grants.py",
-        "tests/payments/test_refund_limits.py", "tests/members/test_eligibility.py"]),
+        "tests/payments/test_refund_limits.py", "tests/members/test_eligibility.py", "tests/payments/test_dues_rules.py"]),
     # Refunds are also made from Stripe's dashboard (webhooks, the sync) and decided on afterwards (the treasury's
     # term decisions); events and exams refund by their own rules.
     "payments_refunds": (["chapter/payments/refunds.py"], [
