@@ -263,7 +263,7 @@ def test_two_members_switched_off_in_the_same_run_are_both_counted(app, stripe_p
 def test_a_failure_settled_days_late_names_the_day_after_the_run_and_the_declines_default_reason(
         app, client, stripe_peer, smtp_server, day0, caplog):
     """An attempt Stripe never answered is settled by a later run from what the webhook recorded: a decline without
-    Stripe's message gets ours, and the next try is never a day already past."""
+    Stripe's message is told ours (the payment's), and the next try is never a day already past."""
     member = _member(ends_on=day0 + timedelta(days=12))
     _save_card(stripe_peer, member)
     app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # Stripe unreachable for this run and the next
@@ -289,7 +289,7 @@ def test_a_failure_settled_days_late_names_the_day_after_the_run_and_the_decline
 
     assert settled.failed == 1
     db.session.expire_all()
-    assert attempt.succeeded is False and attempt.failure_message == (payment.failure_message or "The payment was declined.")
+    assert attempt.succeeded is False and attempt.failure_message == payment.failure_message == "The payment was declined."
     notice = next(m for m in smtp_server if m["Subject"] == "We could not renew your membership automatically")
     day_after = late + timedelta(days=1)
     assert f"on or after {day_after.day} {day_after:%b %Y}" in _body(notice)
