@@ -8,14 +8,12 @@ Each notice is claimed by a unique row (organization, term end, kind), so a seco
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -123,18 +121,13 @@ def send_corporate_notices(day: date) -> CorporateRunSummary:
             continue
         if _claim(organization.id, corporate.ends_on, kind) is None:
             continue
-        try:
-            with link_context():
-                send_mail(to, _subject(kind, organization, corporate), "corporate_renewal", kind=kind,
-                          organization=organization, corporate=corporate, day=day,
-                          days_left=(corporate.ends_on - day).days,
-                          grace_ends_on=corporate.ends_on + timedelta(days=corporate.membership_type.grace_days),
-                          amount_cents=corporate.seats * corporate.membership_type.renewal_price_cents,
-                          link=public_url("members.organization_dashboard", organization_id=organization.id))
-        except (smtplib.SMTPException, OSError) as error:
-            db.session.rollback()
-            summary.errors.append(f"{organization.name}: {kind} notice not sent: {error}")
-            continue
+        with link_context():  # the mail is an outbox row: it commits with its claim, the worker delivers it
+            send_mail(to, _subject(kind, organization, corporate), "corporate_renewal", kind=kind,
+                      organization=organization, corporate=corporate, day=day,
+                      days_left=(corporate.ends_on - day).days,
+                      grace_ends_on=corporate.ends_on + timedelta(days=corporate.membership_type.grace_days),
+                      amount_cents=corporate.seats * corporate.membership_type.renewal_price_cents,
+                      link=public_url("members.organization_dashboard", organization_id=organization.id))
         db.session.commit()
         summary.sent[kind] += 1
     _send_charge_notices(day, summary)
@@ -172,17 +165,12 @@ def _send_charge_notices(day: date, summary: CorporateRunSummary) -> None:
             continue
         if _claim(organization.id, corporate.ends_on, "charge_notice", run_moment(day)) is None:
             continue
-        try:
-            with link_context():
-                send_mail(to, f"{organization.name}: we will charge your card on {charge_on.day} {charge_on:%b %Y}",
-                          "corporate_renewal", kind="charge_notice", organization=organization, corporate=corporate,
-                          day=day, days_left=(corporate.ends_on - day).days, charge_on=charge_on,
-                          amount_cents=corporate.seats * corporate.membership_type.renewal_price_cents,
-                          link=public_url("members.organization_dashboard", organization_id=organization.id))
-        except (smtplib.SMTPException, OSError) as error:
-            db.session.rollback()
-            summary.errors.append(f"{organization.name}: charge notice not sent: {error}")
-            continue
+        with link_context():  # an outbox row, committed with its claim
+            send_mail(to, f"{organization.name}: we will charge your card on {charge_on.day} {charge_on:%b %Y}",
+                      "corporate_renewal", kind="charge_notice", organization=organization, corporate=corporate,
+                      day=day, days_left=(corporate.ends_on - day).days, charge_on=charge_on,
+                      amount_cents=corporate.seats * corporate.membership_type.renewal_price_cents,
+                      link=public_url("members.organization_dashboard", organization_id=organization.id))
         db.session.commit()
         summary.sent["charge_notice"] += 1
 
@@ -277,17 +265,14 @@ def _record_outcome(notice: CorporateNotice, corporate: CorporateMembership, ord
     summary.failed += 1
     to = _recipient(organization)
     if to:
-        try:
-            with link_context():
-                send_mail(to, f"{organization.name}: automatic renewal failed",
-                          "corporate_renewal", kind="auto_renew_failed", organization=organization,
-                          corporate=corporate, day=day, days_left=(corporate.ends_on - day).days, reason=notice.outcome,
-                          grace_ends_on=corporate.ends_on + timedelta(days=corporate.membership_type.grace_days),
-                          amount_cents=order.total_cents,
-                          link=public_url("members.organization_dashboard", organization_id=organization.id))
-            db.session.commit()  # the mail is an outbox row: delivered by the worker
-        except (smtplib.SMTPException, OSError) as error:
-            summary.errors.append(f"{organization.name}: failure notice not sent: {error}")
+        with link_context():
+            send_mail(to, f"{organization.name}: automatic renewal failed",
+                      "corporate_renewal", kind="auto_renew_failed", organization=organization,
+                      corporate=corporate, day=day, days_left=(corporate.ends_on - day).days, reason=notice.outcome,
+                      grace_ends_on=corporate.ends_on + timedelta(days=corporate.membership_type.grace_days),
+                      amount_cents=order.total_cents,
+                      link=public_url("members.organization_dashboard", organization_id=organization.id))
+        db.session.commit()  # the mail is an outbox row: delivered by the worker
 
 
 def _settle_charges_without_answer(day: date, summary: CorporateRunSummary) -> None:

@@ -13,8 +13,6 @@ automatically): one whose grace ends sooner lapses as usual and may renew by han
 """
 from __future__ import annotations
 
-import logging
-import smtplib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -28,7 +26,6 @@ from chapter.extensions import db
 from chapter.members.models import Member, MembershipKind, MembershipType
 from chapter.payments.models import RenewalReminder
 
-log = logging.getLogger(__name__)
 
 KIND = "charge_notice"
 NOTICE_DAYS_BEFORE_CHARGE = 7
@@ -105,7 +102,7 @@ def _due(day: date) -> sa.Select:
 
 def send_charge_notices(day: date, summary) -> None:
     """E-mail the notices due on `day` (summary: renewals.ReminderSummary), each once per renewal."""
-    from chapter.payments.renewals import MemberError, link_context, run_moment
+    from chapter.payments.renewals import link_context, run_moment
 
     for *row, grace_ends_on in db.session.execute(_due(day)).all():
         notice = ChargeNotice(*row, charge_on=charge_day(row[4], day))
@@ -121,14 +118,8 @@ def send_charge_notices(day: date, summary) -> None:
         except IntegrityError:
             db.session.rollback()
             continue
-        try:
-            with link_context():
-                send_mail(notice.email, f"We will charge your card on {notice.charge_on.day} {notice.charge_on:%b %Y}",
-                          "auto_charge_notice", notice=notice, auto_renew_link=public_url("members.auto_renew"))
-        except (smtplib.SMTPException, OSError) as error:
-            db.session.rollback()  # not queued: the next run tries again
-            log.warning("charge notice to member %s not sent: %s", notice.member_number, error)
-            summary.errors.append(MemberError(notice.member_number, f"charge notice not sent: {error}"))
-            continue
+        with link_context():  # the mail is an outbox row: it commits with its claim, the worker delivers it
+            send_mail(notice.email, f"We will charge your card on {notice.charge_on.day} {notice.charge_on:%b %Y}",
+                      "auto_charge_notice", notice=notice, auto_renew_link=public_url("members.auto_renew"))
         db.session.commit()
         summary.sent[KIND] += 1

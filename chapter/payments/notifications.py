@@ -1,18 +1,13 @@
 """E-mails about money: receipts, refunds, a duplicate payment given back.
 
-Sent through chapter.core.mail.send_mail (which becomes an outbox row written in the current
-transaction); a mail failure is logged and never undoes a money movement already made at Stripe."""
+Sent through chapter.core.mail.send_mail, which writes an outbox row in the current transaction: the
+worker delivers it and retries a failed delivery, so a mail never undoes a money movement made at Stripe."""
 from __future__ import annotations
-
-import logging
-import smtplib
 
 from chapter.core.links import public_url
 from chapter.core.mail import send_mail
 from chapter.payments import fulfilment
 from chapter.payments.models import Payment, Refund
-
-log = logging.getLogger(__name__)
 
 
 def payer_email(payment: Payment) -> str | None:
@@ -33,10 +28,7 @@ def receipt_link(payment: Payment) -> str:
 def _send(to: str | None, subject: str, template: str, **context) -> None:
     if not to:
         return
-    try:
-        send_mail(to, subject, template, **context)
-    except (smtplib.SMTPException, OSError) as error:
-        log.warning("mail %r to %s not sent: %s", subject, to, error)
+    send_mail(to, subject, template, **context)  # an outbox row of the caller's transaction: the worker delivers it
 
 
 def send_receipt(payment: Payment) -> None:
