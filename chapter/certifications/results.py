@@ -92,15 +92,14 @@ RESULT_COLUMNS = ("member_number", "exam_code", "date", "score")
 
 def parse_results_csv(text: str) -> list[ResultLine]:
     """Read and check every line of the provider's CSV (member number, exam code, date, scaled score)."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    rows = _rows_with_line_numbers(text.lstrip("\ufeff"))
     if not rows:
         raise DomainError("The file is empty.", field="file")
-    header = [cell.strip().lower() for cell in rows[0]]
+    header = [cell.strip().lower() for cell in rows[0][1]]
     if header[:4] != list(RESULT_COLUMNS):
         raise DomainError("The first line must be: " + ",".join(RESULT_COLUMNS), field="file")
     lines = []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:
         cells = [cell.strip() for cell in row] + [""] * 4
         lines.append(ResultLine(number, *cells[:4]))
     members = {m.member_number: m for m in db.session.scalars(
@@ -131,6 +130,21 @@ def parse_results_csv(text: str) -> list[ResultLine]:
             seen.add(key)
     _check_already_recorded([line for line in lines if not line.errors])
     return lines
+
+
+def _rows_with_line_numbers(text: str) -> list[tuple[int, list[str]]]:
+    """The CSV's rows that hold something, each with the file line it starts on (blank lines are skipped but
+    counted, so the numbers reported are the ones the staff member sees in their editor)."""
+    reader = csv.reader(io.StringIO(text))
+    rows, next_line = [], 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append((next_line, row))
+            next_line = reader.line_num + 1  # a quoted cell may span lines: the next row starts after them
+    except csv.Error as error:  # e.g. a NUL byte: a file saved in another format
+        raise DomainError(f"Line {next_line} cannot be read as CSV ({error}).", field="file") from error
+    return rows
 
 
 def _check_already_recorded(lines: list[ResultLine]) -> None:
