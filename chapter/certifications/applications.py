@@ -59,7 +59,9 @@ def approve_application(application: CertificationApplication, *, actor: User, d
         before = held.cycle_ends_on
         cycle = 12 * held.certification_type.cycle_years
         new_end = end_of_month(add_months(held.cycle_ends_on, cycle))
-        while new_end < day:  # reinstated after a suspension: the next deadline still lies ahead
+        # Reinstated after a suspension: the next deadline lies ahead (one on the day of approval would suspend the
+        # certification again the next morning).
+        while new_end <= day:
             new_end = end_of_month(add_months(new_end, cycle))
         held.cycle_ends_on = new_end
         audit.record("certification.maintained", actor=actor, member_id=held.member_id,
