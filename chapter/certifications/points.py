@@ -231,7 +231,7 @@ def fellowship_points(member: Member, fellow: CertificationType, day: date) -> F
     """The CFPIM application's points on `day`, with the caps and the presentation window staff set."""
     exam_categories = set(db.session.scalars(sa.select(Exam.point_category_id).join(Exam.program).where(
         ExamProgram.certification_type_id == fellow.requires_type_id, Exam.point_category_id.is_not(None))))
-    presentations_from = add_months(day, -12 * (fellow.application_presentation_years or 0)) \
+    presentations_from = add_months(day, -12 * fellow.application_presentation_years) \
         if fellow.application_presentation_years else date.min
     entries = available_entries(member.id, fellow.id, date.min, day)
     exams = [e for e in entries if e.category_id in exam_categories]

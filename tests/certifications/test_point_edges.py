@@ -541,3 +541,24 @@ def test_cfpim_exam_points_come_from_cpim_exams_only(app):
     assert [e.points for e in services.point_entries_of(member)] == [20]
     points = services.fellowship_points(member, _type("CFPIM"), date(2019, 6, 1))
     assert (points.exams, points.total, points.entries) == (0, 0, ())
+
+
+def test_only_the_entries_a_standing_application_used_are_left_out(app):
+    """A CFPIM application used the exam passes and the article; a presentation logged after it stays available."""
+    member, staff, fellow, article = _cpim_holder()
+    services.submit_fellowship(member, fellow.certificate_number, day=date(2023, 6, 1))
+    later = _claim(member, "teaching", 2, date(2023, 7, 1), approve_by=staff)
+    assert services.available_entries(member.id, _type("CFPIM").id, date.min, date(2023, 8, 1)) == [later]
+    assert services.fellowship_points(member, _type("CFPIM"), date(2023, 8, 1)).presentations == later.points
+
+
+def test_a_member_holding_no_certification_has_their_entries_and_nothing_else_read(app):
+    """member_points without applications: the entries, newest first, and empty uses, days, terms and category."""
+    staff = factories.staff()
+    member = factories.member(status="pending")
+    _term(member, date(2020, 1, 1), date(2020, 12, 31))
+    older = _claim(member, "education", 1, date(2020, 3, 1), approve_by=staff)
+    newer = _claim(member, "education", 1, date(2020, 4, 1))
+    points = services.member_points(member.id, services.point_categories(), with_applications=False)
+    assert (points.entries, points.used, points.counted_through, points.terms, points.membership_category) == \
+        ((newer, older), {}, {}, (), None)
