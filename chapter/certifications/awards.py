@@ -110,7 +110,9 @@ def award_due_certifications(member: Member, *, actor: User | None) -> list[Memb
     programs = db.session.scalars(sa.select(ExamProgram).options(selectinload(ExamProgram.exams),
                                                                  joinedload(ExamProgram.certification_type))
                                   .order_by(ExamProgram.sort_order)).unique().all()
-    awarded = []
+    # Two programs of one certification may be complete at once (an import, results recorded out of date order):
+    # the certification is earned on the earliest completion, whichever program staff list first.
+    due: dict[int, tuple[date, ExamProgram]] = {}
     for program in programs:
         counted = passes
         previous = latest.get(program.certification_type_id)
@@ -118,11 +120,11 @@ def award_due_certifications(member: Member, *, actor: User | None) -> list[Memb
             since = terminated_from(previous)
             counted = {exam_id: [d for d in days if d >= since] for exam_id, days in passes.items()}
         completed = program_completed_on(counted, program)
-        if completed is not None:
-            latest[program.certification_type_id] = grant_certification(
-                member, program.certification_type, completed, actor=actor)
-            awarded.append(latest[program.certification_type_id])
-    return awarded
+        earliest = due.get(program.certification_type_id)
+        if completed is not None and (earliest is None or completed < earliest[0]):
+            due[program.certification_type_id] = (completed, program)
+    return [grant_certification(member, program.certification_type, completed, actor=actor)
+            for completed, program in due.values()]
 
 
 def suspension_year_ends(held: MemberCertification, years: int) -> date:
