@@ -192,7 +192,6 @@ def test_two_payment_submissions_in_parallel_charge_once(app, client, stripe_pee
     """Two tabs press Pay at the same moment: one payment, one term; the other is told to wait."""
     import json
     import urllib.request
-    from http.cookiejar import CookieJar
 
     _, order_id = _joining_member_with_order(client)
     setup_a, token = pay_page(client, order_id)
@@ -369,3 +368,98 @@ def test_an_event_without_an_id_is_refused_and_a_long_type_is_cut_to_fit(app, cl
     assert stored.type == long_type[:100] and stored.outcome == "ignored" and stored.processed_at is not None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == 1
     assert webhooks.receive_webhook({"id": "evt_long", "type": long_type}).duplicate is True
+
+
+def _receipts(payment) -> list[str]:
+    from chapter.jobs.models import OutboxMail
+
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(OutboxMail.subject).where(OutboxMail.template == "receipt")
+                                   .order_by(OutboxMail.id)))
+
+
+def test_the_event_that_fulfils_a_payment_sends_one_receipt_and_a_later_event_none(app, client, stripe_peer):
+    """The receipt goes with the fulfilling event only: a second succeeded event and a repeat write no mail."""
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    reference = db.session.get(Order, order_id).reference
+    assert _receipts(payment) == []
+    _post_event(client, intent_event("evt_receipt_1", _intent(payment)))
+    assert _receipts(payment) == [f"Receipt for {reference}"]
+    _post_event(client, intent_event("evt_receipt_2", _intent(payment)))
+    _post_event(client, intent_event("evt_receipt_1", _intent(payment)))
+    assert _receipts(payment) == [f"Receipt for {reference}"]
+
+
+def test_a_failed_event_records_stripes_reason_and_intent_even_before_we_stored_the_intent(app, client, stripe_peer):
+    """payment_intent.payment_failed (the intent back at requires_payment_method, no status of "failed" in it):
+    the payment fails with Stripe's code and message, learns its intent id from the event and keeps its raw object."""
+    import json
+
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    intent_id = payment.stripe_payment_intent_id
+    db.session.execute(sa.update(Payment).values(status=PaymentStatus.PROCESSING, stripe_payment_intent_id=None))
+    db.session.commit()
+    error = {"code": "insufficient_funds", "message": "Your card has insufficient funds."}
+    intent = _intent(payment, id=intent_id, status="requires_payment_method", last_payment_error=error)
+    answer = _post_event(client, intent_event("evt_failed_reason", intent, "payment_intent.payment_failed")).get_json()
+    assert answer == {"received": True, "duplicate": False, "outcome": f"payment {payment.id}: failed"}
+    db.session.expire_all()
+    failed = db.session.get(Payment, payment.id)
+    assert (failed.status, failed.failure_code, failed.failure_message, failed.stripe_payment_intent_id) == \
+        (PaymentStatus.FAILED, "insufficient_funds", "Your card has insufficient funds.", intent_id)
+    assert json.loads(failed.raw)["last_payment_error"] == error
+    assert _receipts(payment) == []
+
+
+def test_a_canceled_event_says_canceled_whatever_error_the_intent_last_had(app, client, stripe_peer):
+    """An intent declined once, then canceled: the payment is canceled with the code "canceled", the last message
+    Stripe gave, its intent id learnt from the event and the canceled intent as its raw object."""
+    import json
+
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    intent_id = payment.stripe_payment_intent_id
+    db.session.execute(sa.update(Payment).values(status=PaymentStatus.PROCESSING, stripe_payment_intent_id=None))
+    db.session.commit()
+    intent = _intent(payment, id=intent_id, status="canceled", cancellation_reason="abandoned",
+                     last_payment_error={"code": "card_declined", "message": "Your card was declined."})
+    answer = _post_event(client, intent_event("evt_canceled_after_decline", intent, "payment_intent.canceled"))
+    assert answer.get_json()["outcome"] == f"payment {payment.id}: canceled"
+    db.session.expire_all()
+    canceled = db.session.get(Payment, payment.id)
+    assert (canceled.status, canceled.failure_code, canceled.failure_message, canceled.stripe_payment_intent_id) == \
+        (PaymentStatus.CANCELED, "canceled", "Your card was declined.", intent_id)
+    assert json.loads(canceled.raw)["cancellation_reason"] == "abandoned"
+
+
+def test_an_event_without_a_type_is_kept_whole_with_an_empty_type_and_answered_exactly(app):
+    """The service's own answers: an event of no type is stored as typed "" with its whole payload, ignored;
+    its repeat is a duplicate of the same id; an event without id is refused with the exact message."""
+    import json
+
+    import pytest
+
+    from chapter.core.errors import DomainError
+    from chapter.payments import webhooks
+
+    event = {"id": "evt_no_type", "object": "event", "data": {"object": {"id": "obj_1"}}}
+    assert webhooks.receive_webhook(event) == webhooks.WebhookOutcome("evt_no_type", False, "ignored", None)
+    stored = db.session.get(StripeEvent, "evt_no_type")
+    assert (stored.type, json.loads(stored.payload), stored.outcome) == ("", event, "ignored")
+    assert webhooks.receive_webhook(event) == webhooks.WebhookOutcome("evt_no_type", True, "duplicate", None)
+    with pytest.raises(DomainError) as refused:
+        webhooks.receive_webhook({"type": "customer.created"})
+    assert (refused.value.message, refused.value.field) == ("event without id", None)
+
+
+def test_a_long_outcome_is_stored_cut_to_300_characters(app, client, stripe_peer):
+    """An amount mismatch naming a 400-character currency: the answer says it all, the row keeps 300 characters."""
+    _, order_id = _joining_member_with_order(client)
+    payment, _ = _pending_payment(client, stripe_peer, order_id)
+    answer = _post_event(client, intent_event("evt_long_outcome", _intent(payment, currency="x" * 400))).get_json()
+    expected = f"amount mismatch: event {payment.amount_cents} {'x' * 400}, payment {payment.amount_cents} USD"
+    assert answer["outcome"] == expected[:300]
+    db.session.expire_all()
+    assert db.session.get(StripeEvent, "evt_long_outcome").outcome == expected[:300]

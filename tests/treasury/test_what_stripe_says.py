@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -427,3 +427,57 @@ def test_a_dispute_event_missing_or_malforming_fields_is_stored_plainly_booked_t
     db.session.expire_all()
     closed = db.session.get(Dispute, "dp_bare")
     assert not closed.is_open and closed.closed_at == opened + timedelta(days=20)
+
+
+def test_refund_events_keep_stripes_date_our_reason_and_count_each_refund(paid, client):
+    """A refund of ours whose answer was lost (its metadata names our payment and reason) keeps that reason and is
+    not a dashboard refund; each refund keeps Stripe's date; two in one event are both counted; an item without
+    amount records nothing; charge.refund.updated naming only its intent finds the payment."""
+    second, peer = paid["second"], paid["peer"]
+
+    def refund_at_stripe(amount, **fields):
+        made = stripe_api(peer, "/v1/refunds", {"payment_intent": second.stripe_payment_intent_id, "amount": amount})
+        return {"id": made["id"], "object": "refund", "amount": amount, "currency": "usd", "status": "succeeded",
+                "created": made["created"], "metadata": {}, **fields}
+
+    def recorded(stripe_refund_id):
+        db.session.expire_all()
+        return db.session.scalar(sa.select(Refund).where(Refund.stripe_refund_id == stripe_refund_id))
+
+    ours = refund_at_stripe(1000, created=1767225600,  # 2026-01-01 00:00 UTC
+                            metadata={"payment_id": str(second.id), "reason": "Joined twice by mistake"})
+    dashboard = refund_at_stripe(2000, created=1767312000)  # 2026-01-02 00:00 UTC
+    charge = {"id": second.stripe_charge_id, "object": "charge", "payment_intent": second.stripe_payment_intent_id,
+              "refunds": {"object": "list", "data": [ours, dashboard, {**dashboard, "id": "re_no_amount", "amount": None}]}}
+    assert _post(client, _event("evt_two_refunds", "charge.refunded", charge))["outcome"] == \
+        f"payment {second.id}: 2 refund(s) recorded from Stripe"
+    mine = recorded(ours["id"])
+    assert (mine.amount_cents, mine.reason, mine.from_dashboard, mine.refunded_at) == \
+        (1000, "Joined twice by mistake", False, datetime(2026, 1, 1))
+    theirs = recorded(dashboard["id"])
+    assert (theirs.amount_cents, theirs.reason, theirs.from_dashboard, theirs.refunded_at) == \
+        (2000, "Refunded in Stripe's dashboard", True, datetime(2026, 1, 2))
+    assert recorded("re_no_amount") is None
+
+    by_intent_only = refund_at_stripe(1500, payment_intent=second.stripe_payment_intent_id)
+    assert "charge" not in by_intent_only
+    assert _post(client, _event("evt_updated_by_intent", "charge.refund.updated", by_intent_only))["outcome"] == \
+        f"payment {second.id}: 1 refund(s) recorded from Stripe"
+    assert recorded(by_intent_only["id"]).amount_cents == 1500
+
+
+def test_a_dispute_without_currency_takes_its_payments_and_keeps_at_most_20000_characters_of_stripes_object(
+        paid, client):
+    """A dispute naming no currency, on a payment in euros, is in EUR; a 25,000-character object is kept cut to
+    20,000 characters (the column's size)."""
+    second = paid["second"]
+    db.session.execute(sa.update(Payment).where(Payment.id == second.id).values(currency="EUR"))
+    db.session.commit()
+    dispute = {"id": "dp_no_currency", "object": "dispute", "charge": second.stripe_charge_id, "amount": 1000,
+               "status": "needs_response", "reason": "fraudulent", "metadata": {"note": "x" * 25000}}
+    assert _post(client, _event("evt_dp_no_currency", "charge.dispute.created", dispute))["outcome"] == \
+        "dispute dp_no_currency: needs_response"
+    db.session.expire_all()
+    stored = db.session.get(Dispute, "dp_no_currency")
+    assert (stored.currency, stored.payment_id, len(stored.raw)) == ("EUR", second.id, 20000)
+    assert stored.raw == json.dumps(dispute)[:20000]
