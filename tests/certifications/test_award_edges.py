@@ -458,3 +458,14 @@ def test_the_roster_filter_counts_a_cfpim_only_while_the_members_own_cpim_is_cur
     _earn(cfpim_suspended, "CFPIM", date(2020, 6, 1))  # deadline 2025-06-30
     assert _holders("cfpim") == [both.id, cpim_today.id]
     assert _holders("cpim") == [both.id, cpim_only.id, cpim_today.id, cfpim_suspended.id]
+
+
+def test_awards_due_at_once_come_in_the_order_staff_set_for_the_programs(app):
+    """Staff move CLTD's program before CSCP's: the two awards due at once come CLTD first, numbered in that order."""
+    _program("CLTD").sort_order = -1
+    db.session.flush()
+    member = factories.member(status="pending")
+    _result_row(member, "CSCP", date(2024, 8, 5))
+    _result_row(member, "CLTD", date(2024, 6, 3))
+    awarded = services.award_due_certifications(member, actor=None)
+    assert [h.certification_type.code for h in awarded] == ["CLTD", "CSCP"]

@@ -129,9 +129,9 @@ def test_a_result_recorded_without_its_audit_line_writes_none(app):
 def test_a_result_uses_the_members_valid_att_for_that_exam_and_marks_it_used_that_day(app):
     """The valid ATT of the same exam is used on the day taken; another exam's and another member's are not."""
     member, other = factories.member(), factories.member()
+    theirs = att(other, "CLTD", date(2026, 1, 5))  # bought first: the oldest valid CLTD ATT of anyone
     mine = att(member, "CLTD", date(2026, 1, 10))
     part1 = att(member, "CPIM-P1", date(2026, 1, 10))
-    theirs = att(other, "CLTD", date(2026, 1, 10))
     result = services.record_exam_result(member, exam("CLTD"), date(2026, 3, 1), 320, actor=None)
     assert (result.registration_id, mine.used_on) == (mine.id, date(2026, 3, 1))
     assert (part1.used_on, theirs.used_on) == (None, None)
@@ -393,3 +393,28 @@ def test_a_members_results_are_theirs_newest_first(app):
     assert [(r.exam.code, r.taken_on) for r in services.results_of(ada)] == \
         [("CPIM-P2", date(2026, 3, 5)), ("CPIM-P1", date(2026, 1, 5))]
     assert [r.exam.code for r in services.results_of(bo)] == ["CLTD"]
+
+
+def test_a_pass_that_completes_a_certification_is_awarded_in_the_name_of_who_recorded_it(app):
+    """Staff record the second CPIM part: the award's audit line names them, like the result's."""
+    member, staff = factories.member(), factories.staff()
+    services.record_exam_result(member, exam("CPIM-P1"), date(2026, 1, 5), 310, actor=staff)
+    services.record_exam_result(member, exam("CPIM-P2"), date(2026, 3, 5), 310, actor=staff)
+    [line] = audit_lines("certification.awarded")
+    assert (line.actor_id, line.member_id) == (staff.id, member.id)
+
+
+def test_imported_results_are_recorded_in_the_name_of_the_staff_member_who_imported_them(app):
+    """Each imported result row and the award it completes name the importing staff member."""
+    member, staff = factories.member(), factories.staff()
+    n = member.member_number
+    services.import_results(HEADER + f"{n},CPIM-P1,2026-01-05,310\n{n},CPIM-P2,2026-03-05,310\n", actor=staff)
+    assert [r.recorded_by_id for r in services.results_of(member)] == [staff.id, staff.id]
+    assert [line.actor_id for line in audit_lines("certification.awarded")] == [staff.id]
+
+
+def test_a_first_line_too_large_to_read_is_reported_as_line_1(app):
+    """The CSV reader refusing the very first line names line 1."""
+    with pytest.raises(DomainError) as caught:
+        services.parse_results_csv("x" * 200_000 + "\n")
+    assert caught.value.message.startswith("Line 1 cannot be read as CSV")
