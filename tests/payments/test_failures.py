@@ -639,3 +639,24 @@ def test_paying_for_an_exam_shows_no_membership_choices_and_its_receipt_names_th
     mail = text_of([m for m in smtp_server if m["Subject"].startswith("Receipt")][0])
     assert registration.att_code in mail and f"{registration.expires_on:%d %b %Y}" in mail and "Schedule your exam" in mail
     assert "membership now runs until" not in mail.lower()
+
+
+def test_an_upgrade_refunded_in_full_from_the_dashboard_and_voided_gives_back_the_type_under_it(app, client, stripe_peer):
+    """Nothing is left to refund, so the decision finds the upgrade by its order: voided, the member is back on the
+    type they paid for, to the end they paid for."""
+    from chapter.core.permissions import roles_of
+    from chapter.payments import refunds
+    from chapter.payments.models import TermAction
+
+    member, payment = _upgraded(client, stripe_peer, upgraded_on_first_day=False)
+    paid_through = member.paid_through
+    refund = refunds.record_stripe_refund(payment, stripe_refund_id="re_dashboard_whole_upgrade",
+                                          amount_cents=payment.amount_cents, created=None)
+    staff = factories.staff()
+    db.session.commit()
+    assert payment.refundable_cents == 0 and refund.term_decision_needed
+    refunds.decide_term(refund, term_action=TermAction.VOID, new_term_end=None, actor=staff, roles=roles_of(staff, today()))
+    db.session.commit()
+    db.session.expire_all()
+    assert member.current_type.code == "student" and member.paid_through == paid_through
+    assert (refund.term_action, refund.term_decision_needed) == (TermAction.VOID, False)

@@ -218,3 +218,49 @@ def test_a_refund_found_at_stripe_is_recorded_once_flagged_for_a_decision_and_st
     with pytest.raises(DomainError) as again:
         refunds.decide_term(found, term_action=TermAction.VOID, new_term_end=None, actor=staff, roles=roles_of(staff))
     assert again.value.message == "This refund needs no decision."
+
+
+def test_a_refund_a_features_rule_owes_is_capped_at_what_remains_and_nothing_when_nothing_can_go_back(
+        paid_210, stripe_peer):
+    """refund_by_rule (an event's cancellation policy): a cent goes back in the name of who acted; zero gives nothing;
+    more than remains gives what remains ($159.99 after $50 and 1 cent); then nothing is left; a failed payment
+    gives nothing."""
+    from chapter.payments import refunds
+
+    officer = factories.staff()
+    payment = db.session.get(Payment, paid_210.id)
+    cent = refunds.refund_by_rule(payment, amount_cents=1, reason="Event cancelled", actor=officer)
+    assert (cent.amount_cents, cent.actor_id, cent.reason) == (1, officer.id, "Event cancelled")
+    assert refunds.refund_by_rule(payment, amount_cents=0, reason="Event cancelled", actor=officer) is None
+    rest = refunds.refund_by_rule(payment, amount_cents=50000, reason="Event cancelled", actor=None)
+    assert (rest.amount_cents, rest.actor_id) == (15999, None)
+    assert refunds.refund_by_rule(payment, amount_cents=100, reason="Event cancelled", actor=None) is None
+    db.session.commit()
+    assert _stripe_refunds(stripe_peer) == [1, 5000, 15999]
+    from chapter.payments import services
+
+    declined = services.open_payment(services.start_join(factories.member(status="pending"),
+                                                         factories.membership_type(), actor=None))
+    declined.status = PaymentStatus.FAILED
+    db.session.flush()
+    assert declined.amount_cents > 0
+    assert refunds.refund_by_rule(declined, amount_cents=100, reason="Event cancelled", actor=None) is None
+    assert _stripe_refunds(stripe_peer) == [1, 5000, 15999]
+
+
+def test_a_whole_dashboard_refund_decided_shorten_without_a_day_ends_the_term_today(paid_210):
+    """Shortening without a new end, on no given day, ends the term today (the decision's day)."""
+    from chapter.core.models import today
+    from chapter.core.permissions import roles_of
+    from chapter.members.models import MembershipTerm
+    from chapter.payments import refunds
+    from chapter.payments.models import TermAction
+
+    found = refunds.record_stripe_refund(paid_210, stripe_refund_id="re_dashboard_rest", amount_cents=16000, created=None)
+    staff = factories.staff()
+    db.session.commit()
+    assert paid_210.refundable_cents == 0
+    refunds.decide_term(found, term_action=TermAction.SHORTEN, new_term_end=None, actor=staff, roles=roles_of(staff))
+    db.session.commit()
+    term = db.session.scalar(sa.select(MembershipTerm).where(MembershipTerm.order_id == paid_210.order_id))
+    assert (term.ends_on, found.term_action) == (today(), TermAction.SHORTEN)
