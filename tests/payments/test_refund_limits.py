@@ -264,3 +264,26 @@ def test_a_whole_dashboard_refund_decided_shorten_without_a_day_ends_the_term_to
     db.session.commit()
     term = db.session.scalar(sa.select(MembershipTerm).where(MembershipTerm.order_id == paid_210.order_id))
     assert (term.ends_on, found.term_action) == (today(), TermAction.SHORTEN)
+
+
+def test_a_dashboard_refund_voided_by_staff_voids_that_payments_term_and_no_one_elses(paid_210, client, stripe_peer):
+    """Another member joined after Ada: voiding Ada's refunded term leaves theirs, the latest term, untouched."""
+    from chapter.core.permissions import roles_of
+    from chapter.members.models import MembershipTerm
+    from chapter.payments import refunds
+    from chapter.payments.models import TermAction
+
+    client.logout()
+    factories.member(home=factories.chapter(41), status="pending", email="bo@example.org", with_user=True)
+    db.session.commit()
+    client.login("bo@example.org")
+    response = client.submit("/membership/join", {"membership_type_id": factories.membership_type().id})
+    assert pay_order(client, stripe_peer, int(response.headers["Location"].rsplit("/", 1)[1])).get_json()["status"] \
+        == "succeeded"
+    found = refunds.record_stripe_refund(paid_210, stripe_refund_id="re_dashboard_ada", amount_cents=16000, created=None)
+    staff = factories.staff()
+    db.session.commit()
+    refunds.decide_term(found, term_action=TermAction.VOID, new_term_end=None, actor=staff, roles=roles_of(staff))
+    db.session.commit()
+    terms = {t.order_id == paid_210.order_id: t for t in db.session.scalars(sa.select(MembershipTerm))}
+    assert terms[True].voided_at is not None and terms[False].voided_at is None

@@ -95,6 +95,10 @@ def test_a_full_dashboard_refund_of_an_exam_fee_cancels_the_authorization_to_tes
     assert registration.order.status is OrderStatus.REFUNDED
     assert registration.state_on(today()) == "refunded" and not registration.is_usable_on(today())
     assert not db.session.get(Payment, payment.id).refunds[0].term_decision_needed  # no term to decide for an exam
+    from chapter.core.audit import AuditEntry
+
+    line = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "payment.refunded")).one()
+    assert line.summary == f"Refund of {payment.amount_cents / 100:.2f} USD on {payment.order.reference} found at Stripe"
 
 
 def test_a_dispute_is_recorded_booked_with_its_fee_and_listed_with_the_evidence_deadline(paid, client):
