@@ -153,6 +153,8 @@ def test_a_refund_that_voids_or_shortens_the_term_says_so_in_the_audit_log_with_
                                     new_term_end=new_end, actor=staff, roles=roles_of(staff))
     db.session.commit()
     assert refund.new_term_end == new_end and term.ends_on == new_end and term.original_ends_on == ends
+    assert (refund.actor_id, refund.term_action) == (staff.id, TermAction.SHORTEN)
+    assert _audit_lines("payment.refunded")[-1].actor_id == staff.id
     line, = _audit_lines("term.shortened")
     assert (line.actor_id, line.chapter_id, line.member_id) == (staff.id, member.home_chapter_id, member.id)
     assert line.summary == f"Professional term shortened by the refund of {paid_210.order.reference}"
