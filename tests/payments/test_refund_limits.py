@@ -289,3 +289,29 @@ def test_a_dashboard_refund_voided_by_staff_voids_that_payments_term_and_no_one_
     db.session.commit()
     terms = {t.order_id == paid_210.order_id: t for t in db.session.scalars(sa.select(MembershipTerm))}
     assert terms[True].voided_at is not None and terms[False].voided_at is None
+
+
+def test_a_staff_refund_is_stored_audited_and_sent_to_stripe_with_what_explains_it(paid_210, stripe_peer):
+    """The $50 refund of the fixture: its row (who, Stripe's id and day, the raw answer, not from the dashboard), its
+    audit line (who, chapter, member, the amount and reason, refunded before and after) and Stripe's own refund
+    (our payment id and the reason in its metadata, so a lost answer is recognised as ours)."""
+    from datetime import datetime, timedelta
+
+    from chapter.core.models import utcnow
+
+    payment = db.session.get(Payment, paid_210.id)
+    [refund] = payment.refunds
+    [line] = _audit_lines("payment.refunded")
+    staff_id = line.actor_id
+    assert staff_id is not None and refund.actor_id == staff_id
+    assert (refund.amount_cents, refund.reason, refund.from_dashboard, refund.stripe_refund_id.startswith("re_")) == \
+        (5000, "Partly paid by the employer", False, True)
+    assert refund.raw and refund.stripe_refund_id in refund.raw
+    assert abs(refund.refunded_at - utcnow()) < timedelta(minutes=5) and isinstance(refund.refunded_at, datetime)
+    member = payment.order.member
+    assert (line.chapter_id, line.member_id) == (payment.chapter_id, member.id) and payment.chapter_id is not None
+    assert line.summary == f"Refunded 50.00 USD of {payment.order.reference}: Partly paid by the employer"
+    assert (line.before, line.after) == ({"refunded_cents": 0}, {"refunded_cents": 5000})
+    [at_stripe] = stripe_api(stripe_peer, "/v1/refunds", None, method="GET")["data"]
+    assert at_stripe["id"] == refund.stripe_refund_id
+    assert at_stripe["metadata"] == {"payment_id": str(payment.id), "reason": "Partly paid by the employer"}
