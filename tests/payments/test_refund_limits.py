@@ -306,6 +306,7 @@ def test_a_staff_refund_is_stored_audited_and_sent_to_stripe_with_what_explains_
     assert staff_id is not None and refund.actor_id == staff_id
     assert (refund.amount_cents, refund.reason, refund.from_dashboard, refund.stripe_refund_id.startswith("re_")) == \
         (5000, "Partly paid by the employer", False, True)
+    assert refund.term_decision_needed is False  # staff chose the term's fate on the form
     assert refund.raw and refund.stripe_refund_id in refund.raw
     assert abs(refund.refunded_at - utcnow()) < timedelta(minutes=5) and isinstance(refund.refunded_at, datetime)
     member = payment.order.member
@@ -315,3 +316,22 @@ def test_a_staff_refund_is_stored_audited_and_sent_to_stripe_with_what_explains_
     [at_stripe] = stripe_api(stripe_peer, "/v1/refunds", None, method="GET")["data"]
     assert at_stripe["id"] == refund.stripe_refund_id
     assert at_stripe["metadata"] == {"payment_id": str(payment.id), "reason": "Partly paid by the employer"}
+
+
+def test_recording_more_than_remains_or_nothing_is_refused_by_the_ledger_itself(paid_210):
+    """record_refund's own guard (behind every caller's check: a race, a caller's bug): more than the $160 left, or
+    zero, is refused with the amount left, on the amount field, and nothing is recorded."""
+    import pytest
+
+    from chapter.core.errors import DomainError
+    from chapter.payments import refunds
+
+    payment = db.session.get(Payment, paid_210.id)
+    for amount in (16001, 0):
+        with pytest.raises(DomainError) as refused:
+            refunds.record_refund(payment, amount_cents=amount, reason="x", stripe_refund_id=None)
+        assert (refused.value.message, refused.value.field) == ("At most $160.00 can be refunded.", "amount_cents")
+    db.session.rollback()
+    assert db.session.get(Payment, paid_210.id).refunded_cents == 5000
+    assert refunds.record_refund(payment, amount_cents=16000, reason="The rest", stripe_refund_id=None).amount_cents \
+        == 16000
