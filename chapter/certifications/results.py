@@ -142,7 +142,7 @@ def _rows_with_line_numbers(text: str) -> list[tuple[int, list[str]]]:
             if any(cell.strip() for cell in row):
                 rows.append((next_line, row))
             next_line = reader.line_num + 1  # a quoted cell may span lines: the next row starts after them
-    except csv.Error as error:  # e.g. a NUL byte: a file saved in another format
+    except csv.Error as error:  # e.g. a cell over the reader's field limit: a file of another kind
         raise DomainError(f"Line {next_line} cannot be read as CSV ({error}).", field="file") from error
     return rows
 
