@@ -279,6 +279,12 @@ def refund(payment_id: int):
         except DomainError as error:
             db.session.rollback()
             attach_domain_error(form, error)
+        except gateway.NoAnswer:
+            # Stripe may have refunded: a second click would be a second refund once this one is found.
+            db.session.rollback()
+            form.form_errors.append(
+                "The payment service did not answer: the refund may have been made. Do not refund it again; "
+                "once Stripe confirms it (its notice, or the next sync), it shows on this payment with your reason.")
         except gateway.GatewayError as error:
             db.session.rollback()
             form.form_errors.append(str(error))

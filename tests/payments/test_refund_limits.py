@@ -335,3 +335,201 @@ def test_recording_more_than_remains_or_nothing_is_refused_by_the_ledger_itself(
     assert db.session.get(Payment, paid_210.id).refunded_cents == 5000
     assert refunds.record_refund(payment, amount_cents=16000, reason="The rest", stripe_refund_id=None).amount_cents \
         == 16000
+
+
+# --- What Stripe is sent, and a refund whose answer is lost ----------------------------------------
+# localstripe neither replays a request by its idempotency key nor drops a connection after refunding: these tests wrap
+# the Stripe library's own Refund create (the real call to localstripe runs) to see the keys it is given, or to lose
+# its answer as a time-out would, so the gateway code path real Stripe reaches runs.
+
+def _second_payment(client, stripe_peer, email="bo@example.org") -> Payment:
+    """Bo of chapter #41 joins and pays $210 by card (staff stay logged in afterwards)."""
+    client.logout()
+    factories.member(home=factories.chapter(41), status="pending", email=email, with_user=True)
+    db.session.commit()
+    client.login(email)
+    response = client.submit("/membership/join", {"membership_type_id": factories.membership_type().id})
+    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert pay_order(client, stripe_peer, order_id).get_json()["status"] == "succeeded"
+    client.logout()
+    return db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))
+
+
+def _recording_refunds(monkeypatch, *, lose_next: list[bool] | None = None) -> list[tuple[str, str]]:
+    """Replace Stripe's Refund create by one that calls it and records (intent, idempotency key); while
+    `lose_next` holds True, the next call refunds at localstripe and then raises Stripe's APIConnectionError."""
+    import stripe
+    from stripe._refund_service import RefundService
+
+    real_create, sent = RefundService.create, []
+
+    def create(self, params=None, options=None):
+        sent.append((params["payment_intent"], (options or {}).get("idempotency_key")))
+        made = real_create(self, params, options)
+        if lose_next and lose_next.pop(0):
+            raise stripe.APIConnectionError("Read timed out.")
+        return made
+
+    monkeypatch.setattr(RefundService, "create", create)
+    return sent
+
+
+def test_each_refund_is_sent_with_a_key_of_its_own_and_a_retry_after_a_lost_answer_with_the_same_one(
+        paid_210, client, stripe_peer, monkeypatch):
+    """Stripe answers a repeated key with the refund it made for it, so: two refunds of the same amount of one
+    payment, and refunds of two payments, never share a key (also for payments from before keys were stored, which
+    have none); the retry of a refund whose answer was lost is sent with the key of the lost try."""
+    from chapter.core.permissions import roles_of
+    from chapter.payments import gateway, refunds
+    from chapter.payments.models import TermAction
+
+    ada = db.session.get(Payment, paid_210.id)
+    bo = _second_payment(client, stripe_peer)
+    staff = factories.staff()
+    db.session.commit()
+    lose = [False] * 5 + [True]
+    sent = _recording_refunds(monkeypatch, lose_next=lose)
+
+    def refund(payment, cents):
+        return refunds.refund_payment(payment, amount_cents=cents, reason="Partly paid by the employer",
+                                      term_action=TermAction.KEEP, new_term_end=None, actor=staff, roles=roles_of(staff))
+
+    for payment, cents in ((ada, 1000), (ada, 1000), (bo, 5000), (bo, 1000), (bo, 1000)):
+        refund(payment, cents)
+        db.session.commit()
+    # Two payments from before keys were stored.
+    for payment in (ada, bo):
+        payment.idempotency_key = None
+    db.session.commit()
+    with pytest.raises(gateway.NoAnswer):
+        refund(ada, 700)
+    db.session.rollback()
+    refund(bo, 700)
+    db.session.commit()
+    # The lost try is retried: the same key, so real Stripe would answer with the refund it already made.
+    ada = db.session.get(Payment, ada.id)
+    assert ada.refunded_cents == 5000 + 2000  # the lost answer recorded nothing
+    refund(ada, 700)
+    db.session.commit()
+    keys = [key for _, key in sent]
+    assert len(keys) == 8 and all(keys)
+    assert len(set(keys[:7])) == 7  # five refunds of two payments, then one of each without a stored key
+    assert sent[7] == sent[5] == (ada.stripe_payment_intent_id, keys[5])
+
+
+def test_a_refund_whose_answer_is_lost_tells_staff_not_to_refund_again_and_arrives_as_ours_with_our_reason(
+        paid_210, client, stripe_peer, monkeypatch):
+    """Stripe refunds, the answer never comes: the form keeps what was typed and says the refund may have been made;
+    nothing is recorded. Stripe's own refund carries our payment and reason, so when its charge.refunded notice comes
+    the refund is recorded as ours (not a dashboard refund) with our reason, once."""
+    import time
+
+    from tests.payments.helpers import signed_event
+
+    payment = db.session.get(Payment, paid_210.id)
+    _recording_refunds(monkeypatch, lose_next=[True])
+    form = {"term_action": "keep", "amount_cents": "30.00", "reason": "Charged twice for the same month",
+            "confirmed": "yes"}
+    answer = client.submit(f"/payments/{payment.id}/refund", form)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "may have been made" in page and "Do not refund it again" in page
+    assert "Charged twice for the same month" in page and 'value="30.00"' in page
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).refunded_cents == 5000 and len(payment.refunds) == 1
+    lost = [r for r in stripe_api(stripe_peer, "/v1/refunds", None, method="GET")["data"] if r["amount"] == 3000]
+    assert [r["metadata"] for r in lost] == [{"payment_id": str(payment.id), "reason": "Charged twice for the same month"}]
+
+    charge = {"id": payment.stripe_charge_id, "object": "charge", "payment_intent": payment.stripe_payment_intent_id,
+              "refunds": {"object": "list", "data": [lost[0]]}}
+    event = {"id": "evt_lost_refund", "object": "event", "type": "charge.refunded", "created": int(time.time()),
+             "data": {"object": charge}}
+    for _ in range(2):
+        body, signature = signed_event(event)
+        assert client.client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": signature}).status_code == 200
+    db.session.expire_all()
+    found = db.session.scalar(sa.select(Refund).where(Refund.stripe_refund_id == lost[0]["id"]))
+    assert (found.amount_cents, found.reason, found.from_dashboard) == (3000, "Charged twice for the same month", False)
+    assert db.session.get(Payment, payment.id).refunded_cents == 8000
+
+
+def test_a_reason_longer_than_stripes_metadata_allows_is_sent_cut_to_450_characters_and_kept_whole_here(
+        paid_210, stripe_peer):
+    """Stripe takes at most 500 characters per metadata value: the reason goes at 450 (our limit is 500)."""
+    from chapter.core.permissions import roles_of
+    from chapter.payments import refunds
+    from chapter.payments.models import TermAction
+
+    staff = factories.staff()
+    reason = ("The member was charged for the wrong chapter. " * 11)[:451]
+    assert len(reason) == 451
+    made = refunds.refund_payment(db.session.get(Payment, paid_210.id), amount_cents=100, reason=reason,
+                                  term_action=TermAction.KEEP, new_term_end=None, actor=staff, roles=roles_of(staff))
+    db.session.commit()
+    assert made.reason == reason.strip()
+    at_stripe = stripe_api(stripe_peer, f"/v1/refunds/{made.stripe_refund_id}", None, method="GET")
+    assert at_stripe["metadata"]["reason"] == reason[:450] and len(at_stripe["metadata"]["reason"]) == 450
+
+
+def test_a_refund_of_an_organizations_seats_is_audited_without_a_member(app, client, stripe_peer):
+    """A corporate seat order has no member: its refund is made, and its audit line names no member and no chapter."""
+    from chapter.core.permissions import roles_of
+    from chapter.members import corporate
+    from chapter.payments import refunds
+    from chapter.payments.models import TermAction
+
+    factories.reference_data()
+    contact = factories.member(status="pending", email="carol@example.org", with_user=True).user
+    organization = corporate.create_organization(name="Acme Supply", actor=contact)
+    staff = factories.staff()
+    db.session.commit()
+    client.login("carol@example.org")
+    response = client.submit(f"/organizations/{organization.id}/buy", {"seats": 5})
+    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert pay_order(client, stripe_peer, order_id).get_json()["status"] == "succeeded"
+    payment = db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))
+    assert payment.order.member is None
+    made = refunds.refund_payment(payment, amount_cents=18500, reason="One seat too many", term_action=TermAction.KEEP,
+                                  new_term_end=None, actor=staff, roles=roles_of(staff))
+    db.session.commit()
+    assert (made.amount_cents, payment.status) == (18500, PaymentStatus.PARTIALLY_REFUNDED)
+    line = _audit_lines("payment.refunded")[-1]
+    assert (line.member_id, line.chapter_id, line.actor_id) == (None, None, staff.id)
+    assert line.summary == f"Refunded 185.00 USD of {payment.order.reference}: One seat too many"
+
+
+def test_staff_void_a_renewal_paid_ahead_whose_term_has_not_started_when_its_refund_comes_from_the_dashboard(
+        app, client, stripe_peer):
+    """Ada renews 30 days before her term ends: the new term starts after it. Refunded whole in Stripe's dashboard,
+    staff void that term although today lies outside it (a void needs no day inside the term); she is back to the
+    old end."""
+    from datetime import timedelta
+
+    from chapter.core.models import today
+    from chapter.core.permissions import roles_of
+    from chapter.members import services as member_services
+    from chapter.members.models import MembershipTerm, TermSource
+    from chapter.payments import refunds
+    from chapter.payments.models import TermAction
+
+    ada = factories.member(home=factories.chapter(40), status="pending", email="ada@example.org", with_user=True)
+    old_end = today() + timedelta(days=30)
+    member_services.grant_term(ada, factories.membership_type(), starts_on=old_end - timedelta(days=364), ends_on=old_end,
+                               source=TermSource.PAYMENT, actor=None)
+    staff = factories.staff()
+    db.session.commit()
+    client.login("ada@example.org")
+    response = client.submit("/membership/renew", {"membership_type_id": factories.membership_type().id})
+    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert pay_order(client, stripe_peer, order_id).get_json()["status"] == "succeeded"
+    payment = db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))
+    renewal = db.session.scalar(sa.select(MembershipTerm).where(MembershipTerm.order_id == order_id))
+    assert renewal.starts_on == old_end + timedelta(days=1) > today()
+    found = refunds.record_stripe_refund(payment, stripe_refund_id="re_dashboard_renewal",
+                                         amount_cents=payment.amount_cents, created=None)
+    db.session.commit()
+    refunds.decide_term(found, term_action=TermAction.VOID, new_term_end=None, actor=staff, roles=roles_of(staff))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(MembershipTerm, renewal.id).voided_at is not None
+    assert db.session.get(type(ada), ada.id).paid_through == old_end
