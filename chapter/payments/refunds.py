@@ -47,9 +47,8 @@ def chapter_part(payment: Payment, amount_cents: int, refunded_before: int, chap
     """The chapter's part of a refund of `amount_cents` after `refunded_before` was already given back."""
     if payment.amount_cents <= 0:
         return 0
+    # Rounded down until the last part: refunded in full, share * amount // amount is the whole share exactly.
     after = payment.chapter_share_cents * (refunded_before + amount_cents) // payment.amount_cents
-    if refunded_before + amount_cents >= payment.amount_cents:
-        after = payment.chapter_share_cents  # the last part takes the remainder
     return max(0, min(amount_cents, after - chapter_refunded_before))
 
 

@@ -225,6 +225,11 @@ def test_a_success_for_an_order_already_paid_is_refunded_at_once_and_the_member_
     db.session.expire_all()
     assert db.session.get(Payment, second.id).status is PaymentStatus.REFUNDED
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MembershipTerm)) == 1
+    # The order stays paid (by the first payment, untouched); the refund says why.
+    order = db.session.get(Order, order_id)
+    assert order.status is OrderStatus.PAID and db.session.get(Payment, first.id).status is PaymentStatus.SUCCEEDED
+    [refund] = db.session.get(Payment, second.id).refunds
+    assert (refund.amount_cents, refund.reason) == (21000, f"Duplicate payment: {order.reference} was already paid")
     run_jobs()
     mail = [m for m in smtp_server if "Second payment" in m["Subject"]]
     assert mail and "refunded in full at once" in text_of(mail[0])

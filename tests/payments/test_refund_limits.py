@@ -469,6 +469,11 @@ def test_a_reason_longer_than_stripes_metadata_allows_is_sent_cut_to_450_charact
     assert made.reason == reason.strip()
     at_stripe = stripe_api(stripe_peer, f"/v1/refunds/{made.stripe_refund_id}", None, method="GET")
     assert at_stripe["metadata"]["reason"] == reason[:450] and len(at_stripe["metadata"]["reason"]) == 450
+    # A reason from elsewhere than the form (a feature's rule, Stripe) is kept at the column's 500 characters.
+    longer = reason + " " + "x" * 80
+    kept = refunds.refund_by_rule(db.session.get(Payment, paid_210.id), amount_cents=100, reason=longer, actor=None)
+    db.session.commit()
+    assert kept.reason == longer[:500] and len(kept.reason) == 500
 
 
 def test_a_refund_of_an_organizations_seats_is_audited_without_a_member(app, client, stripe_peer):
@@ -493,6 +498,7 @@ def test_a_refund_of_an_organizations_seats_is_audited_without_a_member(app, cli
                                   new_term_end=None, actor=staff, roles=roles_of(staff))
     db.session.commit()
     assert (made.amount_cents, payment.status) == (18500, PaymentStatus.PARTIALLY_REFUNDED)
+    assert (made.chapter_share_cents, made.association_share_cents) == (0, 18500)  # no chapter had a share of it
     line = _audit_lines("payment.refunded")[-1]
     assert (line.member_id, line.chapter_id, line.actor_id) == (None, None, staff.id)
     assert line.summary == f"Refunded 185.00 USD of {payment.order.reference}: One seat too many"
@@ -533,3 +539,17 @@ def test_staff_void_a_renewal_paid_ahead_whose_term_has_not_started_when_its_ref
     db.session.expire_all()
     assert db.session.get(MembershipTerm, renewal.id).voided_at is not None
     assert db.session.get(type(ada), ada.id).paid_through == old_end
+
+
+def test_the_chapters_part_of_a_refund_of_nothing_or_of_a_cent():
+    """chapter_part at its smallest: a payment of nothing gives nothing back; a one-cent payment that was all the
+    chapter's gives its cent back; a refund of a payment the chapter had no share of gives the chapter nothing."""
+    from chapter.payments.refunds import chapter_part
+
+    assert chapter_part(Payment(amount_cents=0, chapter_share_cents=0), 0, 0, 0) == 0
+    assert chapter_part(Payment(amount_cents=1, chapter_share_cents=1), 1, 0, 0) == 1
+    assert chapter_part(Payment(amount_cents=21000, chapter_share_cents=0), 21000, 0, 0) == 0
+    # $210 with $35 to the chapter, refunded $100 then the rest: 16.66 (rounded down), then 18.34.
+    share = Payment(amount_cents=21000, chapter_share_cents=3500)
+    assert chapter_part(share, 10000, 0, 0) == 1666
+    assert chapter_part(share, 11000, 10000, 1666) == 1834

@@ -99,6 +99,9 @@ def test_a_full_dashboard_refund_of_an_exam_fee_cancels_the_authorization_to_tes
 
     line = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "payment.refunded")).one()
     assert line.summary == f"Refund of {payment.amount_cents / 100:.2f} USD on {payment.order.reference} found at Stripe"
+    [cancelled] = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "exam.att_cancelled")).all()
+    assert registration.att_code and cancelled.summary == \
+        f"ATT {registration.att_code} cancelled: the fee of {payment.order.reference} was refunded"
 
 
 def test_a_dispute_is_recorded_booked_with_its_fee_and_listed_with_the_evidence_deadline(paid, client):
