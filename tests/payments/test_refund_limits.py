@@ -331,6 +331,10 @@ def test_recording_more_than_remains_or_nothing_is_refused_by_the_ledger_itself(
         with pytest.raises(DomainError) as refused:
             refunds.record_refund(payment, amount_cents=amount, reason="x", stripe_refund_id=None)
         assert (refused.value.message, refused.value.field) == ("At most $160.00 can be refunded.", "amount_cents")
+    payment.currency = "CAD"  # a Canadian chapter's payment: the amount left is said in its own currency
+    with pytest.raises(DomainError) as refused:
+        refunds.record_refund(payment, amount_cents=16001, reason="x", stripe_refund_id=None)
+    assert refused.value.message == "At most CAD 160.00 can be refunded."
     db.session.rollback()
     assert db.session.get(Payment, paid_210.id).refunded_cents == 5000
     assert refunds.record_refund(payment, amount_cents=16000, reason="The rest", stripe_refund_id=None).amount_cents \
