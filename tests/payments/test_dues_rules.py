@@ -203,3 +203,178 @@ def test_free_grants_and_extensions_refuse_word_for_word_and_say_who_granted_the
     extension = payment_services.grant_unemployed_extension(member, approved_by=president, actor=staff)
     assert (extension.source, extension.note) == (TermSource.EXTENSION, f"Unemployed extension approved by {president.name}")
     db.session.rollback()
+
+
+def _prices_for_a_one_day_difference(member, cents: int, currency: str = "USD"):
+    """The member's Student term ends today; Professional costs `cents` more for that one day, in `currency`."""
+    term = dues.current_term(member, today())
+    db.session.execute(sa.update(MembershipTerm).where(MembershipTerm.id == term.id).values(ends_on=today()))
+    db.session.expire_all()
+    student, professional = factories.membership_type("student"), factories.membership_type("professional")
+    _, days_in_term = dues.term_being_upgraded(dues.current_term(member, today()))
+    student.currency = professional.currency = currency
+    professional.renewal_price_cents = student.renewal_price_cents + cents * days_in_term
+    db.session.commit()
+    assert dues.quote_type_change(member, professional, today()).amount_cents == cents
+    return professional
+
+
+@pytest.mark.parametrize("currency, smallest", [("USD", 50), ("GBP", 30), ("CHF", 50)])
+def test_a_type_change_at_the_smallest_card_payment_of_its_currency_is_sold_and_a_cent_below_is_refused(
+        app, currency, smallest):
+    """Stripe's minimum per currency (GBP 0.30), 0.50 for a currency the table does not list (CHF): the minimum itself
+    is sold; a cent less, or a single cent, is refused in the type's currency; no difference at all is 'costs no more'."""
+    from chapter.core.money import format_money
+
+    member = factories.member(home=factories.chapter(40), type_code="student")
+    db.session.commit()
+    professional = _prices_for_a_one_day_difference(member, smallest, currency)
+    order = dues.start_type_change(member, professional, actor=None)
+    assert (order.total_cents, order.currency) == (smallest, currency)
+    db.session.rollback()
+    for cents in (smallest - 1, 1):
+        professional = _prices_for_a_one_day_difference(member, cents, currency)
+        assert _refusal(lambda: dues.start_type_change(member, professional, actor=None)) == (
+            f"The difference for the 1 days left is {format_money(cents, currency)}, below the smallest card payment "
+            f"({format_money(smallest, currency)}): choose Professional when you renew.", "membership_type_id")
+    professional = _prices_for_a_one_day_difference(member, 0, currency)
+    assert _refusal(lambda: dues.start_type_change(member, professional, actor=None))[0].startswith(
+        "Professional costs no more than your current type")
+    if currency != "USD":
+        assert format_money(smallest, currency) != format_money(smallest, "USD")
+
+
+def test_the_current_term_is_the_unvoided_one_covering_the_day_not_one_paid_ahead_or_over(app):
+    """A renewal paid ahead (starting after today), a voided term over today, a term that has ended: none is the
+    current term, so an upgrade is prorated over the term that covers today; a lapsed member has none to change."""
+    from chapter.core.models import utcnow
+    from chapter.members import services as member_services
+
+    home = factories.chapter(40)
+    member = factories.member(home=home, type_code="student")
+    db.session.commit()
+    current = dues.current_term(member, today())
+    student, professional = factories.membership_type("student"), factories.membership_type("professional")
+    ahead = member_services.grant_term(member, student, starts_on=current.ends_on + timedelta(days=1),
+                                       source=TermSource.PAYMENT, actor=None)
+    voided = member_services.grant_term(member, student, starts_on=today() - timedelta(days=5),
+                                        ends_on=current.ends_on + timedelta(days=30), source=TermSource.PAYMENT, actor=None)
+    voided.voided_at = utcnow()
+    db.session.commit()
+    assert dues.current_term(member, today()).id == current.id not in (ahead.id, voided.id)
+    assert dues.quote_type_change(member, professional, today()).days_left == (current.ends_on - today()).days + 1
+    lapsed = factories.member(home=home, status="lapsed")
+    db.session.commit()
+    assert dues.current_term(lapsed, today()) is None
+    assert _refusal(lambda: dues.start_type_change(lapsed, professional, actor=None)) == (
+        "You need a current membership to change its type.", None)
+
+
+def test_a_lifetime_grant_over_a_paid_term_is_the_current_term(app):
+    """Two terms cover today (a paid one, then Lifetime granted over it): the current one is the one ending last."""
+    member = factories.member(home=factories.chapter(40))
+    staff = factories.staff()
+    db.session.commit()
+    lifetime = payment_services.free_membership_grant(member, factories.membership_type("lifetime"),
+                                                      starts_on=today() - timedelta(days=1), actor=staff)
+    db.session.commit()
+    assert dues.current_term(member, today()).id == lifetime.id
+
+
+def test_an_upgrade_without_a_chapter_share_difference_gives_the_chapter_nothing(app):
+    """A member without a home chapter (the quote alone: starting the order assigns one) owes no chapter any share."""
+    member = factories.member(home=None, type_code="student")
+    db.session.commit()
+    quote = dues.quote_type_change(member, factories.membership_type("professional"), today())
+    assert quote.amount_cents > 0 and quote.chapter_share_cents == 0
+
+
+def test_a_freed_seat_holder_cannot_renew_to_the_corporate_seat_type_on_their_own(app):
+    """A freed seat keeps the Corporate seat as the member's type, but only an organization buys seats."""
+    member = factories.member(home=factories.chapter(40), type_code="corporate_seat")
+    db.session.commit()
+    seat_type = factories.membership_type("corporate_seat")
+    assert member.current_type == seat_type and member.organization_id is None
+    assert seat_type.is_invoiced and seat_type.is_available
+    assert seat_type not in dues.renewable_types(member)
+    assert factories.membership_type("professional") in dues.renewable_types(member)
+
+
+def test_a_renewal_of_a_member_without_a_chapter_records_who_bought_it_on_the_closest_chapter_assignment(app):
+    from chapter.chapters.models import ChapterTransfer
+    from chapter.members import services as member_services
+
+    home = factories.chapter(40)
+    home.city, home.region, home.postal_code = "Reading", "PA", "19601"
+    buyer = factories.user("buyer@example.org")
+    member = factories.member(home=None, status="pending", postal_code="19604")
+    member_services.grant_term(member, factories.membership_type(), starts_on=today() - timedelta(days=335),
+                               source=TermSource.PAYMENT, actor=None)
+    db.session.commit()
+    order = dues.start_renewal(member, factories.membership_type(), actor=buyer)
+    assert order.chapter_id == home.id
+    [transfer] = db.session.scalars(sa.select(ChapterTransfer).where(ChapterTransfer.member_id == member.id)).all()
+    assert (transfer.actor_id, transfer.reason) == (buyer.id, "Closest chapter by postal code 19604")
+
+
+def test_voiding_an_upgrade_gives_back_its_members_term_and_touches_no_one_elses(app):
+    """Ada upgraded mid-term (paid by cheque); Bo's term was granted after. Voiding Ada's upgrade voids its own part and
+    gives her term its end back; Bo's later term stays."""
+    from chapter.payments import attempts
+
+    home = factories.chapter(40)
+    staff = factories.staff()
+    ada = factories.member(home=home, type_code="student")
+    db.session.commit()
+    term = dues.current_term(ada, today())
+    end = term.ends_on
+    order = dues.start_type_change(ada, factories.membership_type("professional"), actor=None)
+    attempts.record_offline_payment(order, amount_cents=order.total_cents, received_on=today(), reference="Cheque 1",
+                                    actor=staff)
+    db.session.commit()
+    assert db.session.get(MembershipTerm, term.id).ends_on == today() - timedelta(days=1)
+    bo = factories.member(home=home)
+    bo_term = dues.current_term(bo, today())
+    db.session.commit()
+    changed = dues.void_type_change(order)
+    db.session.commit()
+    assert changed.member_id == ada.id and changed.voided_at is not None
+    assert db.session.get(MembershipTerm, term.id).ends_on == end
+    assert db.session.get(MembershipTerm, bo_term.id).voided_at is None
+
+
+def test_repricing_an_order_keeps_who_bought_it(app):
+    buyer = factories.user("buyer@example.org")
+    member = factories.member(home=factories.chapter(40), status="pending")
+    db.session.commit()
+    order = dues.start_join(member, factories.membership_type(), actor=buyer)
+    db.session.commit()
+    assert dues.reprice_dues(order, today()).purchaser_id == buyer.id
+
+
+def test_a_members_payments_are_theirs_newest_first_in_two_queries_however_many(app):
+    """member_payments: Ada's two payments (newest first), not Bo's; reading each payment's order and disputes
+    afterwards asks the database nothing more (the member record lists them)."""
+    from chapter.payments import attempts
+    from chapter.payments.models import PaymentStatus
+
+    home = factories.chapter(40)
+    ada, bo = factories.member(home=home, status="pending"), factories.member(home=home, status="pending")
+    db.session.commit()
+    made = []
+    for member in (ada, bo, ada):
+        payment = attempts.open_payment(dues.start_join(member, factories.membership_type(), actor=None))
+        payment.status = PaymentStatus.FAILED
+        db.session.commit()
+        made.append(payment.id)
+    db.session.expire_all()
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731  (before_cursor_execute's statement)
+    sa.event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        listed = payment_services.member_payments(db.session.get(type(ada), ada.id))
+        seen = [(p.id, p.order.member_id, len(p.disputes)) for p in listed]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listen)
+    assert seen == [(made[2], ada.id, 0), (made[0], ada.id, 0)]
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3  # the member, payments, disputes
