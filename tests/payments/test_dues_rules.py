@@ -378,3 +378,58 @@ def test_a_members_payments_are_theirs_newest_first_in_two_queries_however_many(
         sa.event.remove(db.engine, "before_cursor_execute", listen)
     assert seen == [(made[2], ada.id, 0), (made[0], ada.id, 0)]
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3  # the member, payments, disputes
+
+
+def test_the_three_extensions_are_counted_per_member_voided_ones_aside_and_recorded_by_staff(app):
+    """Bo's three extensions do not count against Ada; a voided extension gives its turn back; a Lifetime member has
+    nothing to extend; each extension names the staff member who recorded it."""
+    from chapter.core.models import utcnow
+
+    home = factories.chapter(40)
+    staff, president = factories.staff(), factories.officer(home, "president")
+    ada, bo = factories.member(home=home), factories.member(home=home)
+    db.session.commit()
+    for _ in range(3):
+        payment_services.grant_unemployed_extension(bo, approved_by=president, actor=staff)
+    db.session.commit()
+    assert _refusal(lambda: payment_services.grant_unemployed_extension(bo, approved_by=president, actor=staff)) == (
+        "This member has had the 3 extensions allowed (18 months).", None)
+    extensions = [payment_services.grant_unemployed_extension(ada, approved_by=president, actor=staff) for _ in range(3)]
+    db.session.commit()
+    assert [e.granted_by_id for e in extensions] == [staff.id] * 3
+    extensions[-1].voided_at = utcnow()
+    db.session.commit()
+    assert payment_services.grant_unemployed_extension(ada, approved_by=president, actor=staff).member_id == ada.id
+    db.session.rollback()
+
+    lifetime = factories.member(home=home)
+    payment_services.free_membership_grant(lifetime, factories.membership_type("lifetime"), starts_on=today(), actor=staff)
+    db.session.commit()
+    assert _refusal(lambda: payment_services.grant_unemployed_extension(lifetime, approved_by=president, actor=staff)) == (
+        "Only a current member (active or in grace) can be extended.", None)
+
+
+def test_an_organizations_receipt_is_seen_by_its_contact_and_staff_and_no_other_member(app, client, stripe_peer):
+    from chapter.members import corporate
+    from chapter.payments.models import Payment
+    from tests.payments.helpers import pay_order
+
+    factories.reference_data()
+    contact = factories.member(status="pending", email="carol@example.org", with_user=True).user
+    factories.member(status="active", email="other@example.org", with_user=True)
+    staff = factories.staff()
+    organization = corporate.create_organization(name="Acme Supply", actor=contact)
+    db.session.commit()
+    client.login("carol@example.org")
+    response = client.submit(f"/organizations/{organization.id}/buy", {"seats": 5})
+    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert pay_order(client, stripe_peer, order_id).get_json()["status"] == "succeeded"
+    payment = db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))
+    url = f"/payments/{payment.id}/receipt"
+    assert client.get(url).status_code == 200 and "Acme Supply" in client.get(url).get_data(as_text=True)
+    client.logout()
+    client.login("other@example.org")
+    assert client.get(url).status_code == 403
+    client.logout()
+    client.login(staff.email)
+    assert client.get(url).status_code == 200
