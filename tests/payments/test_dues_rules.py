@@ -433,3 +433,51 @@ def test_an_organizations_receipt_is_seen_by_its_contact_and_staff_and_no_other_
     client.logout()
     client.login(staff.email)
     assert client.get(url).status_code == 200
+
+
+def test_each_term_a_payment_gives_names_its_order_and_a_renewal_on_the_last_day_of_grace_loses_no_day(app):
+    """The terms a join, a renewal and a mid-term upgrade give say which order paid for them (the member record shows
+    it); a renewal paid on the last day of grace starts the day after the old end, as any renewal in grace does."""
+    from chapter.members import services as member_services
+    from chapter.payments import attempts
+
+    home = factories.chapter(40)
+    staff = factories.staff()
+    pending = factories.member(home=home, status="pending")
+    last_day = factories.member(home=home, status="pending")
+    old_end = today() - timedelta(days=30)
+    member_services.grant_term(last_day, factories.membership_type(), starts_on=old_end - timedelta(days=364),
+                               ends_on=old_end, source=TermSource.PAYMENT, actor=None)
+    upgrading = factories.member(home=home, type_code="student")
+    db.session.commit()
+    assert last_day.grace_ends_on == today()
+
+    def paid(order):
+        attempts.record_offline_payment(order, amount_cents=order.total_cents, received_on=today(),
+                                        reference=f"Cheque {order.id}", actor=staff)
+        db.session.commit()
+        return db.session.scalars(sa.select(MembershipTerm).where(MembershipTerm.order_id == order.id)).one()
+
+    joined = dues.start_join(pending, factories.membership_type(), actor=None)
+    first = paid(joined)
+    assert (first.note, first.starts_on) == (joined.reference, today())
+    renewal = dues.start_renewal(last_day, factories.membership_type(), actor=None)
+    renewed = paid(renewal)
+    assert (renewed.note, renewed.starts_on) == (renewal.reference, old_end + timedelta(days=1))
+    upgrade = dues.start_type_change(upgrading, factories.membership_type("professional"), actor=None)
+    upgraded_part = paid(upgrade)
+    assert (upgraded_part.note, upgraded_part.starts_on, upgraded_part.membership_type.code) == (
+        upgrade.reference, today(), "professional")
+
+
+def test_joining_without_a_chapter_records_who_bought_it_on_the_closest_chapter_assignment(app):
+    from chapter.chapters.models import ChapterTransfer
+
+    home = factories.chapter(40)
+    home.city, home.region, home.postal_code = "Reading", "PA", "19601"
+    buyer = factories.user("buyer@example.org")
+    member = factories.member(home=None, status="pending", postal_code="19604")
+    db.session.commit()
+    assert dues.start_join(member, factories.membership_type(), actor=buyer).chapter_id == home.id
+    [transfer] = db.session.scalars(sa.select(ChapterTransfer).where(ChapterTransfer.member_id == member.id)).all()
+    assert transfer.actor_id == buyer.id
