@@ -481,3 +481,21 @@ def test_joining_without_a_chapter_records_who_bought_it_on_the_closest_chapter_
     assert dues.start_join(member, factories.membership_type(), actor=buyer).chapter_id == home.id
     [transfer] = db.session.scalars(sa.select(ChapterTransfer).where(ChapterTransfer.member_id == member.id)).all()
     assert transfer.actor_id == buyer.id
+
+
+def test_an_upgrade_quote_no_longer_holds_the_next_day_or_once_another_term_is_current(app):
+    """dues_price_on answers STALE (the pay page then says the price changed) for an upgrade order charged on another
+    day than its quote's, or after the term it upgrades stopped being the current one (a grant over it that day)."""
+    from chapter.payments import fulfilment
+
+    member = factories.member(home=factories.chapter(40), type_code="student")
+    staff = factories.staff()
+    db.session.commit()
+    order = dues.start_type_change(member, factories.membership_type("professional"), actor=None)
+    db.session.commit()
+    assert dues.dues_price_on(order, today()) == order.total_cents
+    assert dues.dues_price_on(order, today() + timedelta(days=1)) == fulfilment.STALE
+    payment_services.free_membership_grant(member, factories.membership_type("honorary"), starts_on=today(), actor=staff)
+    db.session.commit()
+    assert dues.current_term(member, today()).id != order.upgraded_term_id
+    assert dues.dues_price_on(order, today()) == fulfilment.STALE
