@@ -499,3 +499,26 @@ def test_an_upgrade_quote_no_longer_holds_the_next_day_or_once_another_term_is_c
     db.session.commit()
     assert dues.current_term(member, today()).id != order.upgraded_term_id
     assert dues.dues_price_on(order, today()) == fulfilment.STALE
+
+
+def test_a_dues_receipt_names_the_type_and_for_a_renewal_the_period_it_pays_for(app, client):
+    """What the receipt page shows (staff open it): the type for every dues order, the period for a renewal and an
+    upgrade (a join's term starts on the payment date, which the receipt shows already)."""
+    from chapter.payments import attempts
+
+    home = factories.chapter(40)
+    staff = factories.staff()
+    joining = factories.member(home=home, status="pending")
+    renewing = factories.member(home=home, status="grace")
+    db.session.commit()
+    join = dues.start_join(joining, factories.membership_type(), actor=None)
+    renewal = dues.start_renewal(renewing, factories.membership_type(), actor=None)
+    assert dues.dues_receipt_details(join) == [("Membership type", "Professional")]
+    period = f"{renewal.covers_from:%d %b %Y} to {renewal.covers_until:%d %b %Y}"
+    assert dues.dues_receipt_details(renewal) == [("Membership type", "Professional"), ("Period", period)]
+    payment = attempts.record_offline_payment(renewal, amount_cents=renewal.total_cents, received_on=today(),
+                                              reference="Cheque 7", actor=staff)
+    db.session.commit()
+    client.login(staff.email)
+    page = " ".join(client.get(f"/payments/{payment.id}/receipt").get_data(as_text=True).split())
+    assert "Membership type" in page and "Period" in page and period in page
