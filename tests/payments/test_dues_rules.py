@@ -522,3 +522,42 @@ def test_a_dues_receipt_names_the_type_and_for_a_renewal_the_period_it_pays_for(
     client.login(staff.email)
     page = " ".join(client.get(f"/payments/{payment.id}/receipt").get_data(as_text=True).split())
     assert "Membership type" in page and "Period" in page and period in page
+
+
+def test_an_open_order_is_reused_only_for_its_own_member_purpose_and_while_open(app):
+    """Ada's and Bo's joins are two orders; Cy's open renewal is not turned into his upgrade; Di's paid upgrade is not
+    reused (or repriced) for her second one."""
+    from chapter.members import services as member_services
+    from chapter.payments import attempts
+    from chapter.payments.models import OrderPurpose, OrderStatus
+
+    home = factories.chapter(40)
+    staff = factories.staff()
+    ada, bo = factories.member(home=home, status="pending"), factories.member(home=home, status="pending")
+    cy = factories.member(home=home, status="pending", type_code="student")
+    member_services.grant_term(cy, factories.membership_type("student"), starts_on=today() - timedelta(days=335),
+                               source=TermSource.PAYMENT, actor=None)
+    di = factories.member(home=home, type_code="student")
+    db.session.commit()
+    professional = factories.membership_type("professional")
+
+    ada_join = dues.start_join(ada, professional, actor=None)
+    bo_join = dues.start_join(bo, professional, actor=None)
+    assert ada_join.id != bo_join.id and (ada_join.member_id, bo_join.member_id) == (ada.id, bo.id)
+
+    renewal = dues.start_renewal(cy, factories.membership_type("student"), actor=None)
+    renewal_total = renewal.total_cents
+    upgrade = dues.start_type_change(cy, professional, actor=None)
+    assert upgrade.id != renewal.id and upgrade.purpose is OrderPurpose.TYPE_CHANGE
+    assert (renewal.purpose, renewal.total_cents, renewal.membership_type.code) == (OrderPurpose.RENEWAL, renewal_total,
+                                                                                   "student")
+    db.session.commit()
+
+    first = dues.start_type_change(di, factories.membership_type("retired"), actor=None)
+    attempts.record_offline_payment(first, amount_cents=first.total_cents, received_on=today(), reference="Cheque 1",
+                                    actor=staff)
+    db.session.commit()
+    paid_total = first.total_cents
+    second = dues.start_type_change(di, professional, actor=None)
+    assert second.id != first.id
+    assert (first.status, first.total_cents, first.membership_type.code) == (OrderStatus.PAID, paid_total, "retired")
