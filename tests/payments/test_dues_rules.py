@@ -561,3 +561,17 @@ def test_an_open_order_is_reused_only_for_its_own_member_purpose_and_while_open(
     second = dues.start_type_change(di, professional, actor=None)
     assert second.id != first.id
     assert (first.status, first.total_cents, first.membership_type.code) == (OrderStatus.PAID, paid_total, "retired")
+
+
+def test_starting_again_while_a_payment_is_under_way_says_so_word_for_word(app):
+    from chapter.payments import attempts
+    from chapter.payments.attempts import PaymentInProgress
+
+    member = factories.member(home=factories.chapter(40), status="pending")
+    db.session.commit()
+    order = dues.start_join(member, factories.membership_type(), actor=None)
+    attempts.open_payment(order)  # the claim the pay page makes before it calls Stripe
+    db.session.commit()
+    with pytest.raises(PaymentInProgress) as refused:
+        dues.start_join(member, factories.membership_type(), actor=None)
+    assert str(refused.value) == "A payment for this is already in progress. Wait a moment and reload the page."
