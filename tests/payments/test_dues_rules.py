@@ -287,6 +287,8 @@ def test_an_upgrade_without_a_chapter_share_difference_gives_the_chapter_nothing
     db.session.commit()
     quote = dues.quote_type_change(member, factories.membership_type("professional"), today())
     assert quote.amount_cents > 0 and quote.chapter_share_cents == 0
+    order = dues.start_type_change(member, factories.membership_type("professional"), actor=None)
+    assert (order.chapter_id, order.chapter_share_cents, order.association_share_cents) == (None, 0, order.total_cents)
 
 
 def test_a_freed_seat_holder_cannot_renew_to_the_corporate_seat_type_on_their_own(app):
@@ -575,3 +577,57 @@ def test_starting_again_while_a_payment_is_under_way_says_so_word_for_word(app):
     with pytest.raises(PaymentInProgress) as refused:
         dues.start_join(member, factories.membership_type(), actor=None)
     assert str(refused.value) == "A payment for this is already in progress. Wait a moment and reload the page."
+
+
+@pytest.mark.parametrize("in_flight", [False, True])
+def test_an_open_order_made_by_a_parallel_request_between_the_lookup_and_the_insert_is_used(app, in_flight):
+    """Two requests start Ada's join at once: the other one's open order is committed after this one looked and found
+    none. The unique index refuses the second open order; this request then uses (and prices) the other's, or, when
+    the other has already claimed it for a payment, says a payment is under way. PostgreSQL: on SQLite one writer at a
+    time (and WAL's snapshot) make this interleaving impossible."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the interleaving needs two concurrent writers (PostgreSQL)")
+    from sqlalchemy.orm import Session
+
+    from chapter.payments.attempts import PaymentInProgress
+    from chapter.payments.models import Order, OrderPurpose, OrderStatus, Payment, PaymentStatus
+
+    home = factories.chapter(40)
+    member, bo = factories.member(home=home, status="pending"), factories.member(home=home, status="pending")
+    db.session.commit()
+    professional = factories.membership_type()
+    # Orders the fallback lookup must pass over: Bo's open join, Ada's open exam order, Ada's cancelled join.
+    for owner, purpose, status in ((bo, OrderPurpose.JOIN, OrderStatus.OPEN), (member, OrderPurpose.EXAM, OrderStatus.OPEN),
+                                   (member, OrderPurpose.JOIN, OrderStatus.CANCELLED)):
+        db.session.add(Order(member_id=owner.id, purpose=purpose, status=status, currency="USD", total_cents=100,
+                             association_share_cents=100, description="Another order"))
+    db.session.commit()
+    made = []
+
+    def the_other_request_commits_first(conn, cursor, statement, *args):
+        if statement.startswith("SAVEPOINT") and not made:
+            with Session(db.engine) as other:
+                order = Order(member_id=member.id, purpose=OrderPurpose.JOIN, currency="USD", total_cents=0,
+                              description="")
+                other.add(order)
+                other.commit()
+                made.append(order.id)
+                if in_flight:  # the other request's pay page has claimed it for an attempt
+                    other.add(Payment(order_id=order.id, amount_cents=21000, currency="USD", status=PaymentStatus.PENDING))
+                    other.commit()
+
+    sa.event.listen(db.engine, "before_cursor_execute", the_other_request_commits_first)
+    try:
+        if in_flight:
+            with pytest.raises(PaymentInProgress) as refused:
+                dues.start_join(member, professional, actor=None)
+            assert str(refused.value) == "A payment for this is already in progress. Wait a moment and reload the page."
+            return
+        order = dues.start_join(member, professional, actor=None)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", the_other_request_commits_first)
+    db.session.commit()
+    assert order.id == made[0] and order.total_cents == professional.join_price_cents
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(
+        Order.member_id == member.id, Order.status == OrderStatus.OPEN)) == 2  # the join and the exam order
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.description == "Another order")) == 3
