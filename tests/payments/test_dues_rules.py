@@ -631,3 +631,23 @@ def test_an_open_order_made_by_a_parallel_request_between_the_lookup_and_the_ins
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(
         Order.member_id == member.id, Order.status == OrderStatus.OPEN)) == 2  # the join and the exam order
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.description == "Another order")) == 3
+
+
+def test_only_public_types_on_sale_and_invoiced_are_bought_online_and_an_order_is_one_line(app):
+    """A type withdrawn from sale, or made never-invoiced, leaves the list (the seat type, staff-only, never is on it);
+    a dues order is a single line: one of the type at its price, with the chapter's share."""
+    member = factories.member(home=factories.chapter(40), status="pending")
+    db.session.commit()
+    retired, student = factories.membership_type("retired"), factories.membership_type("student")
+    assert {retired, student} <= set(dues.purchasable_types())
+    retired.is_available = False
+    student.is_invoiced = False
+    db.session.commit()
+    codes = [t.code for t in dues.purchasable_types()]
+    assert "retired" not in codes and "student" not in codes and "corporate_seat" not in codes and "professional" in codes
+    assert dues.purchasable_types(for_corporate=True) == []  # seats are bought by organizations, not from this list
+    order = dues.start_join(member, factories.membership_type(), actor=None)
+    [line] = order.lines
+    assert (line.description, line.quantity, line.unit_price_cents, line.amount_cents, line.chapter_share_cents) == (
+        order.description, 1, order.total_cents, order.total_cents, order.chapter_share_cents)
+    assert order.chapter_share_cents > 0
