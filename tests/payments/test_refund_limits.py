@@ -545,7 +545,7 @@ def test_staff_void_a_renewal_paid_ahead_whose_term_has_not_started_when_its_ref
     assert db.session.get(type(ada), ada.id).paid_through == old_end
 
 
-def test_the_chapters_part_of_a_refund_of_nothing_or_of_a_cent():
+def test_the_chapters_part_of_a_refund_of_nothing_or_of_a_cent(app):
     """chapter_part at its smallest: a payment of nothing gives nothing back; a one-cent payment that was all the
     chapter's gives its cent back; a refund of a payment the chapter had no share of gives the chapter nothing."""
     from chapter.payments.refunds import chapter_part
