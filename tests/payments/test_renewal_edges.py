@@ -13,7 +13,7 @@ from chapter.extensions import db
 from chapter.payments import renewals
 from chapter.payments.models import Payment, PaymentStatus, RenewalAttempt, RenewalReminder
 from tests import factories
-from tests.payments.helpers import CARD_3DS, CARD_DECLINED_ON_CHARGE, intent_event, pay_order, signed_event
+from tests.payments.helpers import CARD_3DS, CARD_DECLINED_ON_CHARGE, CARD_OK, intent_event, pay_order, signed_event
 from tests.payments.test_renewals import _attempts, _body, _count, _member, _save_card, auto_renew, day0, send_reminders  # noqa: F401
 
 WINDOW_EDGES = {  # days from the run's day to the end of the term: the reminder due that day
@@ -368,3 +368,89 @@ def test_a_renewal_charged_on_a_later_day_is_priced_and_dated_for_that_day(app, 
     assert payment.status is PaymentStatus.SUCCEEDED
     db.session.expire_all()
     assert member.paid_through > day0 + timedelta(days=400)
+
+
+def test_every_member_skipped_meanwhile_is_counted_two_of_each_reason(app, stripe_peer, smtp_server, day0):
+    """Two members switch automatic renewal off after the batch was read, and a parallel run claims two others: four
+    skipped, each counted (not one of each reason)."""
+    charged = _member(ends_on=day0 + timedelta(days=3), email="c0@example.org")
+    switched = [_member(ends_on=day0 + timedelta(days=4 + n), email=f"s{n}@example.org") for n in range(2)]
+    claimed = [_member(ends_on=day0 + timedelta(days=6 + n), email=f"k{n}@example.org") for n in range(2)]
+    for member in [charged, *switched, *claimed]:
+        _save_card(stripe_peer, member)
+    counted = []
+
+    def meanwhile(n):
+        counted.append(n)
+        if len(counted) == 1:  # after the first member: two switch off, a parallel run claims two others
+            for member in switched:
+                db.session.get(type(member), member.id).auto_renew = False
+            for member in claimed:
+                db.session.add(RenewalAttempt(member_id=member.id, term_ends_on=member.paid_through, attempt_number=1,
+                                              attempted_at=datetime.combine(day0, datetime.min.time())))
+            db.session.commit()
+
+    summary = auto_renew(day0, progress=meanwhile)
+
+    assert (summary.charged, summary.skipped) == (1, 4)
+
+
+def test_attempts_left_in_flight_are_each_settled_by_their_own_payment_on_the_next_run(
+        app, stripe_peer, smtp_server, day0):
+    """Stripe was down for the whole run: three attempts in flight. On the next run each is sent again with its own
+    payment: two are charged (counted 2), the third is declined and keeps Stripe's own reason."""
+    members = [_member(ends_on=day0 + timedelta(days=5 + n), email=f"f{n}@example.org") for n in range(3)]
+    for member, card in zip(members, (CARD_OK, CARD_OK, CARD_DECLINED_ON_CHARGE)):
+        _save_card(stripe_peer, member, card)
+    stripe_base = app.config["STRIPE_API_BASE"]
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
+    auto_renew(day0)
+    app.config["STRIPE_API_BASE"] = stripe_base
+    assert [p.status for p in db.session.scalars(sa.select(Payment).order_by(Payment.id))] == [PaymentStatus.UNKNOWN] * 3
+
+    run = auto_renew(day0 + timedelta(days=1))
+
+    db.session.expire_all()
+    assert run.charged == 2
+    by_member = {a.member_id: a for a in db.session.scalars(sa.select(RenewalAttempt))}
+    assert [by_member[m.id].succeeded for m in members] == [True, True, False]
+    declined = db.session.scalar(sa.select(Payment).where(Payment.order_id == by_member[members[2].id].order_id))
+    assert declined.status is PaymentStatus.FAILED and declined.failure_message
+    assert by_member[members[2].id].failure_message == declined.failure_message != "The payment was declined."
+
+
+def test_two_members_paying_in_the_browser_during_the_run_are_both_skipped_and_counted(
+        app, client, stripe_peer, smtp_server, day0):
+    members = [_member(ends_on=day0 + timedelta(days=10 + n), email=f"b{n}@example.org", with_user=True)
+               for n in range(2)]
+    for member in members:
+        _save_card(stripe_peer, member)
+        client.login(member.email)  # renewing by hand: a card asking for 3-D Secure, the prompt still open
+        response = client.submit("/membership/renew", {"membership_type_id": factories.membership_type("professional").id})
+        answer = pay_order(client, stripe_peer, int(response.headers["Location"].rsplit("/", 1)[1]), CARD_3DS)
+        assert answer.get_json()["status"] == "requires_action", answer.get_json()
+        client.logout()
+
+    summary = auto_renew(day0)
+
+    assert (summary.charged, summary.skipped) == (0, 2) and _count(RenewalAttempt) == 0
+
+
+def test_two_members_without_an_address_and_two_with_a_charge_unsettled_are_each_counted(
+        app, stripe_peer, smtp_server, day0):
+    """The reminder run counts both members it cannot write to; the charge run counts both members whose earlier charge
+    is still unsettled (and lists them)."""
+    silent = [_member(ends_on=day0 + timedelta(days=30), email=f"x{n}@example.org") for n in range(2)]
+    for member in silent:
+        member.email = None
+    db.session.commit()
+    assert send_reminders(day0).skipped == 2
+
+    unsettled = [_member(ends_on=day0 + timedelta(days=10 + n), email=f"u{n}@example.org") for n in range(2)]
+    for member in unsettled:
+        _save_card(stripe_peer, member)
+        db.session.add(RenewalAttempt(member_id=member.id, term_ends_on=member.paid_through, attempt_number=1,
+                                      succeeded=None))
+    db.session.commit()
+    summary = auto_renew(day0)
+    assert summary.skipped == 2 and sorted(summary.in_flight) == sorted(m.member_number for m in unsettled)
