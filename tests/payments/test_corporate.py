@@ -651,6 +651,14 @@ def test_a_seat_share_points_at_the_payment_that_paid_the_order_not_at_a_decline
     from chapter.treasury.models import LedgerEntry, LedgerKind
     from tests.payments.helpers import CARD_DECLINED_ON_CHARGE
 
+    from chapter.payments import attempts, dues
+
+    # Another member's dues, paid by cheque before: the share must not point at the first paid payment of all.
+    joining = factories.member(home=factories.chapter(41), status="pending")
+    join = dues.start_join(joining, factories.membership_type(), actor=None)
+    attempts.record_offline_payment(join, amount_cents=join.total_cents, received_on=today(), reference="Cheque 1",
+                                    actor=factories.staff())
+    db.session.commit()
     organization = _organization(_contact())
     client.login("carol@example.org")
     order_id = _order_from(client.submit(f"/organizations/{organization.id}/buy", {"seats": 5}))
@@ -668,5 +676,6 @@ def test_a_seat_share_points_at_the_payment_that_paid_the_order_not_at_a_decline
     assert _name_employee(client, organization, email="kim@example.org", first_name="Kim", last_name="Ng",
                           home_chapter_id=home.id).status_code == 302
 
-    share = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.CHAPTER_SHARE))
+    share = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.CHAPTER_SHARE,
+                                                           LedgerEntry.reference.like("seat:%")))
     assert share.chapter_id == home.id and share.payment_id == payments[1].id
