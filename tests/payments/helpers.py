@@ -119,3 +119,24 @@ def told_of_corporate_charge(organization, term_ends_on, on):
     db.session.add(CorporateNotice(organization_id=organization.id, term_ends_on=term_ends_on, kind="charge_notice",
                                    sent_at=datetime.combine(on, time_of_day(6))))
     db.session.commit()
+
+
+def paid_seat_order(client, base: str, *, email: str = "carol@example.org", seats: int = 5):
+    """Carol (a registered user) starts Acme Supply and pays for `seats` seats by card through the pages (she stays
+    logged in); returns the payment."""
+    import sqlalchemy as sa
+
+    from chapter.extensions import db
+    from chapter.members import corporate
+    from chapter.payments.models import Payment
+    from tests import factories
+
+    factories.reference_data()
+    contact = factories.member(status="pending", email=email, with_user=True).user
+    organization = corporate.create_organization(name="Acme Supply", actor=contact)
+    db.session.commit()
+    client.login(email)
+    response = client.submit(f"/organizations/{organization.id}/buy", {"seats": seats})
+    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert pay_order(client, base, order_id).get_json()["status"] == "succeeded"
+    return db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))

@@ -483,20 +483,13 @@ def test_a_reason_longer_than_stripes_metadata_allows_is_sent_cut_to_450_charact
 def test_a_refund_of_an_organizations_seats_is_audited_without_a_member(app, client, stripe_peer):
     """A corporate seat order has no member: its refund is made, and its audit line names no member and no chapter."""
     from chapter.core.permissions import roles_of
-    from chapter.members import corporate
     from chapter.payments import refunds
     from chapter.payments.models import TermAction
+    from tests.payments.helpers import paid_seat_order
 
-    factories.reference_data()
-    contact = factories.member(status="pending", email="carol@example.org", with_user=True).user
-    organization = corporate.create_organization(name="Acme Supply", actor=contact)
     staff = factories.staff()
     db.session.commit()
-    client.login("carol@example.org")
-    response = client.submit(f"/organizations/{organization.id}/buy", {"seats": 5})
-    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    assert pay_order(client, stripe_peer, order_id).get_json()["status"] == "succeeded"
-    payment = db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))
+    payment = paid_seat_order(client, stripe_peer)
     assert payment.order.member is None
     made = refunds.refund_payment(payment, amount_cents=18500, reason="One seat too many", term_action=TermAction.KEEP,
                                   new_term_end=None, actor=staff, roles=roles_of(staff))
