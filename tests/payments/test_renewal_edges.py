@@ -454,3 +454,31 @@ def test_two_members_without_an_address_and_two_with_a_charge_unsettled_are_each
     db.session.commit()
     summary = auto_renew(day0)
     assert summary.skipped == 2 and sorted(summary.in_flight) == sorted(m.member_number for m in unsettled)
+
+
+def test_a_charge_stripe_answers_processing_is_left_unsettled_and_listed_by_member_number(
+        app, stripe_peer, smtp_server, day0, monkeypatch):
+    """Stripe answers `processing` (a charge it has not decided yet). localstripe never does: the library's own
+    PaymentIntent create runs at localstripe, then its answer says `processing`, as real Stripe's would. The attempt
+    stays in flight (the webhook or the next run settles it), nothing is counted as charged or failed, and the run's
+    summary, which `flask renewals charge` prints, names the member."""
+    from stripe._payment_intent_service import PaymentIntentService
+
+    real_create = PaymentIntentService.create
+
+    def processing(self, *args, **kwargs):
+        intent = real_create(self, *args, **kwargs)
+        intent["status"] = "processing"
+        return intent
+
+    member = _member(ends_on=day0 + timedelta(days=10))
+    _save_card(stripe_peer, member)
+    monkeypatch.setattr(PaymentIntentService, "create", processing)
+
+    summary = auto_renew(day0)
+
+    [attempt] = _attempts(member)
+    payment = db.session.scalar(sa.select(Payment))
+    assert payment.status is PaymentStatus.PROCESSING and attempt.succeeded is None
+    assert (summary.due, summary.charged, summary.failed) == (1, 0, 0)
+    assert summary.in_flight == [member.member_number]
