@@ -140,3 +140,22 @@ def paid_seat_order(client, base: str, *, email: str = "carol@example.org", seat
     order_id = int(response.headers["Location"].rsplit("/", 1)[1])
     assert pay_order(client, base, order_id).get_json()["status"] == "succeeded"
     return db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))
+
+
+def join_and_pay(client, base: str, email: str, home, type_code: str = "professional", **member_fields):
+    """A pending member with a login joins through the pages and pays by card (logged out afterwards); returns the
+    payment."""
+    import sqlalchemy as sa
+
+    from chapter.extensions import db
+    from chapter.payments.models import Payment
+    from tests import factories
+
+    factories.member(home=home, status="pending", email=email, with_user=True, **member_fields)
+    db.session.commit()
+    client.login(email)
+    response = client.submit("/membership/join", {"membership_type_id": factories.membership_type(type_code).id})
+    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert pay_order(client, base, order_id).get_json()["status"] == "succeeded"
+    client.logout()
+    return db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))

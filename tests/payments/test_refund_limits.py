@@ -346,17 +346,12 @@ def test_recording_more_than_remains_or_nothing_is_refused_by_the_ledger_itself(
 # the Stripe library's own Refund create (the real call to localstripe runs) to see the keys it is given, or to lose
 # its answer as a time-out would, so the gateway code path real Stripe reaches runs.
 
-def _second_payment(client, stripe_peer, email="bo@example.org") -> Payment:
-    """Bo of chapter #41 joins and pays $210 by card (staff stay logged in afterwards)."""
+def _second_payment(client, stripe_peer) -> Payment:
+    """Bo of chapter #41 joins and pays $210 by card (whoever was logged in is logged out)."""
+    from tests.payments.helpers import join_and_pay
+
     client.logout()
-    factories.member(home=factories.chapter(41), status="pending", email=email, with_user=True)
-    db.session.commit()
-    client.login(email)
-    response = client.submit("/membership/join", {"membership_type_id": factories.membership_type().id})
-    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    assert pay_order(client, stripe_peer, order_id).get_json()["status"] == "succeeded"
-    client.logout()
-    return db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))
+    return join_and_pay(client, stripe_peer, "bo@example.org", factories.chapter(41))
 
 
 def _recording_refunds(monkeypatch, *, lose_next: list[bool] | None = None) -> list[tuple[str, str]]:

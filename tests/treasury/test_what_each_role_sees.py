@@ -12,13 +12,12 @@ import sqlalchemy as sa
 
 from chapter.core.models import today
 from chapter.extensions import db
-from chapter.payments.models import Payment
 from chapter.core.permissions import roles_of
 from chapter.payments import services as payments
 from chapter.payments.models import TermAction
 from chapter.treasury import services as ledger
 from tests import factories
-from tests.payments.helpers import pay_order
+from tests.payments.helpers import join_and_pay
 
 LEDGER_CSV = f"/treasury/ledger.csv?month={today():%Y-%m}"
 GET_ROUTES = ["/treasury/", "/treasury/payouts", "/treasury/payouts/po_none", "/treasury/reports/revenue",
@@ -41,14 +40,7 @@ def expected_get(role: str) -> dict[str, int]:
 
 
 def _join_and_pay(client, peer, email, home, type_code):
-    factories.member(home=home, status="pending", email=email, with_user=True, first_name=email.split("@")[0].title())
-    db.session.commit()
-    client.login(email)
-    response = client.submit("/membership/join", {"membership_type_id": factories.membership_type(type_code).id})
-    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    assert pay_order(client, peer, order_id).get_json()["status"] == "succeeded"
-    client.logout()
-    return db.session.scalar(sa.select(Payment).where(Payment.order_id == order_id))
+    return join_and_pay(client, peer, email, home, type_code, first_name=email.split("@")[0].title())
 
 
 @pytest.fixture
