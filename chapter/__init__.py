@@ -46,7 +46,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     _refuse_new_sqlite_in_production(app)
 
     init_security(app)
-    _postgresql_without_jit(app)
+    _postgresql_engine_options(app)
     _init_extensions(app)
     # Before any route is added: an id in a URL larger than the database's INTEGER is no page (404), not a 500.
     from chapter.core.security import DatabaseIntegerConverter
@@ -85,8 +85,10 @@ def _refuse_new_sqlite_in_production(app: Flask) -> None:
         )
 
 
-def _postgresql_without_jit(app: Flask) -> None:
-    """PostgreSQL compiles a query's plan to machine code (JIT) once its estimated cost passes 100,000:
+def _postgresql_engine_options(app: Flask) -> None:
+    """PostgreSQL's engine: JIT off, columns described on demand, and no pre-ping round trip.
+
+    PostgreSQL compiles a query's plan to machine code (JIT) once its estimated cost passes 100,000:
     the roster's status counts (subplans per member) cross it and spent 100-300 ms compiling for 2 ms of
     work. The app's queries are short: JIT off for its connections."""
     if not str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith(("postgresql", "postgres")):
@@ -94,7 +96,13 @@ def _postgresql_without_jit(app: Flask) -> None:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     connect_args = dict(options.get("connect_args") or {})
     connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), "-c jit=off"]))
+    from chapter.core.pgcursor import LazyDescriptionCursor
+
+    # Columns described only when read: SQLAlchemy reads them once per statement (chapter/core/pgcursor.py).
+    connect_args.setdefault("cursor_factory", LazyDescriptionCursor)
     options["connect_args"] = connect_args
+    # Connections are checked on checkout without a round trip (chapter/core/liveness.py, after db.init_app).
+    options["pool_pre_ping"] = False
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
@@ -114,6 +122,11 @@ def _init_extensions(app: Flask) -> None:
     from chapter.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith(("postgresql", "postgres")):
+        from chapter.core.liveness import check_on_checkout
+
+        with app.app_context():
+            check_on_checkout(db.engine)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

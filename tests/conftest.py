@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from chapter import create_app
-from chapter.core.caching import fragments
+from chapter.core.caching import fragments, references
 from chapter.extensions import db, limiter
 from chapter.jobs import queue as job_queue
 from config import TestConfig
@@ -98,6 +98,7 @@ def app(_app):
     """The app inside an app context; every table is emptied after the test."""
     limiter.reset()
     fragments.clear()  # rendered pages kept per data version: a test's monkeypatch must not meet another's page
+    references.clear()  # reference lists kept per process: a test starts from its own database
     saved_config = dict(_app.config)
     job_queue.bind(_app)
     job_queue.huey.flush()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from chapter.core import audit
+from chapter.core import audit, caching
 from chapter.core.errors import DomainError
 from chapter.extensions import db
 from chapter.certifications.models import (
@@ -248,7 +248,14 @@ def fellowship_points(member: Member, fellow: CertificationType, day: date) -> F
 
 
 def certification_types() -> list[CertificationType]:
+    """The certifications in display order."""
     return list(db.session.scalars(sa.select(CertificationType).order_by(CertificationType.sort_order)))
+
+
+def certification_codes() -> list[str]:
+    """The certifications' codes in display order, for filter lists; kept per process (`caching.references`)."""
+    return caching.references.get("certification_codes", lambda: [t.code for t in certification_types()],
+                                  models=(CertificationType,))
 
 
 RULE_FIELDS = ("points_required", "cycle_years", "teaching_cap_percent", "reinstatement_points_per_year",

@@ -31,7 +31,7 @@ from chapter.certifications.points import (  # noqa: F401
     counted_points, cycle_starts_on, membership_days, DAYS_PER_MEMBERSHIP_YEAR, membership_points,
     standing_applications, used_entry_ids, membership_counted_through, available_entries, PointsSummary,
     points_summary, MemberPoints, member_points, summary_of, point_entries_of_id, FellowshipPoints,
-    fellowship_points, certification_types, RULE_FIELDS,
+    fellowship_points, certification_types, certification_codes, RULE_FIELDS,
     update_certification_rules, update_point_category, point_categories, log_points, can_review_points,
     VP_EDUCATION, review_points, claims_to_review, point_entries_of,
 )

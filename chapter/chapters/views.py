@@ -33,7 +33,7 @@ from chapter.core.params import db_int
 from chapter.core.permissions import current_roles, staff_required
 from chapter.extensions import db, limiter
 from chapter.members.models import Member, MembershipStatus
-from chapter.members.services import get_member_by_number, membership_types
+from chapter.members.services import get_member_by_number, membership_type_options
 
 
 def get_chapter_or_404(
@@ -108,6 +108,8 @@ def my_rosters():
 @login_required
 def roster(number: int):
     """The chapter's members for its officers: search, filters, ready-made views, sort, pages."""
+    from chapter.certifications.services import certification_codes  # issue 4's catalogue (no import cycle)
+
     chapter = get_chapter_or_404(number, roster=True)
     query = _roster_query()
     counts = services.roster_counts(chapter)
@@ -117,8 +119,7 @@ def roster(number: int):
     return render_template(
         "chapters/roster.html", chapter=chapter, page=page, query=query,
         counts=counts, statuses=list(MembershipStatus), views=list(services.RosterView),
-        membership_types=membership_types(include_staff_only=True),
-        certification_codes=_certification_codes(),
+        membership_types=membership_type_options(), certification_codes=certification_codes(),
         can_export=roles.can_export_roster(chapter), can_manage_members=roles.can_manage_members(chapter),
         can_read_audit_log=roles.can_read_audit_log(chapter), with_login=with_login,
         can_message=roles.can_message_members(chapter),
@@ -159,13 +160,6 @@ def invite_members(number: int):
         parts.append(f"{len(failed)} could not be e-mailed now; try again later")
     flash("; ".join(parts) + ".", "success" if sent else "info")
     return redirect(back)
-
-
-def _certification_codes() -> list[str]:
-    """The certifications the roster can filter by (issue 4's catalogue)."""
-    from chapter.certifications.services import certification_types
-
-    return [t.code for t in certification_types()]
 
 
 def _roster_query() -> services.RosterQuery:

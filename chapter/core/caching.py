@@ -11,19 +11,30 @@ tables it shows, and the day, since officer terms are dated). The version is the
   each time, and get a bodyless 304 while nothing changed.
 Logged-in pages carry the user's name and a CSRF token, so they are `private, no-cache` and not
 answered with 304.
+
+Reference lists (`ReferenceCache`: the membership types and certifications a roster can be filtered by) are
+kept per process as plain tuples for `REFERENCE_CACHE_SECONDS`: they change a few times a year, and asking for
+them cost the roster two of its round trips. A change made through this process's session (a flush or an ORM
+UPDATE/DELETE of the model) drops the copy at once; another worker's copy is at most that many seconds old.
+Only what pages display is kept so: rules (prices, points, dates) are always read from the database.
 """
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
-from typing import Callable
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from flask import Response, get_flashed_messages, make_response, request, session
 from flask_login import current_user
 from markupsafe import Markup
 
 FRAGMENTS_KEPT = 128
+REFERENCE_CACHE_SECONDS = 30.0
 
 
 class FragmentCache:
@@ -53,6 +64,59 @@ class FragmentCache:
 
 
 fragments = FragmentCache()
+
+
+class ReferenceCache:
+    """Small reference lists by name, loaded once per process and kept `seconds`; dropped at once when this process
+    writes one of the models a list was declared with (see the module's docstring). Safe across threads."""
+
+    def __init__(self, seconds: float = REFERENCE_CACHE_SECONDS):
+        self.seconds = seconds
+        self._lists: dict[str, tuple[float, Any]] = {}
+        self._models: dict[str, tuple[type, ...]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, load: Callable[[], Any], *, models: tuple[type, ...]) -> Any:
+        """The list kept under `name`, or `load()`'s (plain values, never ORM objects) kept from now on."""
+        self._models[name] = models
+        now = time.monotonic()
+        with self._lock:
+            kept = self._lists.get(name)
+            if kept is not None and now - kept[0] < self.seconds:
+                return kept[1]
+        value = load()
+        with self._lock:
+            self._lists[name] = (now, value)
+        return value
+
+    def written(self, classes: set[type]) -> None:
+        """Drop every list declared with one of these model classes (they were just written)."""
+        with self._lock:
+            for name, models in self._models.items():
+                if any(issubclass(cls, model) for cls in classes for model in models):
+                    self._lists.pop(name, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lists.clear()
+
+
+references = ReferenceCache()
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _references_flushed(session: Session, _flush_context) -> None:
+    """A flush that adds, changes or deletes a reference model drops the lists made from it."""
+    written = {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)}
+    if written:
+        references.written(written)
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _references_bulk_written(state) -> None:
+    """An ORM UPDATE or DELETE statement (no objects flushed) drops the lists made from its model."""
+    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None:
+        references.written({state.bind_mapper.class_})
 
 
 def version_tag(*parts: object) -> str:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from chapter.chapters.models import Chapter, ChapterTransfer
-from chapter.core import audit, domain_events
+from chapter.core import audit, caching, domain_events
 from chapter.core.audit import AuditAction
 from chapter.core.errors import DomainError
 from chapter.core.models import FOREVER, today
@@ -237,6 +237,19 @@ def membership_types(include_staff_only: bool = False) -> list[MembershipType]:
     if not include_staff_only:
         statement = statement.where(MembershipType.is_public.is_(True))
     return db.session.scalars(statement).all()
+
+
+class TypeOption(NamedTuple):
+    """A membership type as a filter list shows it."""
+    code: str
+    name: str
+
+
+def membership_type_options() -> list[TypeOption]:
+    """Every membership type (staff-only ones too) as (code, name) in display order, for filter lists; kept per
+    process (`caching.references`), so a roster does not ask for it on every page."""
+    return caching.references.get("membership_type_options", lambda: [
+        TypeOption(t.code, t.name) for t in membership_types(include_staff_only=True)], models=(MembershipType,))
 
 
 MEMBERSHIP_TYPE_FIELDS = ("code", "name", "kind", "description", "currency", "join_price_cents",

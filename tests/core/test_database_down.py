@@ -3,11 +3,13 @@ says 503, and the app recovers by itself when the database is back. Real failure
 the server terminates the app's connections (pg_terminate_backend) and refuses new ones; on SQLite the
 database file is moved away."""
 import os
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from chapter.core.liveness import connection_is_closed
 from chapter.extensions import db
 from tests import factories
 
@@ -106,3 +108,41 @@ def test_sqlite_database_gone_answers_503_then_recovers(app, client, database_ur
         path.rmdir()
         os.rename(moved, path)
     assert client.get("/dashboard").status_code == 200
+
+
+def test_postgresql_connections_closed_while_idle_are_replaced_without_an_error_or_a_ping(app, client, admin):
+    """The server restarting (its backends terminated) between two requests costs the next one nothing: the pool's
+    connection is found closed on checkout, without a round trip, and a fresh one answers the page."""
+    connection, name = admin
+    _logged_in(client)
+    _release_session()
+    assert db.engine.pool._pre_ping is False  # no statement a checkout: chapter/core/liveness.py instead
+    before = set(connection.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name "
+                                            "AND pid <> pg_backend_pid()"), {"name": name}).scalars())
+    connection.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+    for _ in range(100):  # termination is asynchronous: wait until the backends are gone
+        left = connection.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                                  {"pids": list(before)}).scalar()
+        if not left:
+            break
+        time.sleep(0.05)
+    response = client.get("/dashboard")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert "Ada" in response.get_data(as_text=True)
+
+
+def test_the_liveness_check_tells_an_open_connection_from_one_the_server_closed(app, admin):
+    connection, _name = admin
+    raw = db.engine.raw_connection()
+    try:
+        dbapi = raw.dbapi_connection
+        assert connection_is_closed(dbapi) is False
+        connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": dbapi.info.backend_pid})
+        for _ in range(100):
+            if connection_is_closed(dbapi):
+                break
+            time.sleep(0.05)
+        assert connection_is_closed(dbapi) is True
+    finally:
+        raw.invalidate()
