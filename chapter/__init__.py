@@ -86,7 +86,7 @@ def _refuse_new_sqlite_in_production(app: Flask) -> None:
 
 
 def _postgresql_engine_options(app: Flask) -> None:
-    """PostgreSQL's engine: JIT off, columns described on demand, and no pre-ping round trip.
+    """PostgreSQL's engine: JIT off, and no pre-ping round trip (see also _init_extensions).
 
     PostgreSQL compiles a query's plan to machine code (JIT) once its estimated cost passes 100,000:
     the roster's status counts (subplans per member) cross it and spent 100-300 ms compiling for 2 ms of
@@ -96,10 +96,6 @@ def _postgresql_engine_options(app: Flask) -> None:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     connect_args = dict(options.get("connect_args") or {})
     connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), "-c jit=off"]))
-    from chapter.core.pgcursor import LazyDescriptionCursor
-
-    # Columns described only when read: SQLAlchemy reads them once per statement (chapter/core/pgcursor.py).
-    connect_args.setdefault("cursor_factory", LazyDescriptionCursor)
     options["connect_args"] = connect_args
     # Connections are checked on checkout without a round trip (chapter/core/liveness.py, after db.init_app).
     options["pool_pre_ping"] = False
@@ -123,10 +119,11 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith(("postgresql", "postgres")):
-        from chapter.core.liveness import check_on_checkout
+        from chapter.core import liveness, pgdriver
 
         with app.app_context():
-            check_on_checkout(db.engine)
+            liveness.check_on_checkout(db.engine)  # instead of pool_pre_ping's round trip
+            pgdriver.connect_with(db.engine)  # statements stay prepared; results described on demand
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
