@@ -103,14 +103,16 @@ def _postgresql_engine_options(app: Flask) -> None:
 
 
 @functools.cache
-def _session_user_statement():
-    """SELECT of a session's user with their member record (built once; see load_user)."""
+def _session_user_statement(dialect: str):
+    """SELECT of a session's user with their member record and today's roles (built once a dialect; see load_user)."""
     import sqlalchemy as sa
     from sqlalchemy.orm import joinedload
 
     from chapter.auth.models import User
+    from chapter.core.permissions import roles_with_user_columns
 
-    return sa.select(User).options(joinedload(User.member)).where(User.id == sa.bindparam("user_id"))
+    roles = roles_with_user_columns(User.id, sa.bindparam("day", type_=sa.Date), dialect)
+    return sa.select(User, *roles).options(joinedload(User.member)).where(User.id == sa.bindparam("user_id"))
 
 
 def _init_extensions(app: Flask) -> None:
@@ -135,17 +137,26 @@ def _init_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(session_id: str):
         """The user of a session "<id>.<session version>"; an older version is a revoked session."""
+        from flask import has_request_context, request
+
+        from chapter.core.models import today
         from chapter.core.params import db_int
+        from chapter.core.permissions import LOADED_ROLES_KEY
 
         user_text, _, version = (session_id or "").partition(".")
         user_id = db_int(user_text)
         if user_id is None or not version.isdigit():
             return None
-        # The member record comes with the user: every page's menu asks for it (one query, not two).
-        # The statement is built once: this runs on every logged-in request.
-        user = db.session.scalars(_session_user_statement(), {"user_id": user_id}).unique().one_or_none()
-        if user is None or user.session_version != int(version):
+        # The member record and today's roles come with the user: every page's menu asks for them (one query,
+        # not three). The statement is built once: this runs on every logged-in request.
+        day = today()
+        statement = _session_user_statement(db.engine.dialect.name)
+        row = db.session.execute(statement, {"user_id": user_id, "day": day}).one_or_none()
+        if row is None or row[0].session_version != int(version):
             return None
+        user, positions, districts = row
+        if has_request_context():
+            request.environ[LOADED_ROLES_KEY] = (user.id, day, positions, districts)
         return user
 
 

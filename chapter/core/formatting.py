@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from chapter.core.models import FOREVER
@@ -38,6 +39,12 @@ def format_date(value: date | None, empty: str = "—") -> str:
     """Dates as people read them: 1 Dec 2026; a lifetime end shows as 'Lifetime'."""
     if value is None:
         return empty
+    return _formatted_date(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted_date(value: date) -> str:
+    """format_date's text, kept: a roster page writes a hundred dates, most of them the same few (strftime is slow)."""
     if value == FOREVER:
         return "Lifetime"
     return f"{value.day} {value:%b %Y}"

@@ -6,7 +6,9 @@ on the first day of the term and end after the last.
 """
 from __future__ import annotations
 
+import collections
 import functools
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from functools import wraps
@@ -138,14 +140,68 @@ def current_roles() -> Roles:
     """The logged-in user's roles today, loaded once per request.
 
     Cached on the request (not on `g`, which an app context can share between requests),
-    and only for the user it was loaded for, so logging in or out mid-request is seen.
+    and only for the user it was loaded for, so logging in or out mid-request is seen. The session's
+    user comes with their roles in the same query (`roles_with_user_columns`), so usually nothing is asked here.
     """
     user = current_user if current_user.is_authenticated else None
     cached = request.environ.get("chapter.roles")
     if cached is None or cached.user_id != (user.id if user else None):
-        cached = roles_of(user)
+        loaded = request.environ.get(LOADED_ROLES_KEY)
+        if user is not None and loaded is not None and loaded[0] == user.id and loaded[1] == today():
+            cached = roles_from_columns(user, loaded[2], loaded[3])
+        else:
+            cached = roles_of(user)
         request.environ["chapter.roles"] = cached
     return cached
+
+
+# Where the session's user loader leaves (user id, day, positions JSON, districts JSON) for current_roles.
+LOADED_ROLES_KEY = "chapter.loaded_roles"
+
+
+@functools.cache
+def _position_row_type() -> type:
+    """A position as roles_of's rows have it (chapter_id, district_id, then officer_positions' columns)."""
+    from chapter.chapters.models import OfficerPosition
+
+    return collections.namedtuple("PositionRow", ["chapter_id", "district_id",
+                                                  *(c.name for c in OfficerPosition.__table__.columns)])
+
+
+def roles_with_user_columns(user_id, day, dialect: str) -> list:
+    """Two scalar subqueries to add to the SELECT of a user (`user_id` its id column, `day` a bind parameter,
+    `dialect` the database's, whose JSON functions differ):
+    the officer positions held on `day` and the districts managed, each a JSON array (text), which
+    `roles_from_columns` reads. The session's user is loaded with them: one round trip instead of two."""
+    from chapter.chapters.models import DistrictManagerTerm, OfficerPosition, OfficerTerm
+
+    aggregate, array = (sa.func.json_agg, sa.func.json_build_array) if dialect == "postgresql" else \
+        (sa.func.json_group_array, sa.func.json_array)
+    positions = (sa.select(sa.cast(aggregate(array(OfficerTerm.chapter_id, *OfficerPosition.__table__.columns)), sa.Text))
+                 .join(OfficerPosition, OfficerTerm.position_id == OfficerPosition.id)
+                 .where(OfficerTerm.user_id == user_id, _current_on(OfficerTerm, day)))
+    districts = (sa.select(sa.cast(aggregate(DistrictManagerTerm.district_id), sa.Text))
+                 .where(DistrictManagerTerm.user_id == user_id, _current_on(DistrictManagerTerm, day)))
+    return [positions.scalar_subquery().label("officer_positions_json"),
+            districts.scalar_subquery().label("managed_districts_json")]
+
+
+def roles_from_columns(user: "User", positions_json: str | None, districts_json: str | None) -> Roles:
+    """The Roles that `roles_with_user_columns`' two JSON arrays describe (the same as roles_of reads)."""
+    from chapter.chapters.models import OfficerPosition
+
+    row_type = _position_row_type()
+    booleans = [isinstance(c.type, sa.Boolean) for c in OfficerPosition.__table__.columns]
+    positions: dict[int, list] = {}
+    for chapter_id, *values in json.loads(positions_json or "[]"):
+        values = [bool(v) if boolean else v for v, boolean in zip(values, booleans)]  # SQLite's JSON: 0 and 1
+        positions.setdefault(chapter_id, []).append(row_type(chapter_id, None, *values))
+    return Roles(
+        user_id=user.id,
+        is_staff=user.is_staff,
+        managed_district_ids=frozenset(json.loads(districts_json or "[]")),
+        positions_by_chapter={k: tuple(v) for k, v in positions.items()},
+    )
 
 
 def staff_required(view: Callable) -> Callable:
