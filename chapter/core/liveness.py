@@ -19,12 +19,17 @@ def connection_is_closed(dbapi_connection) -> bool:
     """True when a psycopg connection, idle in the pool, was closed by the server (or is unusable here)."""
     if dbapi_connection.closed or dbapi_connection.broken:
         return True
-    pgconn = dbapi_connection.pgconn
     try:
-        readable, _, _ = select.select([pgconn.socket], [], [], 0)
+        socket = dbapi_connection.pgconn.socket
+        if hasattr(select, "poll"):  # poll, not select: select refuses descriptors above 1023
+            poller = select.poll()
+            poller.register(socket, select.POLLIN | select.POLLPRI)
+            waiting = poller.poll(0)
+        else:
+            waiting = select.select([socket], [], [], 0)[0]
     except (OSError, ValueError, Exception):  # noqa: BLE001  (no socket left: psycopg raises OperationalError)
         return True
-    return bool(readable)  # an idle connection expects nothing: data or EOF means the server has gone
+    return bool(waiting)  # an idle connection expects nothing: data, EOF or an error means the server has gone
 
 
 def check_on_checkout(engine: sa.Engine) -> None:

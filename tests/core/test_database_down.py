@@ -146,3 +146,27 @@ def test_the_liveness_check_tells_an_open_connection_from_one_the_server_closed(
         assert connection_is_closed(dbapi) is True
     finally:
         raw.invalidate()
+
+
+def test_the_liveness_check_works_for_a_socket_numbered_above_1023(app, admin):
+    """A busy process can hold more than 1,024 descriptors, where select() refuses to look (poll is used)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if max(soft, hard if hard != resource.RLIM_INFINITY else 4096) < 1200:
+        pytest.skip("this process may not open 1,200 files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    db.engine.dispose()  # first: the pool's sockets closed now would free low numbers for the new one
+    fillers = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    raw = None
+    try:
+        raw = db.engine.raw_connection()
+        dbapi = raw.dbapi_connection
+        assert dbapi.pgconn.socket > 1023
+        assert connection_is_closed(dbapi) is False
+    finally:
+        for descriptor in fillers:
+            os.close(descriptor)
+        if raw is not None:
+            raw.invalidate()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
