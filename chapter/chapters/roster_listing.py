@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from chapter.chapters.models import Chapter
 from chapter.chapters.services import RosterQuery, roster_conditions, roster_order
 from chapter.core.models import today
-from chapter.core.pagination import Page, paginate
+from chapter.core.pagination import Page, paginate, paginate_rows_counted_along
 from chapter.members.models import Member, MembershipStatus, MembershipType, listed_status
 
 
@@ -58,7 +58,11 @@ def roster_rows_page(chapter: Chapter, query: RosterQuery, per_page: int, day: d
     total = None
     if counts is not None and not query.is_filtered_beyond_status:
         total = counts[query.status] if query.status is not None else sum(counts.values())
-    page = paginate(roster_rows_statement(chapter, query, day), query.page, per_page, scalars=False, total=total)
+    statement = roster_rows_statement(chapter, query, day)
+    if total is None:  # a search or filter: the rows are read whole to be sorted, so they are counted on the way
+        page = paginate_rows_counted_along(statement, query.page, per_page)
+    else:
+        page = paginate(statement, query.page, per_page, scalars=False, total=total)
     page.items = [RosterRow(id=row.id, member_number=row.member_number, user_id=row.user_id, first_name=row.first_name,
                             last_name=row.last_name, email=row.email, employer=row.employer, type_name=row.type_name,
                             paid_through=row.paid_through, joined_on=row.joined_on, status=listed_status(day, row))

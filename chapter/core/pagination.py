@@ -107,6 +107,21 @@ def paginate(statement: sa.Select[Any], page: int, per_page: int, scalars: bool 
     return Page(items=items, total=total, page=page, per_page=per_page)
 
 
+def paginate_rows_counted_along(statement: sa.Select[Any], page: int, per_page: int) -> Page:
+    """One page of rows and their total in one query: `count(*) OVER ()` is taken while the matching rows are
+    found, where `paginate` runs a COUNT that finds them a second time. Meant for lists that are read whole to be
+    sorted anyway (a chapter's roster filtered or searched), not for counts that need a cap. A page past the end
+    falls back to `paginate` (a count, then the last page)."""
+    page = max(1, page)
+    counted = statement.add_columns(sa.func.count().over().label("total_rows_found"))
+    rows = db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
+    if rows:
+        return Page(items=rows, total=rows[0].total_rows_found, page=page, per_page=per_page)
+    if page == 1:
+        return Page(items=[], total=0, page=1, per_page=per_page)
+    return paginate(statement, page, per_page, scalars=False)
+
+
 def requested_page(args, name: str = "page") -> int:
     """The page number a query string asks for; anything that is not a positive number means 1."""
     try:
