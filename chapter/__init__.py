@@ -85,13 +85,18 @@ def _refuse_new_sqlite_in_production(app: Flask) -> None:
         )
 
 
+def _uses_postgresql(app: Flask) -> bool:
+    """Whether the app's database is PostgreSQL (its engine gets the options and listeners below)."""
+    return str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith(("postgresql", "postgres"))
+
+
 def _postgresql_engine_options(app: Flask) -> None:
     """PostgreSQL's engine: JIT off, and no pre-ping round trip (see also _init_extensions).
 
     PostgreSQL compiles a query's plan to machine code (JIT) once its estimated cost passes 100,000:
     the roster's status counts (subplans per member) cross it and spent 100-300 ms compiling for 2 ms of
     work. The app's queries are short: JIT off for its connections."""
-    if not str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith(("postgresql", "postgres")):
+    if not _uses_postgresql(app):
         return
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     connect_args = dict(options.get("connect_args") or {})
@@ -120,7 +125,7 @@ def _init_extensions(app: Flask) -> None:
     from chapter.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith(("postgresql", "postgres")):
+    if _uses_postgresql(app):
         from chapter.core import liveness, pgdriver
 
         with app.app_context():

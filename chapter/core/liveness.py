@@ -4,7 +4,7 @@ SQLAlchemy's `pool_pre_ping` sends a statement and waits for its answer every ti
 from the pool: one round trip a request, a few per cent of a worker's time under load. A connection the server has
 closed (PostgreSQL restarted, the backend terminated, the database taken offline) announces it on its socket: the
 server sends its FATAL message and closes, so the socket becomes readable while the connection is idle, when
-nothing else can arrive. That is checked with a zero-timeout `select`, and a connection that fails it is thrown
+nothing else can arrive. That is checked with a zero-timeout `poll`, and a connection that fails it is thrown
 away before the request sees it (the pool opens another). A connection lost without a word (a network cut) is
 found by the request's first statement, which is answered 503 like any database failure, and the pool drops it.
 """
@@ -27,7 +27,7 @@ def connection_is_closed(dbapi_connection) -> bool:
             waiting = poller.poll(0)
         else:
             waiting = select.select([socket], [], [], 0)[0]
-    except (OSError, ValueError, Exception):  # noqa: BLE001  (no socket left: psycopg raises OperationalError)
+    except Exception:  # noqa: BLE001  (no socket left: psycopg raises OperationalError; select, ValueError)
         return True
     return bool(waiting)  # an idle connection expects nothing: data, EOF or an error means the server has gone
 

@@ -39,7 +39,7 @@ class Roles:
     managed_district_ids: frozenset[int] = frozenset()
     # chapter id -> the positions held there, each a read-only row of officer_positions' columns (code, title,
     # the can_* rights) as roles_of reads them, not an OfficerPosition entity.
-    positions_by_chapter: dict[int, tuple["sa.Row", ...]] = field(default_factory=dict)
+    positions_by_chapter: dict[int, tuple[tuple, ...]] = field(default_factory=dict)
 
     @property
     def is_officer(self) -> bool:
@@ -49,7 +49,7 @@ class Roles:
     def is_district_manager(self) -> bool:
         return bool(self.managed_district_ids)
 
-    def positions_in(self, chapter: "Chapter") -> tuple["sa.Row", ...]:
+    def positions_in(self, chapter: "Chapter") -> tuple[tuple, ...]:
         return self.positions_by_chapter.get(chapter.id, ())
 
     def _oversees(self, chapter: "Chapter") -> bool:
@@ -97,43 +97,22 @@ ANONYMOUS_ROLES = Roles()
 
 
 @functools.cache
-def _roles_statement() -> sa.CompoundSelect:
-    """roles_of's one query, built once with bind parameters: the user's officer positions today (a chapter and
-    the position's rights) and, in the same result, the districts they manage (a district, no position). It runs
-    on every logged-in request: one round trip, and rows instead of entities, cost less than the two it replaces."""
-    from chapter.chapters.models import DistrictManagerTerm, OfficerPosition, OfficerTerm
-
+def _roles_statement(dialect: str) -> sa.Select:
+    """roles_of's one query, built once a dialect with bind parameters: the two columns of
+    `roles_with_user_columns` (the positions held on the day, the districts managed) on their own."""
     user_id, day = sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("day", type_=sa.Date)
-    position_columns = list(OfficerPosition.__table__.columns)
-    positions = (sa.select(OfficerTerm.chapter_id.label("chapter_id"), sa.cast(sa.null(), sa.Integer).label("district_id"),
-                           *(column.label(column.name) for column in position_columns))
-                 .join(OfficerPosition, OfficerTerm.position_id == OfficerPosition.id)
-                 .where(OfficerTerm.user_id == user_id, _current_on(OfficerTerm, day)))
-    districts = (sa.select(sa.cast(sa.null(), sa.Integer), DistrictManagerTerm.district_id,
-                           *(sa.cast(sa.null(), column.type) for column in position_columns))
-                 .where(DistrictManagerTerm.user_id == user_id, _current_on(DistrictManagerTerm, day)))
-    return sa.union_all(positions, districts)
+    return sa.select(*roles_with_user_columns(user_id, day, dialect))
 
 
 def roles_of(user: "User | None", day: date | None = None) -> Roles:
     """Load the roles a user holds on `day` (today by default) in one small query.
 
-    A position is the row of its officer_positions columns (code, title, the can_* rights), read-only."""
+    A position is a read-only row of its officer_positions columns (code, title, the can_* rights)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS_ROLES
-    district_ids: set[int] = set()
-    positions: dict[int, list] = {}
-    for row in db.session.execute(_roles_statement(), {"user_id": user.id, "day": day or today()}):
-        if row.district_id is not None:
-            district_ids.add(row.district_id)
-        else:
-            positions.setdefault(row.chapter_id, []).append(row)
-    return Roles(
-        user_id=user.id,
-        is_staff=user.is_staff,
-        managed_district_ids=frozenset(district_ids),
-        positions_by_chapter={k: tuple(v) for k, v in positions.items()},
-    )
+    positions, districts = db.session.execute(_roles_statement(db.engine.dialect.name),
+                                              {"user_id": user.id, "day": day or today()}).one()
+    return roles_from_columns(user, positions, districts)
 
 
 def current_roles() -> Roles:
@@ -161,7 +140,7 @@ LOADED_ROLES_KEY = "chapter.loaded_roles"
 
 @functools.cache
 def _position_row_type() -> type:
-    """A position as roles_of's rows have it (chapter_id, district_id, then officer_positions' columns)."""
+    """A position as Roles keeps it: chapter_id, district_id (None), then officer_positions' columns by name."""
     from chapter.chapters.models import OfficerPosition
 
     return collections.namedtuple("PositionRow", ["chapter_id", "district_id",
@@ -172,7 +151,8 @@ def roles_with_user_columns(user_id, day, dialect: str) -> list:
     """Two scalar subqueries to add to the SELECT of a user (`user_id` its id column, `day` a bind parameter,
     `dialect` the database's, whose JSON functions differ):
     the officer positions held on `day` and the districts managed, each a JSON array (text), which
-    `roles_from_columns` reads. The session's user is loaded with them: one round trip instead of two."""
+    `roles_from_columns` reads. The session's user is loaded with them (one round trip instead of two); roles_of
+    selects them alone."""
     from chapter.chapters.models import DistrictManagerTerm, OfficerPosition, OfficerTerm
 
     aggregate, array = (sa.func.json_agg, sa.func.json_build_array) if dialect == "postgresql" else \
@@ -187,7 +167,7 @@ def roles_with_user_columns(user_id, day, dialect: str) -> list:
 
 
 def roles_from_columns(user: "User", positions_json: str | None, districts_json: str | None) -> Roles:
-    """The Roles that `roles_with_user_columns`' two JSON arrays describe (the same as roles_of reads)."""
+    """The Roles that `roles_with_user_columns`' two JSON arrays describe (roles_of and the session's user)."""
     from chapter.chapters.models import OfficerPosition
 
     row_type = _position_row_type()
