@@ -57,7 +57,7 @@ def _index_used(bench: Bench, client, url: str) -> None:
     """Explain the search's statements; true when a plan reads the trigram index."""
     with bench.recorder.capture() as queries:
         _get(client, url)
-    marker = "ix_members_search_text_trgm" if bench.database == "postgresql" else "VIRTUAL TABLE"
+    marker = "ix_members_chapter_search_trgm" if bench.database == "postgresql" else "VIRTUAL TABLE"
     plans = []
     for query in queries:
         if "search_text" in query.statement or "members_fts" in query.statement:

@@ -7,7 +7,7 @@ name, first-last name, e-mail, member number and employer, e.g.
 way and found anywhere in it, so first names, full names in either order, e-mails and member numbers
 all match; `%` and `_` are taken literally.
 
-The contains-search is indexed: on PostgreSQL a pg_trgm GIN index on `search_text`; on SQLite an FTS5
+The contains-search is indexed: on PostgreSQL a pg_trgm GIN index on `search_text` (with the home chapter); on SQLite an FTS5
 table with the trigram tokenizer (`members_fts`, external content kept in sync by triggers), queried
 with a quoted phrase, which trigram tables answer as a substring match. A search of one or two
 characters has no trigram to look up: it finds last names starting with it (the text starts with the
@@ -28,6 +28,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 
 from chapter.core.pagination import Page
 from chapter.core.text import LIKE_ESCAPE, contains_pattern, fold, like_escape
@@ -67,13 +68,21 @@ SQLITE_DROP = (
 # alone (an index-only scan, sorted there) instead of from every matching row.
 POSTGRESQL_PREFIX_INDEX = ("CREATE INDEX IF NOT EXISTS ix_members_search_text_prefix ON members "
                            "(search_text text_pattern_ops) INCLUDE (last_name, first_name, id)")
+# The members' trigram index carries the home chapter as a key of its own (btree_gin), so that a roster search
+# finds the chapter's matches inside the index: with the chapter in a separate B-tree, PostgreSQL intersected
+# every match in the association (9,898 for "smith" at 500,000) with every member of the chapter (24,026), as
+# two bitmaps, 7-10 ms. A search without a chapter reads the trigram keys alone, as fast as from a one-column index.
+POSTGRESQL_TRIGRAM_INDEX = ("CREATE INDEX IF NOT EXISTS ix_members_chapter_search_trgm ON members "
+                            "USING gin (home_chapter_id, search_text gin_trgm_ops)")
 POSTGRESQL_DDL = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX IF NOT EXISTS ix_members_search_text_trgm ON members USING gin (search_text gin_trgm_ops)",
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",
+    POSTGRESQL_TRIGRAM_INDEX,
     POSTGRESQL_PREFIX_INDEX,
 )
-POSTGRESQL_DROP = ("DROP INDEX IF EXISTS ix_members_search_text_trgm", "DROP INDEX IF EXISTS ix_members_search_text_prefix")
-INDEX_NAMES = ("ix_members_search_text_trgm", "ix_members_search_text_prefix")
+POSTGRESQL_DROP = ("DROP INDEX IF EXISTS ix_members_chapter_search_trgm",
+                   "DROP INDEX IF EXISTS ix_members_search_text_prefix")
+INDEX_NAMES = ("ix_members_chapter_search_trgm", "ix_members_search_text_trgm", "ix_members_search_text_prefix")
 
 SEARCH_FIELDS = ("first_name", "last_name", "email", "member_number", "employer")
 
@@ -179,11 +188,36 @@ def include_in_autogenerate(object_, name, type_, reflected, compare_to) -> bool
     return True
 
 
-# The staff list's order within each rank (ix_members_name_order reads it in order).
+# The staff list's order without a search (ix_members_name_order reads it in order).
 def _name_order():
     from chapter.members.models import Member
 
     return (Member.last_name, Member.first_name, Member.id)
+
+
+def _folded_order(search_text: sa.ColumnElement[str], member_id: sa.ColumnElement[int]) -> tuple:
+    """ORDER BY within a rank of results: the folded text, which starts "last first" (names by their letters,
+    accents and case aside), then the member. On PostgreSQL in the prefix index's own order (`USING ~<~`,
+    text_pattern_ops), so a page of a common last name is read from that index in order, 51 entries and not
+    every Smith of the association; the same order in the other rank, whatever the database's collation."""
+    if _dialect() == "postgresql":
+        return (_PatternOrder(search_text), member_id)
+    return (search_text, member_id)
+
+
+class _PatternOrder(sa.sql.expression.ColumnElement):
+    """ORDER BY a text column in text_pattern_ops' order: `<column> USING ~<~` (PostgreSQL only)."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", sa.sql.visitors.InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: sa.ColumnElement[str]):
+        self.column = column
+
+
+@compiles(_PatternOrder)
+def _compile_pattern_order(element: _PatternOrder, compiler, **kw) -> str:
+    return f"{compiler.process(element.column, **kw)} USING ~<~"
 
 
 def _prefix_condition(folded: str) -> sa.ColumnElement[bool]:
@@ -199,10 +233,9 @@ def _prefix_condition(folded: str) -> sa.ColumnElement[bool]:
 def _ranked_ids(search: str, condition: sa.ColumnElement[bool], offset: int, limit: int) -> list[int]:
     """The ids of the ranked results [offset, offset + limit), reading each rank only as far as the page.
 
-    The ranks are queried one after the other, each in name order: an exact member number or e-mail,
-    then last names starting with the search (its B-tree range: never the other matches), then the rest,
-    queried only when the page reaches past the first two. So a page of a common last name reads that
-    name's rows from one index, however many members merely contain the text elsewhere.
+    The ranks are queried one after the other: an exact member number or e-mail (by name), then last names
+    starting with the search (read in order from its B-tree range: never the other matches), then the rest,
+    queried only when the page reaches past the first two; the last two by their folded text.
     """
     from chapter.members.models import Member
 
@@ -219,12 +252,14 @@ def _ranked_ids(search: str, condition: sa.ColumnElement[bool], offset: int, lim
         statement = sa.select(Member.id).where(rank)
         if exact_ids:
             statement = statement.where(Member.id.not_in(exact_ids))
-        # Read the rank's rows (the last-name rank from the prefix index alone: it carries the name columns) and
-        # sort them: left to itself, PostgreSQL's planner walks the name index instead, guessing the matches are
-        # spread evenly through it, and reads far more rows (all 500,000 for 'smith', or a rare full name).
-        rows = statement.add_columns(*_name_order()).cte("ranked").prefix_with("MATERIALIZED",
-                                                                          dialect="postgresql")
-        ordered = sa.select(rows.c.id).order_by(rows.c.last_name, rows.c.first_name, rows.c.id)
+        if rank is prefix:  # in the prefix index's order: the page's rows, not the rank's
+            ordered = statement.order_by(*_folded_order(Member.search_text, Member.id))
+        else:
+            # Read the rank's rows and sort them: left to itself, PostgreSQL's planner walks an index in order
+            # instead, guessing the matches are spread evenly through it, and reads far more rows.
+            rows = statement.add_columns(Member.search_text).cte("ranked").prefix_with("MATERIALIZED",
+                                                                                    dialect="postgresql")
+            ordered = sa.select(rows.c.id).order_by(*_folded_order(rows.c.search_text, rows.c.id))
         found = list(db.session.scalars(ordered.offset(skip).limit(limit - len(taken))))
         taken += found
         if found:

@@ -8,9 +8,7 @@ Create Date: 2026-12-01 12:00:00
 from alembic import op
 import sqlalchemy as sa
 
-from chapter.members.search import (
-    POSTGRESQL_DDL, POSTGRESQL_DROP, SEARCH_FIELDS, SQLITE_DDL, SQLITE_DROP, member_search_text,
-)
+from chapter.members.search import SEARCH_FIELDS, SQLITE_DDL, SQLITE_DROP, member_search_text
 
 # revision identifiers, used by Alembic.
 revision = 's17a1b2c3d4e5'
@@ -19,6 +17,13 @@ branch_labels = None
 depends_on = None
 
 BATCH = 5000
+# This revision's own PostgreSQL objects, as they were (later revisions change the indexes: g17a1b2c3d4e5, x06a1b2c3d4e5).
+POSTGRESQL_DDL = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS ix_members_search_text_trgm ON members USING gin (search_text gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS ix_members_search_text_prefix ON members (search_text text_pattern_ops)",
+)
+POSTGRESQL_DROP = ("DROP INDEX IF EXISTS ix_members_search_text_trgm", "DROP INDEX IF EXISTS ix_members_search_text_prefix")
 
 
 def upgrade():
