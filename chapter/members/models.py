@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from chapter.core.models import FOREVER, TimestampMixin
 from chapter.core.sqldates import days_before
 from chapter.extensions import db
-from chapter.members import search
+from chapter.members import search, search_counts
 
 if TYPE_CHECKING:
     from chapter.auth.models import User
@@ -304,8 +304,10 @@ for _statement in search.SQLITE_DDL:
     sa.event.listen(Member.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in search.SQLITE_DROP:
     sa.event.listen(Member.__table__, "before_drop", sa.DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in search.POSTGRESQL_DDL:
+for _statement in search.POSTGRESQL_DDL + search_counts.POSTGRESQL_DDL:
     sa.event.listen(Member.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in search_counts.SQLITE_DDL:
+    sa.event.listen(Member.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))
 
 
 class MembershipTerm(TimestampMixin, db.Model):

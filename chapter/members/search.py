@@ -33,6 +33,7 @@ from sqlalchemy.ext.compiler import compiles
 from chapter.core.pagination import Page
 from chapter.core.text import LIKE_ESCAPE, contains_pattern, fold, like_escape
 from chapter.extensions import db
+from chapter.members.search_counts import matches_counted
 
 if TYPE_CHECKING:
     from chapter.members.models import MembershipStatus
@@ -311,7 +312,8 @@ def _members_in_order(ids: list[int], day: date) -> list[MemberListing]:
 
 def find_members(search: str, page: int, per_page: int, day: date | None = None) -> Page[MemberListing]:
     """Staff search over every member, ranked (exact number or e-mail, last-name prefix, the rest), paged;
-    the count stops at COUNT_LIMIT, and a page reads only as many matches as it shows. Statuses are `day`'s
+    the count stops at COUNT_LIMIT and is kept until members change (`search_counts`), and a page reads only as
+    many matches as it shows. Statuses are `day`'s
     (today by default)."""
     from chapter.core.models import today
     from chapter.members.models import Member
@@ -322,7 +324,11 @@ def find_members(search: str, page: int, per_page: int, day: date | None = None)
     if condition is not None:
         matching = matching.where(condition)
     limit = COUNT_LIMIT
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(matching.limit(limit + 1).subquery())) or 0
+    folded = normalise_search(search)
+    # What the condition depends on: the folded search, and the raw one for a short search (a member number).
+    key = ("staff", limit, folded, (search or "").strip() if len(folded) < TRIGRAM else "")
+    total = matches_counted(key, lambda: db.session.scalar(
+        sa.select(sa.func.count()).select_from(matching.limit(limit + 1).subquery())) or 0)
     more = total > limit
     if not more:
         page = min(page, max(1, math.ceil(total / per_page)))

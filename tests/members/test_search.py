@@ -39,14 +39,6 @@ def staff_names(client, query: str) -> list[str]:
     return re.findall(r'/admin/members/\d+">([^<]+)</a>', response.get_data(as_text=True))
 
 
-@pytest.fixture
-def staff_client(app, client):
-    staff = factories.staff()
-    db.session.commit()
-    client.login(staff.email)
-    return client
-
-
 def test_staff_search_finds_first_names_and_full_names_in_either_order(people, staff_client):
     assert staff_names(staff_client, "Dana") == ["Okafor, Dana"]
     assert staff_names(staff_client, "Dana Okafor") == ["Okafor, Dana"]
