@@ -163,3 +163,4 @@ __all__ += ["ChapterMessageCap", "MailCategory", "MailOptOut", "Message", "Messa
 from chapter.events.door_models import EventReminder, ReminderKind  # noqa: E402  (events part B: reminders sent)
 
 __all__ += ["EventReminder", "ReminderKind"]
+from chapter.chapters import roster_counts as _roster_counts  # noqa: E402,F401  (the rosters' triggers, made with their tables)

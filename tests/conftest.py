@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 from chapter import create_app
 from chapter.core.caching import fragments, references
 from chapter.members import search_counts
+from chapter.chapters import roster_counts as chapter_roster_counts
 from chapter.extensions import db, limiter
 from chapter.jobs import queue as job_queue
 from config import TestConfig
@@ -101,6 +102,7 @@ def app(_app):
     fragments.clear()  # rendered pages kept per data version: a test's monkeypatch must not meet another's page
     references.clear()  # reference lists kept per process: a test starts from its own database
     search_counts.counts.clear()  # search counts kept per process, by generation
+    chapter_roster_counts.kept.clear()  # roster status counts kept per process, by generation
     saved_config = dict(_app.config)
     job_queue.bind(_app)
     job_queue.huey.flush()

@@ -50,3 +50,38 @@ def test_upgrade_builds_the_schema_of_the_models_on_an_empty_database(kind, tmp_
             db.engine.dispose()
     finally:
         drop()
+
+
+def _triggers(connection) -> dict[str, str]:
+    """Every trigger of the database (and, on PostgreSQL, the functions they run), by name, as the database has it."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+        return {name: " ".join(sql.split()) for name, sql in rows}
+    triggers = connection.execute(sa.text(
+        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal")).all()
+    functions = connection.execute(sa.text(
+        "SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'chapter\\_%'")).all()
+    return {**dict(triggers), **{f"function {name}": " ".join(source.split()) for name, source in functions}}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_upgrade_makes_the_triggers_the_models_make(kind, tmp_path):
+    """The count generations' triggers (and the SQLite search index's) come from the migrations' own copies of
+    the statements: they must stay the same as the models' (which the tests' databases are made from)."""
+    migrated_url, drop_migrated = _empty_database_url(kind, tmp_path)
+    created_url, drop_created = _empty_database_url(kind, tmp_path / "created") if kind == "postgresql" else (
+        f"sqlite:///{tmp_path / 'created.sqlite'}", lambda: None)
+    try:
+        found = {}
+        for label, url in (("migrated", migrated_url), ("created", created_url)):
+            app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+            with app.app_context():
+                upgrade() if label == "migrated" else db.create_all()
+                with db.engine.connect() as connection:
+                    found[label] = _triggers(connection)
+                db.engine.dispose()
+        assert any("roster" in name for name in found["created"])
+        assert found["migrated"] == found["created"]
+    finally:
+        drop_migrated()
+        drop_created()

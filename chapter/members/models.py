@@ -306,7 +306,9 @@ for _statement in search.SQLITE_DROP:
     sa.event.listen(Member.__table__, "before_drop", sa.DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in search.POSTGRESQL_DDL + search_counts.POSTGRESQL_DDL:
     sa.event.listen(Member.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
-for _statement in search_counts.SQLITE_DDL:
+for _statement in search_counts.POSTGRESQL_DROP:
+    sa.event.listen(Member.__table__, "after_drop", sa.DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in search_counts.SQLITE_DDL:  # (the rosters' triggers: chapter.chapters.roster_counts)
     sa.event.listen(Member.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))
 
 

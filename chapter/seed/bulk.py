@@ -96,6 +96,9 @@ def indexes_deferred(*tables: sa.Table) -> Iterator[None]:
     if _dialect() != "postgresql":
         yield
         return
+    # Deferred triggers (generations of counts kept, chapter.core.generations) fire at once from here on:
+    # PostgreSQL alters no table, and builds no index, with trigger events of its rows pending.
+    db.session.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))
     names = {"tables": [table.name for table in tables]}
     indexes = db.session.execute(sa.text(
         "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
