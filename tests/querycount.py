@@ -37,3 +37,9 @@ def queries_of_page(client, url: str) -> tuple[int, str]:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     return len(sent), response.get_data(as_text=True)
+
+
+def committed_elsewhere(sql: str, **parameters) -> None:
+    """Run a write on a connection of its own and commit it, as another worker, an import or raw SQL would."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(sql), parameters)

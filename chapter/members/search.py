@@ -65,8 +65,9 @@ SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS members_fts_insert", f"DROP TABLE IF EXISTS {FTS_TABLE}",
 )
 # The PostgreSQL side: trigram GIN indexes for contains-searches (members, organizations), and the B-tree of
-# prefixes (last names starting with the search), carrying the name order so that rank is read from the index
-# alone (an index-only scan, sorted there) instead of from every matching row.
+# prefixes (last names starting with the search), carrying the id so that rank is read from the index alone, in
+# the index's own order (an index-only scan: a page of it, not every matching row). Its name columns served the
+# earlier name-order sort; kept, since rebuilding the index would buy nothing.
 POSTGRESQL_PREFIX_INDEX = ("CREATE INDEX IF NOT EXISTS ix_members_search_text_prefix ON members "
                            "(search_text text_pattern_ops) INCLUDE (last_name, first_name, id)")
 # The members' trigram index carries the home chapter as a key of its own (btree_gin), so that a roster search

@@ -16,6 +16,7 @@ from chapter.core.models import today
 from chapter.extensions import db
 from chapter.members.models import MembershipStatus, MembershipType
 from tests import factories
+from tests.querycount import committed_elsewhere, statements
 
 ROSTER = "/chapters/40/roster"
 
@@ -50,24 +51,9 @@ def shown_counts(client) -> dict[str, int]:
 
 def status_counts_sent(run) -> int:
     """How many status-count statements (the roster's GROUP BY) `run()` sends to the database."""
-    seen = []
-
-    def record(conn, cursor, statement, *args):
-        if "GROUP BY" in statement and "membership_terms" in statement:
-            seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements() as sent:
         run()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    return len(seen)
-
-
-def another_connection(sql: str, **parameters) -> None:
-    """A write on a connection of its own, committed: another worker, an import, a webhook."""
-    with db.engine.begin() as connection:
-        connection.execute(sa.text(sql), parameters)
+    return sum("GROUP BY" in statement and "membership_terms" in statement for statement in sent)
 
 
 def test_the_counts_are_counted_once_then_kept(chapters, client):
@@ -79,7 +65,7 @@ def test_the_counts_are_counted_once_then_kept(chapters, client):
 def test_a_renewal_written_by_another_process_shows_at_once(chapters, client):
     shown_counts(client)
     later = today() + timedelta(days=300)
-    another_connection("UPDATE members SET paid_through = :later, grace_ends_on = :later WHERE id = :id",
+    committed_elsewhere("UPDATE members SET paid_through = :later, grace_ends_on = :later WHERE id = :id",
                        later=later, id=chapters["lapsed"].id)
     assert shown_counts(client)["Lapsed"] == 0
     assert shown_counts(client)["Active"] == 2
@@ -88,7 +74,7 @@ def test_a_renewal_written_by_another_process_shows_at_once(chapters, client):
 def test_a_member_leaving_or_joining_changes_both_chapters(chapters, client):
     assert roster_counts.roster_counts(chapters["other"].id)[MembershipStatus.ACTIVE] == 1
     shown_counts(client)
-    another_connection("UPDATE members SET home_chapter_id = :other WHERE id = :id",
+    committed_elsewhere("UPDATE members SET home_chapter_id = :other WHERE id = :id",
                        other=chapters["other"].id, id=chapters["active"].id)
     assert shown_counts(client)["Active"] == 0
     assert roster_counts.roster_counts(chapters["other"].id)[MembershipStatus.ACTIVE] == 2
@@ -96,7 +82,7 @@ def test_a_member_leaving_or_joining_changes_both_chapters(chapters, client):
 
 def test_a_change_to_another_chapter_keeps_this_chapters_counts(chapters, client):
     shown_counts(client)
-    another_connection("UPDATE members SET paid_through = NULL WHERE id = :id", id=chapters["elsewhere"].id)
+    committed_elsewhere("UPDATE members SET paid_through = NULL WHERE id = :id", id=chapters["elsewhere"].id)
     assert status_counts_sent(lambda: shown_counts(client)) == 0
 
 
@@ -106,7 +92,7 @@ def test_a_term_added_or_removed_counts_again(chapters, client):
     db.session.commit()
     assert shown_counts(client)["All"] == 4
     shown_counts(client)
-    another_connection("DELETE FROM membership_terms WHERE member_id = :id", id=chapters["lapsed"].id)
+    committed_elsewhere("DELETE FROM membership_terms WHERE member_id = :id", id=chapters["lapsed"].id)
     assert status_counts_sent(lambda: shown_counts(client)) == 1
 
 
@@ -115,7 +101,7 @@ def test_a_grace_period_changed_counts_every_chapter_again(chapters, client):
     shown_counts(client)
     roster_counts.roster_counts(chapters["other"].id)
     grace = db.session.scalar(sa.select(MembershipType.grace_days).where(MembershipType.code == "professional"))
-    another_connection("UPDATE membership_types SET grace_days = :days WHERE code = 'professional'", days=grace + 1000)
+    committed_elsewhere("UPDATE membership_types SET grace_days = :days WHERE code = 'professional'", days=grace + 1000)
     assert status_counts_sent(lambda: shown_counts(client)) == 1
     assert status_counts_sent(lambda: roster_counts.roster_counts(chapters["other"].id)) == 1
 

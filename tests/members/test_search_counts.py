@@ -16,6 +16,7 @@ from chapter.members import search_counts
 from chapter.members.models import Member
 from chapter.members.search import find_members
 from tests import factories
+from tests.querycount import committed_elsewhere, statements
 
 
 @pytest.fixture
@@ -37,24 +38,9 @@ def shown_count(client, query: str) -> str:
 
 def count_statements(run) -> int:
     """How many COUNT statements `run()` sends to the database."""
-    seen = []
-
-    def record(conn, cursor, statement, *args):
-        if "count(" in statement.lower():
-            seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements() as sent:
         run()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    return len(seen)
-
-
-def another_connection(sql: str, **parameters) -> None:
-    """Run a write on a connection of its own and commit it, as another worker or an import would."""
-    with db.engine.begin() as connection:
-        connection.execute(sa.text(sql), parameters)
+    return sum("count(" in statement.lower() for statement in sent)
 
 
 def test_paging_through_a_search_counts_it_once(smiths, staff_client):
@@ -67,7 +53,7 @@ def test_paging_through_a_search_counts_it_once(smiths, staff_client):
 
 def insert_smith(home_id: int) -> None:
     """A member written by raw SQL on another connection (no ORM event runs: only the trigger sees it)."""
-    another_connection(
+    committed_elsewhere(
         "INSERT INTO members (member_number, first_name, last_name, email, country, home_chapter_id, auto_renew, "
         "created_at, updated_at, search_text) VALUES ('9000001', 'Di', 'Smith', 'di@example.org', 'US', :home, "
         ":no, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'smith di | di smith | di@example.org | 9000001 | ')",
@@ -88,13 +74,13 @@ def test_a_rename_and_a_delete_change_the_count(smiths, staff_client):
     assert shown_count(staff_client, "jones") == "1 member"
     insert_smith(smiths[0].home_chapter_id)
     assert shown_count(staff_client, "smith") == "3 members"
-    another_connection("DELETE FROM members WHERE member_number = '9000001'")
+    committed_elsewhere("DELETE FROM members WHERE member_number = '9000001'")
     assert shown_count(staff_client, "smith") == "2 members"
 
 
 def test_a_change_to_other_columns_keeps_the_count(smiths, staff_client):
     shown_count(staff_client, "smith")
-    another_connection("UPDATE members SET paid_through = NULL, phone = '555' WHERE id = :id", id=smiths[0].id)
+    committed_elsewhere("UPDATE members SET paid_through = NULL, phone = '555' WHERE id = :id", id=smiths[0].id)
     assert count_statements(lambda: shown_count(staff_client, "smith")) == 0
 
 
@@ -114,7 +100,7 @@ def test_the_generation_only_grows_even_when_its_row_is_deleted(smiths, app):
                                  {"name": search_counts.GENERATION})
 
     before = generation()
-    another_connection("DELETE FROM counters WHERE name = :name", name=search_counts.GENERATION)
+    committed_elsewhere("DELETE FROM counters WHERE name = :name", name=search_counts.GENERATION)
     assert find_members("smith", 1, 50).total == 3  # no generation: counted, not kept
     assert count_statements(lambda: find_members("smith", 1, 50)) == 1
     factories.member(home=None, first_name="Flo", last_name="Smith", email="flo@example.org")
